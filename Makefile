@@ -1,0 +1,34 @@
+# lapor-intake: `make run` serves, `make test` runs every test. Both set everything up first.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install run chat test check bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: install            ## migrate, then serve on http://127.0.0.1:8000 (SQLite, local registry)
+	$(BIN)/lapor db upgrade
+	$(BIN)/lapor serve
+
+chat: install           ## file a complaint from the terminal
+	$(BIN)/lapor chat
+
+test: install           ## every test, against SQLite and PostgreSQL
+	$(BIN)/python -m pytest
+
+check: install          ## validate the dialog scripts
+	$(BIN)/lapor dialogs check
+
+bench: install          ## the engine benchmark (steps per second)
+	$(BIN)/python bench/engine_speed.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .hypothesis *.egg-info

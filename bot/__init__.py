@@ -1,0 +1,1 @@
+"""lapor-intake service: app, intake orchestration, delivery, registry clients, admin, CLI."""

@@ -1,0 +1,44 @@
+"""The Flask application: health endpoints now; webhooks and admin plug in as blueprints."""
+from __future__ import annotations
+
+from flask import Flask, jsonify
+from flask.typing import ResponseReturnValue
+
+from bot.services import Services, build_services
+from bot.settings import Settings, load_settings
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
+    """Build the app. Pass ``services`` to share them (tests, gunicorn post-fork hook)."""
+    settings = settings or (services.settings if services else load_settings())
+    services = services or build_services(settings)
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = settings.secret_key
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024  # webhooks are small; refuse floods early
+    app.extensions["lapor"] = services
+
+    @app.get("/healthz")
+    def healthz() -> ResponseReturnValue:
+        """Liveness: the process answers."""
+        return jsonify(status="ok")
+
+    @app.get("/readyz")
+    def readyz() -> ResponseReturnValue:
+        """Readiness: the database answers and the default script is published."""
+        if not services.db.ping():
+            return jsonify(status="unavailable", database=False), 503
+        try:
+            with services.db.transaction() as session:
+                services.catalog.current(session, settings.default_script)
+        except LookupError:
+            return jsonify(status="unavailable", database=True, script=False), 503
+        return jsonify(status="ready", database=True, script=True)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        return response
+
+    return app

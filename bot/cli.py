@@ -1,0 +1,173 @@
+"""The ``lapor`` command: serve, worker, chat, dialogs check, db upgrade, complaints export."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import threading
+import uuid
+from pathlib import Path
+from typing import Sequence, TextIO
+
+from bot.settings import load_settings
+
+log = logging.getLogger("lapor")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    return int(args.run(args) or 0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lapor", description="LAPOR! chatbot intake service")
+    sub = parser.add_subparsers(metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="serve the webhooks and admin over HTTP (gunicorn)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, help="worker processes (default from config.yaml)")
+    serve.set_defaults(run=_serve)
+
+    worker = sub.add_parser("worker", help="deliver queued replies and complaints")
+    worker.add_argument("--once", action="store_true", help="drain what is due, then exit")
+    worker.set_defaults(run=_worker)
+
+    chat = sub.add_parser("chat", help="talk to the bot in the terminal (full pipeline; stdin can be piped)")
+    chat.add_argument("--sender", default="terminal-user", help="who you are (default: terminal-user)")
+    chat.add_argument("--lang", choices=["id", "en"], help="the language the bot answers in")
+    chat.set_defaults(run=_chat)
+
+    dialogs = sub.add_parser("dialogs", help="dialog scripts").add_subparsers(metavar="ACTION")
+    check = dialogs.add_parser("check", help="validate scripts; prints file:line: message, exit 1 on errors")
+    check.add_argument("files", nargs="*", type=Path)
+    check.set_defaults(run=_dialogs_check)
+
+    db = sub.add_parser("db", help="database").add_subparsers(metavar="ACTION")
+    db.add_parser("upgrade", help="migrate the schema and import script files").set_defaults(run=_db_upgrade)
+
+    complaints = sub.add_parser("complaints", help="complaints").add_subparsers(metavar="ACTION")
+    export = complaints.add_parser("export", help="write all complaints to stdout")
+    export.add_argument("--format", choices=["csv", "json"], default="csv")
+    export.set_defaults(run=_complaints_export)
+    return parser
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from bot.services import prepare_database
+
+    settings = load_settings()
+    prepare_database(settings)
+    print(f"database ready: {_safe_url(settings.database_url)}")
+    return 0
+
+
+def _dialogs_check(args: argparse.Namespace) -> int:
+    from bot.scripts import check_file
+
+    files = args.files or sorted(load_settings().scripts_dir.glob("*.yaml"))
+    errors = 0
+    for path in files:
+        diagnostics = check_file(path)
+        for diagnostic in diagnostics:
+            print(diagnostic)
+        count = sum(d.severity == "error" for d in diagnostics)
+        errors += count
+        if not count:
+            print(f"{path}: ok ({len(diagnostics)} warning(s))", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from bot.server import serve
+
+    settings = load_settings()
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port), ("workers", args.workers)) if v}
+    return serve(settings, **overrides)
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from bot.services import build_services, prepare_database
+
+    settings = load_settings()
+    prepare_database(settings)
+    services = build_services(settings)
+    if args.once:
+        print(f"delivered {services.delivery.drain()} outbox row(s)")
+        return 0
+    stop = threading.Event()
+    log.info("worker started (registry: %s)", settings.registry)
+    try:
+        while not stop.is_set():
+            if not services.delivery.run_once():
+                stop.wait(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        services.close()
+    return 0
+
+
+def _chat(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    from bot.services import build_services, prepare_database
+    from channels.base import InboundMessage
+    from channels.terminal import TerminalChannel
+    from storage.repository import utcnow
+
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    logging.getLogger().setLevel(logging.WARNING)  # the conversation owns the terminal
+    settings = load_settings()
+    prepare_database(settings)
+    services = build_services(settings, channels={"terminal": TerminalChannel(stdout)})
+    interactive = stdin.isatty()
+    if interactive:
+        print("Ketik pesan Anda (Ctrl-D untuk keluar). Type your message (Ctrl-D to quit).", file=sys.stderr)
+    if args.lang:
+        services.intake.set_language("terminal", args.sender, args.lang)
+    try:
+        while True:
+            if interactive:
+                print("> ", end="", file=sys.stderr, flush=True)
+            line = stdin.readline()
+            if not line:
+                break
+            text = line.rstrip("\n")
+            if not interactive:
+                stdout.write(f"> {text}\n")
+            services.intake.handle(InboundMessage("terminal", args.sender, text, uuid.uuid4().hex, utcnow()))
+            services.delivery.drain()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        services.close()
+    return 0
+
+
+def _complaints_export(args: argparse.Namespace) -> int:
+    from bot.export import export_complaints
+    from bot.services import build_services
+
+    services = build_services(load_settings())
+    try:
+        export_complaints(services, args.format, sys.stdout)
+    finally:
+        services.close()
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    """A database URL without its password, for printing."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,182 @@
+"""Delivery: drains the outbox, sending replies through channels and complaints to the registry.
+
+``Delivery.run_once`` claims a batch of due rows (several workers never claim the same row),
+processes each and records the outcome. Failures are retried with exponential backoff and
+jitter (honouring a provider's Retry-After) or dead-lettered with the provider's reason, where
+admins see them. A row whose worker died is claimed again when its lease runs out, so nothing
+is lost; the registry's idempotency key (the tracking number) makes a repeat harmless.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from datetime import datetime, timedelta
+from typing import Mapping
+
+from bot.registry import Registry, RegistryError, Submission
+from bot.settings import Settings
+from channels.base import Channel, DeliveryError, OutboundMessage
+from storage import repository as repo
+from storage.crypto import DataCipher
+from storage.db import Database
+from storage.models import Outbox
+
+log = logging.getLogger(__name__)
+
+
+class Delivery:
+    """One outbox consumer; several may run at once, in threads or processes."""
+
+    def __init__(self, db: Database, channels: Mapping[str, Channel], registry: Registry,
+                 settings: Settings, cipher: DataCipher):
+        self._db = db
+        self._channels = dict(channels)
+        self._registry = registry
+        self._settings = settings
+        self._cipher = cipher
+
+    def run_once(self, now: datetime | None = None) -> int:
+        """Claim and process one batch of due rows; returns how many were processed."""
+        now = now or repo.utcnow()
+        with self._db.transaction() as session:
+            claimed = repo.claim_outbox(session, now=now, limit=self._settings.batch_size,
+                                        lease_seconds=self._settings.lease_seconds, channels=tuple(self._channels))
+            work = [(row.id, row.kind, row.attempts) for row in claimed]
+        for row_id, kind, attempts in work:
+            try:
+                if kind == "submission":
+                    self._submit(row_id)
+                else:
+                    self._send(row_id)
+            except (DeliveryError, RegistryError) as exc:
+                self._failed(row_id, attempts, exc)
+            except Exception as exc:  # a bug or an unexpected provider answer: retry, and say why
+                log.exception("outbox row %s failed unexpectedly", row_id)
+                self._failed(row_id, attempts, DeliveryError(f"{type(exc).__name__}: {exc}", retryable=True))
+        return len(work)
+
+    def drain(self, limit_rounds: int = 1000) -> int:
+        """Run batches until nothing is due (for the terminal and tests); returns the total."""
+        total = 0
+        for _ in range(limit_rounds):
+            done = self.run_once()
+            total += done
+            if not done:
+                break
+        return total
+
+    # ------------------------------------------------------------------ kinds
+
+    def _send(self, row_id: int) -> None:
+        with self._db.transaction() as session:
+            row = session.get(Outbox, row_id)
+            message = row.message
+            contact = message.contact
+            outbound = OutboundMessage(
+                channel=row.channel,
+                recipient=repo.contact_sender(self._cipher, contact),
+                text=message.text,
+                message_id=message.id,
+                choices=tuple((reply, label) for reply, label in (message.payload or {}).get("choices", [])),
+            )
+        result = self._channels[outbound.channel].send(outbound)
+        with self._db.transaction() as session:
+            message = session.get(Outbox, row_id).message
+            message.provider_message_id = result.provider_message_id
+            message.status = result.status
+            message.updated_at = repo.utcnow()
+            repo.finish_outbox(session, row_id, repo.utcnow())
+
+    def _submit(self, row_id: int) -> None:
+        with self._db.transaction() as session:
+            complaint = session.get(Outbox, row_id).complaint
+            submission = self._submission(complaint)
+        result = self._registry.submit(submission)
+        now = repo.utcnow()
+        with self._db.transaction() as session:
+            complaint = session.get(Outbox, row_id).complaint
+            complaint.registry_id = result.registry_id or complaint.registry_id
+            if complaint.status == "queued":
+                complaint.status = result.status
+            complaint.submitted_at = complaint.submitted_at or now
+            complaint.updated_at = now
+            repo.finish_outbox(session, row_id, now)
+        log.info("complaint %s accepted by the %s registry", submission.tracking_number, self._registry.name)
+
+    def _submission(self, complaint) -> Submission:
+        reporter = None
+        if not complaint.anonymous:
+            reporter = {
+                "name": self._cipher.decrypt(complaint.reporter_name_enc) if complaint.reporter_name_enc else None,
+                "channel": complaint.channel,
+                "contact": repo.contact_sender(self._cipher, complaint.contact),
+            }
+        return Submission(
+            tracking_number=complaint.tracking_number,
+            type=complaint.type,
+            title=complaint.title,
+            description=complaint.description,
+            category=complaint.category,
+            category_code=complaint.category_code or "",
+            agency=complaint.agency,
+            location={"text": complaint.location_text, "latitude": complaint.latitude, "longitude": complaint.longitude},
+            incident_date=complaint.incident_date.isoformat() if complaint.incident_date else None,
+            anonymous=complaint.anonymous,
+            confidential=complaint.confidential,
+            reporter=reporter,
+            attachments=list(complaint.attachments or []),
+            language=complaint.language,
+            submitted_at=complaint.created_at.isoformat().replace("+00:00", "Z"),
+        )
+
+    def _failed(self, row_id: int, attempts: int, exc: DeliveryError | RegistryError) -> None:
+        now = repo.utcnow()
+        with self._db.transaction() as session:
+            if not exc.retryable or attempts >= self._settings.max_attempts:
+                repo.dead_outbox(session, row_id, error=str(exc)[:2000], now=now)
+                row = session.get(Outbox, row_id)
+                if row.message is not None:
+                    row.message.status = "failed"
+                    row.message.error = str(exc)[:2000]
+                log.warning("outbox row %s dead after %s attempts: %s", row_id, attempts, type(exc).__name__)
+                return
+            delay = backoff(attempts, self._settings.backoff_seconds, self._settings.max_backoff_seconds)
+            delay = max(delay, exc.retry_after or 0.0)
+            repo.retry_outbox(session, row_id, error=str(exc)[:2000], next_attempt_at=now + timedelta(seconds=delay), now=now)
+
+
+def backoff(attempts: int, base: float, cap: float) -> float:
+    """Exponential backoff with full jitter in its upper half: base*2^(n-1), capped."""
+    ceiling = min(cap, base * (2 ** max(0, attempts - 1)))
+    return ceiling * random.uniform(0.5, 1.0)
+
+
+class DeliveryThread(threading.Thread):
+    """Runs a Delivery in the background; ``wake()`` (called after each intake commit)
+    makes it look at once instead of waiting for the next poll."""
+
+    def __init__(self, delivery: Delivery, poll_seconds: float = 1.0):
+        super().__init__(name="lapor-delivery", daemon=True)
+        self._delivery = delivery
+        self._poll = poll_seconds
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                busy = self._delivery.run_once()
+            except Exception:  # a broken row or a database blip must not kill the thread
+                log.exception("delivery round failed")
+                busy = 0
+            if not busy:
+                self._wake.wait(self._poll)

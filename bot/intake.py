@@ -1,0 +1,224 @@
+"""Intake: one inbound message in, one transaction out.
+
+``Intake.handle`` records the message (a provider message id seen before is a no-op), loads
+and locks the sender's conversation, runs the dialog engine, and in the same transaction saves
+the new state, the replies (as outbox rows) and, when the dialog completes, the complaint and
+its submission (as an outbox row). No provider or registry is called here: delivery does that
+after the commit. Phone numbers and message text are never logged.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from bot.complaints import fields_from_answers, status_text
+from bot.scripts import ScriptCatalog
+from bot.settings import Settings
+from channels.base import InboundMessage
+from dialogs import engine
+from dialogs.answers import clean_text
+from dialogs.model import DialogState, GeoPoint, Inbound, MediaRef, Reply, Script, Status, Turn
+from storage import repository as repo
+from storage.crypto import DataCipher
+from storage.db import Database
+from storage.models import Contact, Conversation
+from storage.tracking import normalize_tracking_number
+
+log = logging.getLogger(__name__)
+# Commands that make sense without an open conversation: they must not start a new report.
+IDLE_COMMANDS = ("status", "stop")
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeResult:
+    """What happened to one inbound message."""
+
+    duplicate: bool
+    replies: tuple[str, ...] = ()
+    tracking_number: str | None = None
+    conversation_id: int | None = None
+
+
+class Intake:
+    """Handles inbound messages; safe to call from many threads and processes at once."""
+
+    def __init__(self, db: Database, catalog: ScriptCatalog, settings: Settings, cipher: DataCipher,
+                 on_commit: Callable[[], None] | None = None):
+        self._db = db
+        self._catalog = catalog
+        self._settings = settings
+        self._cipher = cipher
+        self._on_commit = on_commit or (lambda: None)
+
+    def handle(self, message: InboundMessage) -> IntakeResult:
+        """Process one message; returns after the transaction has committed."""
+        with self._db.transaction() as session:
+            result = _Run(self, session, message).run()
+        if not result.duplicate:
+            self._on_commit()  # wake the delivery worker
+        return result
+
+    def set_language(self, channel: str, sender: str, language: str) -> None:
+        """Choose the language a contact is answered in (before or between conversations)."""
+        with self._db.transaction() as session:
+            repo.lock_contact(session, self._cipher, channel, sender, repo.utcnow()).language = language
+
+
+class _Run:
+    """The work of one message inside its transaction."""
+
+    def __init__(self, intake: Intake, session: Any, message: InboundMessage):
+        self.intake = intake
+        self.settings = intake._settings
+        self.session = session
+        self.message = message
+        self.now = message.received_at
+        self.replies: list[Reply] = []
+        self.tracking_number: str | None = None
+
+    def run(self) -> IntakeResult:
+        msg = self.message
+        contact = repo.lock_contact(self.session, self.intake._cipher, msg.channel, msg.sender, self.now)
+        if msg.provider_message_id and repo.find_message(self.session, msg.channel, msg.provider_message_id):
+            return IntakeResult(duplicate=True)
+        conversation = repo.active_conversation(self.session, contact.id)
+        inbound_row = repo.add_message(
+            self.session, contact=contact, conversation=conversation, direction="in", channel=msg.channel,
+            text=clean_text(msg.text), provider_message_id=msg.provider_message_id or None,
+            payload=_payload(msg), status="received",
+        )
+        conversation = self._converse(contact, conversation)
+        if conversation is not None and inbound_row.conversation_id is None:
+            inbound_row.conversation_id = conversation.id
+        self._queue_replies(contact, conversation)
+        return IntakeResult(
+            duplicate=False,
+            replies=tuple(r.text for r in self.replies),
+            tracking_number=self.tracking_number,
+            conversation_id=conversation.id if conversation is not None else None,
+        )
+
+    # ------------------------------------------------------------------ dialog
+
+    def _converse(self, contact: Contact, conversation: Conversation | None) -> Conversation | None:
+        inbound = Inbound(
+            text=self.message.text,
+            received_at=self.now,
+            media=tuple(MediaRef(m.url, m.content_type) for m in self.message.media),
+            location=GeoPoint(self.message.location.latitude, self.message.location.longitude, self.message.location.address)
+            if self.message.location else None,
+        )
+        notice = "welcome"
+        if conversation is not None:
+            state = DialogState.from_json(conversation.state)
+            if engine.is_expired(state, self.now, self.settings.idle_timeout):
+                self._end(conversation, Status.EXPIRED)
+                conversation, notice = None, "expired"
+        if conversation is None:
+            script = self.intake._catalog.current(self.session, self.settings.default_script)
+            command = engine.match_command(script, inbound.text) if not inbound.media and inbound.location is None else None
+            if contact.opted_out and (command is None or command[0] != "start"):
+                return None  # stored, and silence: the citizen asked us to stop
+            if command is not None and command[0] in IDLE_COMMANDS:
+                self._idle_command(script, contact, *command)
+                return None
+            contact.opted_out = False
+            if command is not None and command[0] == "language":
+                contact.language = engine.switch_language(script, contact.language, command[1])
+            turn = engine.start(script, now=self.now, language=contact.language, notice=notice)
+            conversation = repo.start_conversation(self.session, contact=contact, script_id=script.id,
+                                                   script_version=script.version, state=turn.state.to_json(), now=self.now)
+        else:
+            script = self.intake._catalog.get(self.session, conversation.script_id, conversation.script_version)
+            if contact.opted_out:
+                command = engine.match_command(script, inbound.text)
+                if command is None or command[0] != "start":
+                    return conversation
+            turn = engine.step(script, DialogState.from_json(conversation.state), inbound)
+        self._apply(script, contact, conversation, turn)
+        return conversation
+
+    def _apply(self, script: Script, contact: Contact, conversation: Conversation, turn: Turn) -> None:
+        state = turn.state
+        prefix: list[Reply] = []
+        for event in turn.events:
+            if event.kind == "completed":
+                self.tracking_number = self._file_complaint(contact, conversation, event.data["answers"], event.data["language"])
+                self.replies.extend(turn.replies)
+                self.replies.append(engine.completion_reply(script, state.language, self.tracking_number))
+                break
+            if event.kind == "status_query":
+                prefix.append(self._status_reply(script, contact, event.data["number"], state.language))
+            elif event.kind == "opt_out":
+                contact.opted_out = True
+            elif event.kind == "opt_in":
+                contact.opted_out = False
+            elif event.kind == "language":
+                contact.language = event.data["language"]
+        else:
+            self.replies.extend(prefix + list(turn.replies))
+        conversation.state = state.to_json()
+        conversation.step_id = state.step_id
+        conversation.updated_at = self.now
+        if state.status is not Status.ACTIVE:
+            self._end(conversation, state.status)
+
+    def _idle_command(self, script: Script, contact: Contact, name: str, argument: str) -> None:
+        lang = contact.language if contact.language in script.languages else script.default_language
+        if name == "status":
+            text = self._status_reply(script, contact, argument, lang).text if argument else script.text("status_usage", lang)
+            self.replies.append(Reply(text))
+        else:  # stop
+            contact.opted_out = True
+            self.replies.append(Reply(script.text("opted_out", lang)))
+
+    def _status_reply(self, script: Script, contact: Contact, raw_number: str, lang: str) -> Reply:
+        number = normalize_tracking_number(raw_number)
+        complaint = repo.complaint_by_tracking(self.session, number) if number else None
+        shown = number or raw_number.upper()
+        if complaint is None or complaint.contact_id != contact.id:
+            # Only the contact who filed it learns anything, not even whether it exists.
+            return Reply(script.text("status_not_found", lang, tracking_number=shown))
+        lines = [script.text("status_found", lang, tracking_number=complaint.tracking_number,
+                             status=status_text(script, complaint.status, lang))]
+        if complaint.status_note:
+            lines.append(script.text("status_note", lang, note=complaint.status_note))
+        return Reply("\n".join(lines))
+
+    def _file_complaint(self, contact: Contact, conversation: Conversation, answers: dict[str, Any], language: str) -> str:
+        fields = fields_from_answers(answers, self.settings)
+        complaint = repo.add_complaint(
+            self.session, contact=contact, conversation=conversation, channel=self.message.channel,
+            language=language, fields=fields, answers=answers,
+            reporter_name_enc=self.intake._cipher.encrypt(fields.reporter_name) if fields.reporter_name else None,
+            now=self.now,
+        )
+        repo.add_outbox(self.session, kind="submission", payload={"tracking_number": complaint.tracking_number},
+                        complaint_id=complaint.id, contact_id=contact.id, now=self.now)
+        log.info("complaint %s filed (conversation %s)", complaint.tracking_number, conversation.id)
+        return complaint.tracking_number
+
+    def _end(self, conversation: Conversation, status: Status) -> None:
+        conversation.status = status.value
+        conversation.ended_at = self.now
+
+    def _queue_replies(self, contact: Contact, conversation: Conversation | None) -> None:
+        for reply in self.replies:
+            choices = [[c.reply, c.label] for c in reply.choices]
+            row = repo.add_message(self.session, contact=contact, conversation=conversation, direction="out",
+                                   channel=self.message.channel, text=reply.text, payload={"choices": choices},
+                                   status="queued")
+            repo.add_outbox(self.session, kind="reply", channel=self.message.channel, contact_id=contact.id,
+                            message_id=row.id, payload={}, now=self.now)
+
+
+def _payload(message: InboundMessage) -> dict[str, Any]:
+    payload: dict[str, Any] = {}
+    if message.media:
+        payload["media"] = [{"url": m.url, "content_type": m.content_type} for m in message.media]
+    if message.location is not None:
+        payload["location"] = {"latitude": message.location.latitude, "longitude": message.location.longitude,
+                               "address": message.location.address}
+    return payload
+

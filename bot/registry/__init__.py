@@ -1,0 +1,15 @@
+"""Registry clients: where finished complaints go. Only this package knows registry protocols."""
+from __future__ import annotations
+
+from bot.registry.base import Registry, RegistryError, Submission, SubmitResult
+from bot.registry.local import LocalRegistry
+from bot.settings import Settings
+
+__all__ = ["Registry", "RegistryError", "Submission", "SubmitResult", "LocalRegistry", "make_registry"]
+
+
+def make_registry(settings: Settings) -> Registry:
+    """The registry client that ``settings.registry`` names."""
+    if settings.registry == "local":
+        return LocalRegistry()
+    raise ValueError(f"registry '{settings.registry}' is not available in this version (use local)")

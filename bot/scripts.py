@@ -1,0 +1,130 @@
+"""Dialog scripts at run time: the versions in the database, parsed once per process.
+
+A conversation is pinned to the (script id, version) it started on. Parsing happens once per
+version per process (``ScriptCatalog``); the per-message path only does a dict look-up. The
+YAML files under ``dialogs/scripts/`` seed the database (``sync_files``); versions published by
+admins win over later file changes.
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from channels.sms import non_gsm7, sms_size
+from dialogs.diagnostics import Diagnostic
+from dialogs.loader import check_script, load_script
+from dialogs.engine import question
+from dialogs.model import AnswerType, DialogState, Script
+from storage import repository as repo
+from storage.db import Database
+
+MAX_SMS_SEGMENTS = 2
+
+
+class ScriptCatalog:
+    """Parsed scripts by (id, version), shared by all threads of a process."""
+
+    def __init__(self, db: Database):
+        self._db = db
+        self._parsed: dict[tuple[str, int], Script] = {}
+        self._lock = threading.Lock()
+
+    def get(self, session, script_id: str, version: int) -> Script:
+        """The pinned version of a script (parsed on first use, then cached)."""
+        key = (script_id, version)
+        script = self._parsed.get(key)
+        if script is None:
+            row = repo.script_version(session, script_id, version)
+            if row is None:
+                raise LookupError(f"script {script_id} version {version} is not in the database")
+            script = self._remember(key, row.text)
+        return script
+
+    def current(self, session, script_id: str) -> Script:
+        """The live (highest published) version, for a conversation that starts now."""
+        row = repo.published_script(session, script_id)
+        if row is None:
+            raise LookupError(f"script '{script_id}' has no published version; run `lapor db upgrade`")
+        script = self._parsed.get((script_id, row.version))
+        return script if script is not None else self._remember((script_id, row.version), row.text)
+
+    def _remember(self, key: tuple[str, int], text: str) -> Script:
+        script = load_script(text, source=f"{key[0]} v{key[1]}", version=key[1])
+        with self._lock:
+            return self._parsed.setdefault(key, script)
+
+
+@dataclass(frozen=True, slots=True)
+class SyncResult:
+    script_id: str
+    version: int
+    created: bool
+    published: bool
+
+
+def sync_files(db: Database, directory: Path, now) -> list[SyncResult]:
+    """Import every ``*.yaml`` script whose text is not in the database yet.
+
+    A changed file becomes a new version. It is published when the live version also came
+    from a file; when an admin has published since, the file version waits as a draft.
+    Invalid files raise dialogs.loader.ScriptInvalid and change nothing.
+    """
+    results: list[SyncResult] = []
+    for path in sorted(directory.glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        script = load_script(text, source=str(path))
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        with db.transaction() as session:
+            versions = repo.script_versions(session, script.id)
+            known = next((v for v in versions if v.sha256 == digest), None)
+            if known is not None:
+                results.append(SyncResult(script.id, known.version, False, known.published))
+                continue
+            live = repo.published_script(session, script.id)
+            publish = live is None or live.source == "file"
+            row = repo.add_script_version(session, script_id=script.id, text=text, author="file", source="file", publish=publish, now=now)
+            results.append(SyncResult(script.id, row.version, True, publish))
+    return results
+
+
+def check_file(path: Path) -> list[Diagnostic]:
+    """`lapor dialogs check`: the loader's errors and warnings, plus SMS warnings."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return [Diagnostic(str(path), 1, f"cannot read the file: {exc}")]
+    diagnostics = check_script(text, source=str(path))
+    if not any(d.severity == "error" for d in diagnostics):
+        diagnostics += sms_warnings(load_script(text, source=str(path)))
+    return sorted(diagnostics, key=lambda d: (d.line, d.severity != "error"))
+
+
+def sms_warnings(script: Script) -> list[Diagnostic]:
+    """Prompts that leave the GSM-7 alphabet or need more than MAX_SMS_SEGMENTS segments.
+
+    The measured text is what the citizen receives: the prompt with its numbered menu.
+    """
+    found: list[Diagnostic] = []
+    for step in script.steps.values():
+        if step.type is AnswerType.CONFIRM:
+            continue  # the summary's length depends on the answers
+        for lang in script.languages:
+            state = DialogState(script.id, script.version, lang, step.id)
+            text = question(script, state).text  # exactly what the engine sends
+            _check_sms(found, script.source, step.line, f"step '{step.id}' ({lang})", text)
+    for key in ("welcome", "submitted"):
+        for lang in script.languages:
+            _check_sms(found, script.source, 1, f"message '{key}' ({lang})", script.text(key, lang, tracking_number="LAP-XXXXXX"))
+    return found
+
+
+def _check_sms(found: list[Diagnostic], source: str, line: int, where: str, text: str) -> None:
+    odd = non_gsm7(text)
+    if odd:
+        shown = ", ".join(repr(ch) for ch in odd[:5])
+        found.append(Diagnostic(source, line, f"{where}: characters outside GSM-7 ({shown}) make the SMS UCS-2, with 70 characters per segment", "warning"))
+    size = sms_size(text)
+    if size.segments > MAX_SMS_SEGMENTS:
+        found.append(Diagnostic(source, line, f"{where}: {size.units} characters need {size.segments} SMS segments (more than {MAX_SMS_SEGMENTS})", "warning"))

@@ -1,0 +1,51 @@
+"""``lapor serve``: the app under gunicorn, with the embedded delivery worker per process."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from bot.app import create_app
+from bot.services import build_services, prepare_database
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class _Server(BaseApplication):
+    """Gunicorn configured in code: gthread workers, each building its own services after fork."""
+
+    def __init__(self, settings: Settings, options: dict[str, Any]):
+        self._settings = settings
+        self._options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        services = build_services(self._settings)
+        if self._settings.embedded_worker:
+            services.start_worker()
+        return create_app(self._settings, services)
+
+
+def serve(settings: Settings, host: str | None = None, port: int | None = None, workers: int | None = None) -> int:
+    """Migrate, import scripts, then serve until stopped."""
+    prepare_database(settings)
+    options = {
+        "bind": f"{host or settings.host}:{port or settings.port}",
+        "workers": workers or settings.workers,
+        "threads": settings.threads,
+        "worker_class": "gthread",
+        "timeout": 30,
+        "graceful_timeout": 10,
+        "accesslog": None,  # access logs would carry phone numbers in query strings of some providers
+        "errorlog": "-",
+        "loglevel": "info",
+    }
+    log.info("serving on http://%s (registry: %s)", options["bind"], settings.registry)
+    _Server(settings, options).run()
+    return 0

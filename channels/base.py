@@ -1,0 +1,84 @@
+"""Canonical messages and the contract every channel connector fulfils."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """An attachment: where the provider keeps it, and its content type."""
+
+    url: str
+    content_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A location shared from the phone (not typed text)."""
+
+    latitude: float
+    longitude: float
+    address: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    """A citizen's message, normalised from any channel.
+
+    provider_message_id is Twilio's MessageSid or Telegram's update_id; it makes retries harmless.
+    """
+
+    channel: str  # "whatsapp" | "sms" | "telegram" | "terminal"
+    sender: str  # E.164 phone or Telegram chat id
+    text: str
+    provider_message_id: str
+    received_at: datetime  # UTC, timezone-aware
+    media: tuple[Media, ...] = ()
+    location: Location | None = None
+    profile_name: str = ""  # what the provider says the sender calls themselves
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    """One message to a citizen. ``text`` alone always suffices; ``choices`` are
+    (reply, label) pairs a channel may also show as buttons.
+
+    ``message_id`` is our own id for the message, so a channel can make sends idempotent.
+    """
+
+    channel: str
+    recipient: str
+    text: str
+    message_id: int
+    choices: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """What the provider answered to a send."""
+
+    provider_message_id: str | None
+    status: str = "sent"
+
+
+class DeliveryError(Exception):
+    """A send that failed. ``retryable`` failures (timeouts, 5xx, 429) are tried again
+    later, after at least ``retry_after`` seconds when the provider said so; the others
+    (blocked bot, invalid number) go to the dead letter with ``str(self)`` as the reason."""
+
+    def __init__(self, reason: str, *, retryable: bool, retry_after: float | None = None):
+        super().__init__(reason)
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class Channel(Protocol):
+    """Sends canonical messages through one provider."""
+
+    name: str
+
+    def send(self, message: OutboundMessage) -> SendResult:
+        """Deliver one message or raise DeliveryError."""
+        ...

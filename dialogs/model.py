@@ -1,0 +1,297 @@
+"""Typed, immutable data of the dialog engine: scripts, state, inbound messages, turns.
+
+Everything here is plain data. Nothing imports Flask, SQLAlchemy or a provider SDK, so the
+engine can be tested and benchmarked with plain values. Scripts are built once by
+``dialogs.loader`` and shared read-only between threads.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from enum import Enum
+from typing import Any, Callable, Mapping
+
+# A translated string: language code -> text.
+Text = Mapping[str, str]
+
+# A compiled condition: answers -> bool. Built by dialogs.conditions, never by eval().
+Predicate = Callable[[Mapping[str, Any]], bool]
+
+
+class AnswerType(str, Enum):
+    """What a question step expects from the citizen."""
+
+    CHOICE = "choice"
+    TEXT = "text"
+    NUMBER = "number"
+    DATE = "date"
+    YES_NO = "yes_no"
+    PHONE = "phone"
+    LOCATION = "location"
+    MEDIA = "media"
+    CONFIRM = "confirm"  # the summary: "YA" submits, a number edits that answer
+    MESSAGE = "message"  # says something and moves on without waiting
+
+
+# ---------------------------------------------------------------------------- scripts
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """A condition as the admin wrote it, with its compiled predicate."""
+
+    source: str
+    test: Predicate
+    names: frozenset[str]  # the answer keys it reads (checked by the linter)
+
+    def __call__(self, answers: Mapping[str, Any]) -> bool:
+        return self.test(answers)
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One entry of a numbered menu.
+
+    ``value`` is what is stored; ``sets`` stores extra answer keys when picked (the privacy
+    menu sets the two independent flags ``anonymous`` and ``confidential`` this way).
+    """
+
+    number: int
+    value: str
+    label: Text
+    synonyms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    sets: Mapping[str, Any] = field(default_factory=dict)
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """``goto`` when ``when`` holds (or always, when it is None)."""
+
+    goto: str
+    when: Condition | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step of a script. Only the fields that its ``type`` uses matter."""
+
+    id: str
+    type: AnswerType
+    prompt: Text
+    line: int = 0
+    help: Text = field(default_factory=dict)
+    summary_label: Text = field(default_factory=dict)  # shown in the confirm summary
+    when: Condition | None = None  # skip the step when false
+    routes: tuple[Route, ...] = ()  # first match wins; empty: the next step in file order
+    optional: bool = False  # "lewati"/"skip" answers None
+    # choice
+    options: tuple[Option, ...] = ()
+    strict: bool = False  # no typo tolerance (for answers that must never be guessed)
+    # text
+    min_length: int = 1
+    max_length: int = 1000
+    # number
+    min_value: float | None = None
+    max_value: float | None = None
+    # date
+    allow_future: bool = False
+    max_age_days: int | None = None
+
+    @property
+    def asks(self) -> bool:
+        """True when the step waits for the citizen's answer."""
+        return self.type is not AnswerType.MESSAGE
+
+
+@dataclass(frozen=True, slots=True)
+class Script:
+    """A validated dialog script, ready to run. Built by dialogs.loader.load_script."""
+
+    id: str
+    version: int
+    languages: tuple[str, ...]
+    default_language: str
+    steps: Mapping[str, Step]  # in file order
+    order: tuple[str, ...]  # step ids in file order
+    start: str
+    messages: Mapping[str, Text]  # built-in strings merged with the script's overrides
+    commands: Mapping[str, Mapping[str, tuple[str, ...]]]  # command -> language -> words
+    command_words: Mapping[str, str]  # normalized word or phrase -> command, any language
+    title: str = ""
+    timezone: str = "Asia/Jakarta"
+    source: str = "<script>"
+
+    def text(self, key: str, language: str, **params: Any) -> str:
+        """A script message in ``language`` (falling back to the default), formatted."""
+        table = self.messages[key]
+        template = table.get(language) or table[self.default_language]
+        return template.format(**params) if params else template
+
+    def next_in_order(self, step_id: str) -> str | None:
+        index = self.order.index(step_id)
+        return self.order[index + 1] if index + 1 < len(self.order) else None
+
+
+# ---------------------------------------------------------------------------- messages in
+
+
+@dataclass(frozen=True, slots=True)
+class MediaRef:
+    """An attachment the citizen sent: a provider URL (or file id) and its content type."""
+
+    url: str
+    content_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True, slots=True)
+class GeoPoint:
+    """A location shared from the phone."""
+
+    latitude: float
+    longitude: float
+    address: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """What the engine sees of one citizen message (channels build the richer InboundMessage)."""
+
+    text: str
+    received_at: datetime  # UTC, timezone-aware
+    media: tuple[MediaRef, ...] = ()
+    location: GeoPoint | None = None
+
+
+# ---------------------------------------------------------------------------- state
+
+
+class Status(str, Enum):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True, slots=True)
+class DialogState:
+    """Where one conversation stands. JSON round-trips through to_json/from_json.
+
+    ``answers`` maps answer keys (step ids, plus keys set by options) to JSON values.
+    ``history`` is the stack of asked step ids, for BACK. ``editing`` is set while the
+    citizen changes one answer from the summary, so the dialog returns to the summary.
+    """
+
+    script_id: str
+    script_version: int
+    language: str
+    step_id: str | None  # the step waiting for an answer; None once ended
+    status: Status = Status.ACTIVE
+    answers: Mapping[str, Any] = field(default_factory=dict)
+    history: tuple[str, ...] = ()
+    failures: int = 0  # consecutive rejected answers at step_id
+    editing: bool = False
+    started_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "script_id": self.script_id,
+            "script_version": self.script_version,
+            "language": self.language,
+            "step_id": self.step_id,
+            "status": self.status.value,
+            "answers": dict(self.answers),
+            "history": list(self.history),
+            "failures": self.failures,
+            "editing": self.editing,
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+            "updated_at": self.updated_at.isoformat() if self.updated_at else None,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> DialogState:
+        return cls(
+            script_id=data["script_id"],
+            script_version=int(data["script_version"]),
+            language=data["language"],
+            step_id=data.get("step_id"),
+            status=Status(data.get("status", "active")),
+            answers=dict(data.get("answers") or {}),
+            history=tuple(data.get("history") or ()),
+            failures=int(data.get("failures") or 0),
+            editing=bool(data.get("editing")),
+            started_at=_dt(data.get("started_at")),
+            updated_at=_dt(data.get("updated_at")),
+        )
+
+    def evolve(self, **changes: Any) -> DialogState:
+        return replace(self, **changes)
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+# ---------------------------------------------------------------------------- output
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A menu entry a channel may show as a button; its text reply is ``reply``."""
+
+    reply: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One message to the citizen. ``text`` alone always suffices (numbered menus)."""
+
+    text: str
+    choices: tuple[Choice, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something the caller must act on or record.
+
+    kinds: ``completed`` (data: answers, language), ``cancelled``, ``restarted``,
+    ``status_query`` (data: number), ``opt_out``, ``opt_in``, ``language`` (data: language),
+    ``rejected`` (data: step, failures), ``answered`` (data: step).
+    """
+
+    kind: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """The result of start() or step(): the new state, what to say, what happened."""
+
+    state: DialogState
+    replies: tuple[Reply, ...] = ()
+    events: tuple[Event, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """An answer parser's verdict: a value, or a hint that says what was wrong.
+
+    ``sets`` holds extra answer keys (an option's ``sets``). A skipped optional answer is
+    ``Parsed(value=None)``.
+    """
+
+    value: Any = None
+    hint: str | None = None
+    sets: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def rejected(self) -> bool:
+        return self.hint is not None
+
+
+# A calendar date is stored as ISO text in answers, so states stay JSON.
+def iso(d: date) -> str:
+    return d.isoformat()

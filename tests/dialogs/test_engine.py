@@ -1,0 +1,188 @@
+"""The pure engine: starting, stepping, commands, summary edits, expiry, and never crashing."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dialogs import engine
+from dialogs.loader import load_script
+from dialogs.model import DialogState, GeoPoint, Inbound, MediaRef, Status
+
+SCRIPT_PATH = Path(__file__).resolve().parents[2] / "dialogs" / "scripts" / "complaint.yaml"
+SCRIPT = load_script(SCRIPT_PATH.read_text(encoding="utf-8"), str(SCRIPT_PATH), version=4)
+T0 = datetime(2024, 5, 20, 3, 0, tzinfo=timezone.utc)
+HAPPY = ["1", "Jalan rusak", "Jalan di depan sekolah rusak parah sejak Januari.", "1", "Jl. Merdeka 1",
+         "kemarin", "lewati", "1", "Budi", "ya"]
+
+
+def msg(text: str, minutes: float = 1, **extra) -> Inbound:
+    return Inbound(text=text, received_at=T0 + timedelta(minutes=minutes), **extra)
+
+
+def run(answers: list[str], state: DialogState | None = None):
+    turn = engine.start(SCRIPT, now=T0) if state is None else None
+    state = turn.state if turn else state
+    for index, text in enumerate(answers, start=1):
+        turn = engine.step(SCRIPT, state, msg(text, index))
+        state = turn.state
+    return turn
+
+
+def test_start_greets_and_asks_the_first_question() -> None:
+    turn = engine.start(SCRIPT, now=T0)
+    assert turn.state.step_id == "report_type"
+    assert turn.state.script_version == 4 and turn.state.language == "id"
+    assert [r.text.split("\n")[0] for r in turn.replies] == [SCRIPT.text("welcome", "id"), "Jenis laporan Anda?"]
+    assert [c.reply for c in turn.replies[-1].choices] == ["1", "2", "3"]
+    assert [e.kind for e in turn.events] == ["started"]
+
+
+def test_a_whole_complaint_completes_with_active_answers() -> None:
+    turn = run(HAPPY)
+    assert turn.state.status is Status.COMPLETED and turn.state.step_id is None
+    completed = [e for e in turn.events if e.kind == "completed"]
+    answers = completed[0].data["answers"]
+    assert answers["report_type"] == "complaint"
+    assert answers["category"] == "infrastructure"
+    assert answers["incident_date"] == "2024-05-19"
+    assert answers["attachment"] == []
+    assert answers["anonymous"] is False and answers["confidential"] is False
+    assert answers["name"] == "Budi"
+    json.dumps(turn.state.to_json())
+
+
+def test_state_round_trips_through_json() -> None:
+    state = run(HAPPY[:5]).state
+    assert DialogState.from_json(json.loads(json.dumps(state.to_json()))) == state
+
+
+def test_anonymous_skips_the_name_and_drops_a_stale_one() -> None:
+    turn = run(HAPPY[:7] + ["1", "Budi", "8", "2"])
+    assert "Nama" not in turn.replies[-1].text
+    final = engine.step(SCRIPT, turn.state, msg("ya", 30))
+    answers = next(e for e in final.events if e.kind == "completed").data["answers"]
+    assert "name" not in answers
+    assert answers["anonymous"] is True and answers["confidential"] is False
+
+
+def test_rejections_count_and_help_comes_on_the_third() -> None:
+    state = run(HAPPY[:2]).state
+    texts = []
+    for attempt in range(3):
+        turn = engine.step(SCRIPT, state, msg("pendek", attempt))
+        state = turn.state
+        texts.append(turn.replies[0].text)
+    assert state.failures == 3 and state.step_id == "description"
+    assert "Perlu bantuan?" not in texts[1]
+    assert "Perlu bantuan?" in texts[2] and "Tulis apa masalahnya" in texts[2]
+    assert turn.events[0].kind == "rejected" and turn.events[0].data == {"step": "description", "failures": 3}
+    ok = engine.step(SCRIPT, state, msg("Cukup panjang untuk diterima sebagai isi."))
+    assert ok.state.failures == 0 and ok.state.step_id == "category"
+
+
+@pytest.mark.parametrize("word, command", [("BANTUAN", "help"), ("help", "help"), ("Kembali.", "back"), ("/start", "start"),
+                                           ("BERHENTI", "stop"), ("stop", "stop"), ("mulai ulang", "restart"),
+                                           ("status lap-7k3m9q", "status"), ("cek 7K3M9Q", "status"), ("bahasa english", "language")])
+def test_command_words(word: str, command: str) -> None:
+    assert engine.match_command(SCRIPT, word)[0] == command
+
+
+@pytest.mark.parametrize("text", ["status jalan di desa kami rusak parah", "batal karena hujan", "help me please", "bahasa jawa"])
+def test_text_that_starts_with_a_command_word_is_an_answer(text: str) -> None:
+    assert engine.match_command(SCRIPT, text) is None
+
+
+def test_stop_and_start_are_events_and_keep_the_place() -> None:
+    state = run(HAPPY[:3]).state
+    stop = engine.step(SCRIPT, state, msg("STOP"))
+    assert [e.kind for e in stop.events] == ["opt_out"] and stop.state.step_id == state.step_id
+    again = engine.step(SCRIPT, stop.state, msg("MULAI"))
+    assert [e.kind for e in again.events] == ["opt_in"]
+    assert "Kategori laporan?" in again.replies[-1].text
+
+
+def test_status_query_is_an_event_and_the_question_follows() -> None:
+    state = run(HAPPY[:1]).state
+    turn = engine.step(SCRIPT, state, msg("STATUS LAP-7K3M9Q"))
+    assert turn.events[0].kind == "status_query" and turn.events[0].data["number"] == "lap-7k3m9q"
+    assert turn.state.step_id == state.step_id and "judul" in turn.replies[-1].text
+
+
+def test_cancel_and_restart() -> None:
+    state = run(HAPPY[:4]).state
+    cancelled = engine.step(SCRIPT, state, msg("batal"))
+    assert cancelled.state.status is Status.CANCELLED
+    restarted = engine.step(SCRIPT, state, msg("ulang"))
+    assert restarted.state.step_id == "report_type" and restarted.state.answers == {}
+    assert restarted.events[0].kind == "restarted"
+
+
+def test_back_walks_the_history() -> None:
+    state = run(HAPPY[:3]).state
+    assert state.step_id == "category" and state.history == ("report_type", "title", "description")
+    back = engine.step(SCRIPT, state, msg("kembali"))
+    assert back.state.step_id == "description" and back.state.history == ("report_type", "title")
+
+
+def test_shared_location_and_media_fill_their_steps() -> None:
+    state = run(HAPPY[:4]).state
+    located = engine.step(SCRIPT, state, msg("", location=GeoPoint(-6.2, 106.8, "Monas")))
+    assert located.state.answers["location"] == {"text": "Monas", "latitude": -6.2, "longitude": 106.8}
+    dated = engine.step(SCRIPT, located.state, msg("hari ini"))
+    photo = engine.step(SCRIPT, dated.state, msg("", media=(MediaRef("https://x/1.jpg", "image/jpeg"),)))
+    assert photo.state.answers["attachment"] == [{"url": "https://x/1.jpg", "content_type": "image/jpeg"}]
+    assert photo.state.step_id == "privacy"
+
+
+def test_a_conversation_stays_on_its_version() -> None:
+    state = run(HAPPY[:2]).state
+    newer = load_script(SCRIPT_PATH.read_text(encoding="utf-8").replace("Ceritakan apa", "Jelaskan apa"), "v5", version=5)
+    assert state.script_version == 4
+    assert "Ceritakan apa" in engine.question(SCRIPT, state).text
+    assert "Jelaskan apa" in engine.question(newer, engine.start(newer, now=T0).state.evolve(step_id="description")).text
+
+
+def test_expiry_is_measured_from_the_last_message() -> None:
+    state = run(HAPPY[:2]).state
+    assert not engine.is_expired(state, state.updated_at + timedelta(hours=23), timedelta(hours=24))
+    assert engine.is_expired(state, state.updated_at + timedelta(hours=25), timedelta(hours=24))
+    assert not engine.is_expired(run(HAPPY).state, T0 + timedelta(days=9), timedelta(hours=24))
+
+
+def test_an_expired_conversation_restarts_kindly() -> None:
+    turn = engine.start(SCRIPT, now=T0, notice="expired")
+    assert turn.replies[0].text.startswith("Sesi sebelumnya berakhir")
+
+
+def test_a_finished_state_fed_again_starts_over() -> None:
+    done = run(HAPPY).state
+    turn = engine.step(SCRIPT, done, msg("halo lagi"))
+    assert turn.state.status is Status.ACTIVE and turn.state.step_id == "report_type"
+
+
+ANY_TEXT = st.one_of(
+    st.text(max_size=50),
+    st.text(max_size=5000),
+    st.sampled_from(["", " ", "\x00", "😀😀", "ya", "1", "99", "kembali", "batal", "ulang", "bahasa", "status", "stop",
+                     "mulai", "lewati", "hari ini", "31/02/2024", "0812345", "-6.2, 106.8", "<script>alert(1)</script>",
+                     "\u202e\u200b", "a" * 100_000]),
+    st.sampled_from(HAPPY),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(ANY_TEXT, max_size=25))
+def test_the_engine_never_crashes(texts: list[str]) -> None:
+    turn = engine.start(SCRIPT, now=T0)
+    for index, text in enumerate(texts):
+        turn = engine.step(SCRIPT, turn.state, msg(text, index))
+        state = turn.state
+        assert state.step_id is None or state.step_id in SCRIPT.steps
+        assert state.status is not Status.ACTIVE or state.step_id is not None
+        assert turn.replies or turn.events
+        json.dumps(state.to_json())
