@@ -190,7 +190,7 @@ class _Run:
         fields = fields_from_answers(answers, self.settings)
         complaint = repo.add_complaint(
             self.session, contact=contact, conversation=conversation, channel=self.message.channel,
-            language=language, fields=fields, answers=answers,
+            language=language, fields=fields, answers={k: v for k, v in answers.items() if k != "name"},
             reporter_name_enc=self.intake._cipher.encrypt(fields.reporter_name) if fields.reporter_name else None,
             now=self.now,
         )

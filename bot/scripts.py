@@ -77,6 +77,7 @@ def sync_files(db: Database, directory: Path, now) -> list[SyncResult]:
         script = load_script(text, source=str(path))
         digest = hashlib.sha256(text.encode()).hexdigest()
         with db.transaction() as session:
+            repo.lock_script(session, script.id)  # concurrent imports must not store a file twice
             versions = repo.script_versions(session, script.id)
             known = next((v for v in versions if v.sha256 == digest), None)
             if known is not None:

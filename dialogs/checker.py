@@ -96,14 +96,14 @@ def _check_options(script: Script, step: Step, error: Report, warn: Report) -> N
 
 
 def _targets(script: Script, step: Step) -> list[str]:
-    """Where a step may lead: its routes, plus the next step when no route may match."""
+    """Where a step may lead: its routes, plus the next step when no route may match.
+
+    A summary's edits only revisit steps already on the path, so they add no edges."""
     targets = [route.goto for route in step.routes if route.goto in script.steps]
     if not step.routes or step.routes[-1].when is not None:
         following = script.next_in_order(step.id)
         if following is not None:
             targets.append(following)
-    if step.type is AnswerType.CONFIRM:
-        targets.extend(s.id for s in script.steps.values() if s.summary_label)
     return targets
 
 

@@ -161,6 +161,9 @@ class _Builder:
             return merged
         for key, value in raw.items():
             text = self._text(value, raw.line_of(key), f"message '{key}'")
+            for lang in self.languages:
+                if text and lang not in text:
+                    self.error(raw.line_of(key), f"message '{key}' has no text for language '{lang}'")
             merged.setdefault(key, {}).update(text)
         return merged
 

@@ -51,8 +51,8 @@ def read_yaml(text: str) -> Any:
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
                 raise YamlProblem(event.start_mark.line + 1, "anchors and aliases (& and *) are not allowed")
-            tag = getattr(event, "tag", None)
-            if tag and not getattr(event, "implicit", True) and tag not in ("!", "tag:yaml.org,2002:str"):
+            tag = getattr(event, "tag", None)  # None unless written explicitly
+            if tag and tag != "!":
                 raise YamlProblem(event.start_mark.line + 1, f"YAML tags such as {tag} are not allowed")
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:

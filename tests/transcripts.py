@@ -37,6 +37,9 @@ def load_all() -> list[Transcript]:
     transcripts = []
     for path in sorted(DIRECTORY.glob("*.yaml")):
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for turn in raw["turns"]:
+            if not isinstance(turn["user"], str):  # YAML reads a bare yes/no as a boolean
+                raise ValueError(f"{path}: quote the user line {turn['user']!r}")
         turns = tuple(
             TurnSpec(str(t["user"]), tuple(t.get("bot", ())), tuple(t.get("not", ())), bool(t.get("storage", False)))
             for t in raw["turns"]

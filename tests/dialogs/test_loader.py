@@ -17,7 +17,7 @@ languages: [id, en]
 steps:
   - id: kind
     type: choice
-    prompt: {id: Jenis?, en: Kind?}
+    prompt: {id: Pilih jenis, en: Pick a kind}
     summary: {id: Jenis, en: Kind}
     options:
       - value: a
@@ -26,7 +26,7 @@ steps:
         label: {id: Dua, en: Two}
   - id: note
     type: text
-    prompt: {id: Catatan?, en: Note?}
+    prompt: {id: Tulis catatan, en: Write a note}
     summary: {id: Catatan, en: Note}
   - id: confirm
     type: confirm
@@ -84,21 +84,21 @@ REJECTIONS = [
     ("default language", BASE + "default_language: fr\n", 20, "default_language 'fr' is not one of the languages"),
     ("timezone", BASE + "timezone: Mars/Olympus\n", 20, "unknown timezone 'Mars/Olympus'"),
     ("messages type", BASE + "messages: [1]\n", 20, "messages: expected a mapping"),
-    ("message translation", BASE + "messages:\n  welcome: {id: Halo}\n", 20, "message 'welcome' has no text for language 'en'"),
+    ("message translation", BASE + "messages:\n  welcome: {id: Halo}\n", 21, "message 'welcome' has no text for language 'en'"),
     ("unknown command", BASE + "commands:\n  hlep: {id: [tolong]}\n", 21, "unknown command 'hlep' (did you mean 'help'?)"),
     ("command words", BASE + "commands:\n  help: {id: [[]]}\n", 21, "must be a list of words"),
     ("no steps", "id: demo\nlanguages: [id]\nsteps: []\n", 3, "steps: give a list of steps"),
     ("step not mapping", BASE + "  - just text\n", 20, "each step is a mapping"),
     ("unknown type", BASE.replace("type: text", "type: txt"), 14, "unknown type 'txt' (did you mean 'text'?)"),
-    ("unknown step field", BASE.replace("    prompt: {id: Catatan?", "    promt: x\n    prompt: {id: Catatan?"), 15, "unknown field 'promt' (did you mean 'prompt'?)"),
-    ("field of another type", BASE.replace("    prompt: {id: Catatan?", "    options: []\n    prompt: {id: Catatan?"), 15, "unknown field 'options'"),
+    ("unknown step field", BASE.replace("    prompt: {id: Tulis catatan", "    promt: x\n    prompt: {id: Tulis catatan"), 15, "unknown field 'promt' (did you mean 'prompt'?)"),
+    ("field of another type", BASE.replace("    prompt: {id: Tulis catatan", "    options: []\n    prompt: {id: Tulis catatan"), 15, "unknown field 'options'"),
     ("duplicate step id", BASE.replace("id: note", "id: kind"), 13, "step id 'kind' is used twice (first on line 4)"),
     ("reserved id", BASE.replace("id: note", "id: end"), 13, "'end' is reserved"),
-    ("missing prompt", BASE.replace("    prompt: {id: Catatan?, en: Note?}\n", ""), 13, "prompt: missing"),
-    ("plain prompt", BASE.replace("{id: Catatan?, en: Note?}", "Catatan?"), 15, "give a text per language"),
-    ("missing translation", BASE.replace("{id: Catatan?, en: Note?}", "{id: Catatan?}"), 15, "step 'note': prompt has no text for language 'en'"),
-    ("unknown language text", BASE.replace("{id: Catatan?, en: Note?}", "{id: Catatan?, en: Note?, fr: Note}"), 15, "text for 'fr', which is not one of the languages"),
-    ("empty text", BASE.replace("{id: Catatan?, en: Note?}", "{id: Catatan?, en: ''}"), 15, "the 'en' text is empty"),
+    ("missing prompt", BASE.replace("    prompt: {id: Tulis catatan, en: Write a note}\n", ""), 13, "prompt: missing"),
+    ("plain prompt", BASE.replace("{id: Tulis catatan, en: Write a note}", "Tulis catatan"), 15, "give a text per language"),
+    ("missing translation", BASE.replace("{id: Tulis catatan, en: Write a note}", "{id: Tulis catatan}"), 15, "step 'note': prompt has no text for language 'en'"),
+    ("unknown language text", BASE.replace("{id: Tulis catatan, en: Write a note}", "{id: Tulis catatan, en: Write a note, fr: Note}"), 15, "text for 'fr', which is not one of the languages"),
+    ("empty text", BASE.replace("{id: Tulis catatan, en: Write a note}", "{id: Tulis catatan, en: ''}"), 15, "the 'en' text is empty"),
     ("missing summary translation", BASE.replace("{id: Catatan, en: Note}", "{id: Catatan}"), 16, "summary has no text for language 'en'"),
     ("no options", BASE.replace("    options:\n      - value: a\n        label: {id: Satu, en: One}\n      - value: b\n        label: {id: Dua, en: Two}\n", "    options: []\n"), 8, "a choice needs a list of options"),
     ("option not mapping", BASE.replace("      - value: b\n        label: {id: Dua, en: Two}\n", "      - Dua\n"), 11, "option 2 must be a mapping"),
@@ -124,7 +124,7 @@ REJECTIONS = [
     ("condition not text", BASE.replace("    type: text\n", "    type: text\n    when: [1]\n"), 15, "a condition is written as text"),
     ("condition unknown name", BASE.replace("    type: text\n", "    type: text\n    when: not anonymus\n"), 15, "uses 'anonymus', which is no step id"),
     ("unknown start", BASE + "start: begin\n", 20, "start: unknown step 'begin'"),
-    ("unreachable", BASE.replace("    type: choice\n", "    type: choice\n    next: confirm\n"), 13, "step 'note' can never be reached"),
+    ("unreachable", BASE.replace("    type: choice\n", "    type: choice\n    next: confirm\n"), 14, "step 'note' can never be reached"),
     ("silent loop", BASE + "  - id: a1\n    type: message\n    prompt: {id: A, en: A}\n    next: a2\n  - id: a2\n    type: message\n    prompt: {id: B, en: B}\n    next: a1\n", 20, "loop a1 -> a2 -> a1 never asks a question"),
     ("conditional loop", BASE.replace("    type: confirm\n", "    type: text\n    when: note == \"x\"\n    next: confirm\n"), 17, "loop confirm -> confirm never asks"),
     ("nul", BASE + "\x00", 1, "NUL character"),

@@ -1,0 +1,129 @@
+"""Engines and transactions for SQLite (the embedded default) and PostgreSQL.
+
+On SQLite every transaction starts with ``BEGIN IMMEDIATE``: it takes the database's write lock
+at BEGIN, before its first read, and holds it until COMMIT or ROLLBACK. So transactions are
+serialised whole, which is what keeps two concurrent messages from one sender from reading the
+same conversation state (WAL still lets plain autocommit reads, such as ``Database.ping``, run
+alongside). On PostgreSQL transactions run at READ COMMITTED and serialise per sender with row
+locks (``storage.repository.lock_contact``).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Applied to every new SQLite connection, in this order (busy_timeout first: switching to WAL
+# may have to wait for another connection).
+SQLITE_PRAGMAS = (
+    ("busy_timeout", str(SQLITE_BUSY_TIMEOUT_MS)),
+    ("journal_mode", "WAL"),
+    ("synchronous", "NORMAL"),
+    ("foreign_keys", "ON"),
+    ("temp_store", "MEMORY"),
+    ("cache_size", "-16000"),  # 16 MiB per connection
+)
+POSTGRES_POOL = {"pool_size": 8, "max_overflow": 8, "pool_pre_ping": True, "pool_recycle": 1800}
+
+
+def make_engine(url: str) -> Engine:
+    """An Engine for ``sqlite:///PATH`` or ``postgresql+psycopg://...``.
+
+    SQLite: the file's directory is created; in-memory databases are refused (every pooled
+    connection would see a different, empty database). ``postgresql://`` and ``postgres://``
+    mean psycopg 3. Other databases raise ValueError.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
+    if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg"):
+        return create_engine(parsed.set(drivername="postgresql+psycopg"), connect_args={"connect_timeout": 10},
+                             **POSTGRES_POOL)
+    raise ValueError(f"unsupported database URL scheme {parsed.drivername!r}: "
+                     "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB")
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    if url.drivername not in ("sqlite", "sqlite+pysqlite"):
+        raise ValueError(f"unsupported SQLite driver {url.drivername!r}: use sqlite:///PATH")
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:") or url.query.get("mode") == "memory":
+        raise ValueError("SQLite needs a database file: use sqlite:///PATH (in-memory databases are not supported)")
+    Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # SQLAlchemy's documented recipe: stop pysqlite from issuing BEGIN itself (it would do so
+    # late, and deferred), and emit our own in the "begin" event.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        for name, value in SQLITE_PRAGMAS:
+            cursor.execute(f"PRAGMA {name}={value}")
+    finally:
+        cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    """An engine and its sessions. Thread-safe; create one per process and share it."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def from_url(cls, url: str) -> Database:
+        return cls(make_engine(url))
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A Session inside one transaction: committed when the block ends normally, rolled back
+        (and the exception re-raised) when it raises. Objects stay usable after the commit.
+
+        On SQLite the transaction holds the database write lock from its first statement to
+        its end, even if it only reads: keep transactions short and never call a provider or a
+        registry inside one. Never open a second transaction while one is open in the same
+        thread: it would wait for the locks the first one holds.
+        """
+        with self._sessions.begin() as session:
+            yield session
+
+    def ping(self) -> bool:
+        """True if the database answers ``SELECT 1``; False on any database error.
+
+        Runs outside a transaction, so on SQLite it does not wait for the write lock.
+        """
+        try:
+            connection = self.engine.raw_connection()
+            try:
+                cursor = connection.cursor()
+                cursor.execute("SELECT 1")
+                return cursor.fetchone() == (1,)
+            finally:
+                connection.close()
+        except (SQLAlchemyError, self.engine.dialect.loaded_dbapi.Error):
+            return False
+
+    def dispose(self) -> None:
+        """Close every pooled connection (at shutdown, or in a child after fork)."""
+        self.engine.dispose()

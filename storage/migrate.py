@@ -1,0 +1,35 @@
+"""Schema migrations: Alembic, configured in code (no alembic.ini).
+
+The migration scripts live in ``storage/migrations`` next to this module, so this works from a
+source checkout and from an installed package alike.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# Alembic keeps its running context in module globals: one migration at a time per process.
+_LOCK = threading.Lock()
+
+
+def alembic_config(url: str) -> Config:
+    """An Alembic Config for ``url`` and our migration scripts (for ``alembic.command``)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))  # the value is interpolated
+    return config
+
+
+def upgrade(url: str) -> None:
+    """Bring the database at ``url`` to the latest schema (``alembic upgrade head``).
+
+    Idempotent, and safe to run from several processes at once: on SQLite the migration's
+    transaction holds the write lock, on PostgreSQL an advisory lock; whoever comes second
+    finds the schema current and does nothing.
+    """
+    with _LOCK:
+        command.upgrade(alembic_config(url), "head")

@@ -1,0 +1,241 @@
+"""The tables of lapor-intake, as SQLAlchemy 2 typed ORM classes.
+
+Personal data (phone numbers, chat ids, reporter names) lives only in ``*_enc`` columns
+(``storage.crypto.DataCipher``) and, for look-ups, as a keyed hash. Every datetime is
+timezone-aware UTC on both SQLite and PostgreSQL. JSON columns must be reassigned to change:
+in-place edits of a loaded dict or list are not saved. ``__repr__`` never shows personal data or
+message and complaint text, so objects can be logged.
+
+The schema itself is created by the Alembic migrations in ``storage/migrations``; a test keeps
+them identical to these classes.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.columns import JSONType, UTCDateTime, utcnow
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+CONVERSATION_STATUSES = ("active", "completed", "cancelled", "expired")
+OUTBOX_KINDS = ("reply", "submission", "notification")
+OUTBOX_STATUSES = ("pending", "sending", "done", "dead")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Contact(Base):
+    """One citizen on one channel (a WhatsApp number, an SMS number, a Telegram chat)."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("channel", "sender_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    sender_hash: Mapped[str] = mapped_column(String(64))  # DataCipher.lookup_hash(sender)
+    sender_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    language: Mapped[str] = mapped_column(String(8), default="id")
+    opted_out: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"Contact(id={self.id!r}, channel={self.channel!r}, language={self.language!r}, opted_out={self.opted_out!r})"
+
+
+class Conversation(Base):
+    """One run of a dialog script with a contact, pinned to the script version it started on."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (
+        Index(None, "contact_id", "status"),
+        CheckConstraint(_one_of("status", CONVERSATION_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    script_id: Mapped[str] = mapped_column(String(64))
+    script_version: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    step_id: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    contact: Mapped[Contact] = relationship()
+
+    def __repr__(self) -> str:
+        return (f"Conversation(id={self.id!r}, contact_id={self.contact_id!r}, script={self.script_id!r} "
+                f"v{self.script_version!r}, status={self.status!r}, step_id={self.step_id!r})")
+
+
+class Message(Base):
+    """Every message in and out. (channel, provider_message_id) is unique, which makes a
+    provider's retry of an inbound message detectable, and harmless."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("channel", "provider_message_id"),
+        Index(None, "conversation_id"),
+        Index(None, "contact_id"),
+        CheckConstraint(_one_of("direction", ("in", "out")), name="direction"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
+    direction: Mapped[str] = mapped_column(String(3))  # "in" | "out"
+    channel: Mapped[str] = mapped_column(String(16))
+    provider_message_id: Mapped[str | None] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # in: received; out: queued | sent | delivered | failed | undelivered | needs_template
+    status: Mapped[str] = mapped_column(String(24))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    contact: Mapped[Contact] = relationship()
+    conversation: Mapped[Conversation | None] = relationship()
+
+    def __repr__(self) -> str:
+        return (f"Message(id={self.id!r}, direction={self.direction!r}, channel={self.channel!r}, "
+                f"status={self.status!r}, conversation_id={self.conversation_id!r})")
+
+
+class Complaint(Base):
+    """A filed report (complaint, aspiration or information request) and its registry status."""
+
+    __tablename__ = "complaints"
+    __table_args__ = (
+        Index(None, "status"),
+        Index(None, "created_at"),
+        Index(None, "category"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tracking_number: Mapped[str] = mapped_column(String(10), unique=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(8))
+    type: Mapped[str] = mapped_column(String(32))  # complaint | aspiration | information_request
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(64))
+    category_code: Mapped[str | None] = mapped_column(String(64))
+    agency: Mapped[str | None] = mapped_column(String(128))
+    location_text: Mapped[str] = mapped_column(Text)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    incident_date: Mapped[date | None]
+    anonymous: Mapped[bool]
+    confidential: Mapped[bool]
+    reporter_name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # queued (not yet accepted by the registry), then received | verified | in_progress | resolved | rejected
+    status: Mapped[str] = mapped_column(String(24), default="queued")
+    registry_id: Mapped[str | None] = mapped_column(String(128))
+    status_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    contact: Mapped[Contact] = relationship()
+    conversation: Mapped[Conversation | None] = relationship()
+
+    def __repr__(self) -> str:
+        return (f"Complaint(id={self.id!r}, tracking_number={self.tracking_number!r}, type={self.type!r}, "
+                f"category={self.category!r}, status={self.status!r})")
+
+
+class Outbox(Base):
+    """Work for the delivery worker: a reply or notification to send, or a complaint to submit.
+
+    pending -> sending (claimed, with a lease) -> done, or back to pending (retry), or dead.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index(None, "status", "next_attempt_at"),
+        Index(None, "contact_id", "status"),
+        CheckConstraint(_one_of("kind", OUTBOX_KINDS), name="kind"),
+        CheckConstraint(_one_of("status", OUTBOX_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str | None] = mapped_column(String(16))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    contact: Mapped[Contact | None] = relationship()
+    message: Mapped[Message | None] = relationship()
+    complaint: Mapped[Complaint | None] = relationship()
+
+    def __repr__(self) -> str:
+        return (f"Outbox(id={self.id!r}, kind={self.kind!r}, channel={self.channel!r}, status={self.status!r}, "
+                f"attempts={self.attempts!r})")
+
+
+class ScriptVersion(Base):
+    """One version of a dialog script's YAML. ``published`` means "has been published"; the live
+    version of a script is its highest published one."""
+
+    __tablename__ = "script_versions"
+    __table_args__ = (UniqueConstraint("script_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    script_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    author: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(16))  # file | admin
+    published: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return (f"ScriptVersion(id={self.id!r}, script_id={self.script_id!r}, version={self.version!r}, "
+                f"source={self.source!r}, published={self.published!r})")

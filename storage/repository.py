@@ -1,0 +1,355 @@
+"""The queries and writes that intake, delivery and admin code use.
+
+Every function takes an open Session from ``Database.transaction()`` and none commits: the
+caller's transaction decides what becomes visible, and when. Functions that create rows flush,
+so the new row's id is known on return. Datetimes are timezone-aware UTC (``utcnow``).
+"""
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session, aliased
+
+from storage import tracking
+from storage.columns import utcnow
+from storage.crypto import DataCipher
+from storage.models import Complaint, Contact, Conversation, Message, Outbox, ScriptVersion
+from storage.tracking import normalize_tracking_number
+
+__all__ = [
+    "ComplaintFields", "active_conversation", "add_complaint", "add_message", "add_outbox", "add_script_version",
+    "claim_outbox", "complaint_by_tracking", "contact_sender", "dead_outbox", "find_message", "finish_outbox",
+    "iter_complaints", "lock_contact", "lock_script", "new_tracking_number", "normalize_tracking_number",
+    "publish_version", "published_script", "retry_outbox", "script_version", "script_versions",
+    "start_conversation", "utcnow",
+]
+
+# Outbox kinds that reach the citizen: their rows are delivered one at a time per contact, in order.
+ORDERED_KINDS = ("reply", "notification")
+_SCRIPT_LOCK_CLASS = 0x4C50  # first key of pg_advisory_xact_lock(int, int) for script versions
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+# ---------------------------------------------------------------------- contacts
+
+def lock_contact(session: Session, cipher: DataCipher, channel: str, sender: str, now: datetime) -> Contact:
+    """Get or create the contact for (channel, sender) and hold it locked until the transaction ends.
+
+    Concurrent transactions for the same sender queue here, one after the other, and exactly
+    one contact row is ever created. PostgreSQL: ``INSERT ... ON CONFLICT DO NOTHING`` then
+    ``SELECT ... FOR UPDATE``. SQLite: the transaction holds the database write lock since its
+    BEGIN IMMEDIATE (storage.db), so a plain get-or-create is already serialised.
+    Sets ``last_inbound_at`` to ``now``.
+    """
+    sender_hash = cipher.lookup_hash(sender)
+    match = (Contact.channel == channel) & (Contact.sender_hash == sender_hash)
+    if _is_postgres(session):
+        session.execute(
+            pg_insert(Contact.__table__)
+            .values(channel=channel, sender_hash=sender_hash, sender_enc=cipher.encrypt(sender), language="id",
+                    opted_out=False, created_at=now, updated_at=now)
+            .on_conflict_do_nothing(index_elements=["channel", "sender_hash"])
+        )
+        contact = session.scalars(
+            select(Contact).where(match).with_for_update().execution_options(populate_existing=True)
+        ).one()
+    else:
+        contact = session.scalars(select(Contact).where(match)).one_or_none()
+        if contact is None:
+            contact = Contact(channel=channel, sender_hash=sender_hash, sender_enc=cipher.encrypt(sender),
+                              created_at=now, updated_at=now)
+            session.add(contact)
+    contact.last_inbound_at = now
+    contact.updated_at = now
+    session.flush()
+    return contact
+
+
+def contact_sender(cipher: DataCipher, contact: Contact) -> str:
+    """The contact's phone number or chat id, decrypted (never log it)."""
+    return cipher.decrypt(contact.sender_enc)
+
+
+# ---------------------------------------------------------------------- messages and conversations
+
+def find_message(session: Session, channel: str, provider_message_id: str) -> Message | None:
+    """The message a provider already delivered with this id on this channel, if any."""
+    return session.scalars(
+        select(Message).where(Message.channel == channel, Message.provider_message_id == provider_message_id)
+    ).one_or_none()
+
+
+def add_message(session: Session, *, contact: Contact, conversation: Conversation | None, direction: str,
+                channel: str, text: str, provider_message_id: str | None = None,
+                payload: dict[str, Any] | None = None, status: str, now: datetime | None = None) -> Message:
+    """Record a message ("in" with status "received", "out" with status "queued").
+
+    A second message with the same (channel, provider_message_id) raises IntegrityError at the
+    flush here: check ``find_message`` first (under ``lock_contact``) to treat a retry as a no-op.
+    """
+    at = now or utcnow()
+    message = Message(
+        contact_id=contact.id, conversation_id=conversation.id if conversation is not None else None,
+        direction=direction, channel=channel, provider_message_id=provider_message_id, text=text,
+        payload=payload or {}, status=status, created_at=at, updated_at=at,
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def active_conversation(session: Session, contact_id: int) -> Conversation | None:
+    """The contact's newest conversation with status "active", if any."""
+    return session.scalars(
+        select(Conversation)
+        .where(Conversation.contact_id == contact_id, Conversation.status == "active")
+        .order_by(Conversation.id.desc())
+        .limit(1)
+    ).first()
+
+
+def start_conversation(session: Session, *, contact: Contact, script_id: str, script_version: int,
+                       state: dict[str, Any], now: datetime) -> Conversation:
+    """A new active conversation on a pinned script version (``step_id`` is the caller's to set)."""
+    conversation = Conversation(contact_id=contact.id, script_id=script_id, script_version=script_version,
+                                status="active", state=state, started_at=now, updated_at=now)
+    session.add(conversation)
+    session.flush()
+    return conversation
+
+
+# ---------------------------------------------------------------------- complaints
+
+class ComplaintFields(Protocol):
+    """The typed complaint fields ``add_complaint`` reads (bot.complaints.ComplaintFields has them)."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def category_code(self) -> str | None: ...
+    @property
+    def agency(self) -> str | None: ...
+    @property
+    def location_text(self) -> str: ...
+    @property
+    def latitude(self) -> float | None: ...
+    @property
+    def longitude(self) -> float | None: ...
+    @property
+    def incident_date(self) -> date | None: ...
+    @property
+    def attachments(self) -> Sequence[Mapping[str, Any]]: ...
+    @property
+    def anonymous(self) -> bool: ...
+    @property
+    def confidential(self) -> bool: ...
+
+
+def new_tracking_number(session: Session) -> str:
+    """A random ``LAP-XXXXXX`` that no complaint has yet (drawn again on a clash).
+
+    Two transactions could still draw the same fresh number at the same moment (odds about one
+    in a billion); the unique constraint then fails the later commit, and the caller retries.
+    """
+    while True:
+        number = tracking.random_tracking_number()
+        if not session.scalar(select(exists().where(Complaint.tracking_number == number))):
+            return number
+
+
+def add_complaint(session: Session, *, contact: Contact, conversation: Conversation | None, channel: str,
+                  language: str, fields: ComplaintFields, answers: dict[str, Any],
+                  reporter_name_enc: bytes | None, now: datetime) -> Complaint:
+    """File a complaint with a new tracking number and status "queued" (not yet submitted)."""
+    complaint = Complaint(
+        tracking_number=new_tracking_number(session), contact_id=contact.id,
+        conversation_id=conversation.id if conversation is not None else None,
+        channel=channel, language=language, type=fields.type, title=fields.title[:200],
+        description=fields.description, category=fields.category, category_code=fields.category_code,
+        agency=fields.agency, location_text=fields.location_text, latitude=fields.latitude,
+        longitude=fields.longitude, incident_date=fields.incident_date, anonymous=fields.anonymous,
+        confidential=fields.confidential, reporter_name_enc=reporter_name_enc,
+        attachments=[dict(item) for item in fields.attachments], answers=answers, status="queued", created_at=now, updated_at=now,
+    )
+    session.add(complaint)
+    session.flush()
+    return complaint
+
+
+def complaint_by_tracking(session: Session, number: str) -> Complaint | None:
+    """The complaint with this canonical tracking number (see ``normalize_tracking_number``)."""
+    return session.scalars(select(Complaint).where(Complaint.tracking_number == number)).one_or_none()
+
+
+def iter_complaints(session: Session) -> Iterator[Complaint]:
+    """Every complaint, oldest first, fetched in batches."""
+    return iter(session.scalars(select(Complaint).order_by(Complaint.id).execution_options(yield_per=500)))
+
+
+# ---------------------------------------------------------------------- outbox
+
+def add_outbox(session: Session, *, kind: str, payload: dict[str, Any], channel: str | None = None,
+               contact_id: int | None = None, message_id: int | None = None, complaint_id: int | None = None,
+               now: datetime) -> Outbox:
+    """Queue work for delivery: status "pending", due at ``now``.
+
+    kind: "reply" or "notification" (set channel, contact_id and usually message_id; delivered
+    in order per contact) or "submission" (set complaint_id; channel stays None).
+    """
+    row = Outbox(kind=kind, channel=channel, contact_id=contact_id, message_id=message_id,
+                 complaint_id=complaint_id, payload=payload, status="pending", attempts=0,
+                 next_attempt_at=now, created_at=now, updated_at=now)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def claim_outbox(session: Session, *, now: datetime, limit: int, lease_seconds: float,
+                 channels: Sequence[str] | None = None) -> list[Outbox]:
+    """Claim up to ``limit`` due rows, oldest first, for this worker.
+
+    Due: "pending" with ``next_attempt_at <= now``, or "sending" with ``lease_until < now`` (its
+    worker died). A reply or notification waits while an older reply or notification of the
+    same contact is pending or sending, so a citizen's messages leave in order (at most one per
+    contact per claim). ``channels``, when given, limits claims to rows of those channels and
+    rows without a channel (submissions). On PostgreSQL rows are locked with
+    ``FOR UPDATE SKIP LOCKED``: concurrent workers never claim the same row.
+
+    Claimed rows become "sending" with ``lease_until = now + lease_seconds`` and one more attempt.
+    Commit the claim before doing the work, then record the outcome with ``finish_outbox``,
+    ``retry_outbox`` or ``dead_outbox``.
+    """
+    older = aliased(Outbox)
+    earlier_in_line = exists().where(
+        older.contact_id == Outbox.contact_id,
+        older.id < Outbox.id,
+        older.kind.in_(ORDERED_KINDS),
+        older.status.in_(("pending", "sending")),
+    )
+    query = (
+        select(Outbox)
+        .where(
+            or_(and_(Outbox.status == "pending", Outbox.next_attempt_at <= now),
+                and_(Outbox.status == "sending", Outbox.lease_until < now)),
+            or_(Outbox.kind.not_in(ORDERED_KINDS), ~earlier_in_line),
+        )
+        .order_by(Outbox.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=Outbox)
+        .execution_options(populate_existing=True)
+    )
+    if channels is not None:
+        query = query.where(or_(Outbox.channel.is_(None), Outbox.channel.in_(tuple(channels))))
+    rows = list(session.scalars(query))
+    lease_until = now + timedelta(seconds=lease_seconds)
+    for row in rows:
+        row.status = "sending"
+        row.lease_until = lease_until
+        row.attempts += 1
+        row.updated_at = now
+    session.flush()
+    return rows
+
+
+def _outbox_row(session: Session, row_id: int) -> Outbox:
+    row = session.get(Outbox, row_id)
+    if row is None:
+        raise LookupError(f"outbox row {row_id} does not exist")
+    return row
+
+
+def finish_outbox(session: Session, row_id: int, now: datetime) -> None:
+    """The row's work is done: status "done"."""
+    row = _outbox_row(session, row_id)
+    row.status, row.lease_until, row.done_at, row.updated_at = "done", None, now, now
+
+
+def retry_outbox(session: Session, row_id: int, *, error: str, next_attempt_at: datetime, now: datetime) -> None:
+    """The attempt failed but may succeed later: back to "pending", due at ``next_attempt_at``."""
+    row = _outbox_row(session, row_id)
+    row.status, row.lease_until, row.next_attempt_at = "pending", None, next_attempt_at
+    row.last_error, row.updated_at = error, now
+
+
+def dead_outbox(session: Session, row_id: int, *, error: str, now: datetime) -> None:
+    """Give up on the row (dead letter, shown to admins): status "dead"."""
+    row = _outbox_row(session, row_id)
+    row.status, row.lease_until, row.last_error, row.updated_at = "dead", None, error, now
+
+
+# ---------------------------------------------------------------------- script versions
+
+def lock_script(session: Session, script_id: str) -> None:
+    """Serialise writers of one script's versions until the transaction ends.
+
+    Call it before reading versions when what you write depends on what you read. PostgreSQL:
+    a transaction-scoped advisory lock; SQLite: the transaction already holds the write lock.
+    """
+    if _is_postgres(session):
+        key = zlib.crc32(script_id.encode("utf-8")) - 2**31  # into int4 range
+        session.execute(select(func.pg_advisory_xact_lock(_SCRIPT_LOCK_CLASS, key)))
+
+
+def published_script(session: Session, script_id: str) -> ScriptVersion | None:
+    """The live version: the highest published one."""
+    return session.scalars(
+        select(ScriptVersion)
+        .where(ScriptVersion.script_id == script_id, ScriptVersion.published.is_(True))
+        .order_by(ScriptVersion.version.desc())
+        .limit(1)
+    ).first()
+
+
+def script_version(session: Session, script_id: str, version: int) -> ScriptVersion | None:
+    return session.scalars(
+        select(ScriptVersion).where(ScriptVersion.script_id == script_id, ScriptVersion.version == version)
+    ).one_or_none()
+
+
+def script_versions(session: Session, script_id: str) -> list[ScriptVersion]:
+    """All versions of a script, lowest first."""
+    return list(session.scalars(
+        select(ScriptVersion).where(ScriptVersion.script_id == script_id).order_by(ScriptVersion.version)
+    ))
+
+
+def add_script_version(session: Session, *, script_id: str, text: str, author: str, source: str, publish: bool,
+                       now: datetime) -> ScriptVersion:
+    """Store ``text`` as the next version (1 for a new script), published at once if ``publish``."""
+    lock_script(session, script_id)
+    highest = session.scalar(select(func.max(ScriptVersion.version)).where(ScriptVersion.script_id == script_id))
+    row = ScriptVersion(
+        script_id=script_id, version=(highest or 0) + 1, text=text,
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(), author=author, source=source,
+        published=publish, created_at=now, published_at=now if publish else None,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def publish_version(session: Session, script_id: str, version: int, now: datetime) -> ScriptVersion:
+    """Mark a version published (LookupError if it does not exist). It becomes the live one if it
+    is the highest published version; publishing again keeps the first ``published_at``."""
+    row = script_version(session, script_id, version)
+    if row is None:
+        raise LookupError(f"script {script_id!r} has no version {version}")
+    if not row.published:
+        row.published, row.published_at = True, now
+        session.flush()
+    return row

@@ -1,0 +1,67 @@
+"""The `lapor` command line: dialogs check output and exit codes, db upgrade, export."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests_support import chat_env
+
+ROOT = Path(__file__).resolve().parents[2]
+LAPOR = [sys.executable, "-m", "bot.cli"]
+
+
+def lapor(*args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(LAPOR + list(args), capture_output=True, text=True, cwd=ROOT, env=env, input=stdin, timeout=120)
+
+
+def test_dialogs_check_passes_the_shipped_scripts() -> None:
+    done = lapor("dialogs", "check", "dialogs/scripts/complaint.yaml")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "error" not in done.stdout
+
+
+def test_dialogs_check_reports_file_line_message_and_exit_1(tmp_path: Path) -> None:
+    broken = (ROOT / "dialogs/scripts/complaint.yaml").read_text(encoding="utf-8")
+    broken = broken.replace("label: {id: Kesehatan, en: Health}", "label: {id: Kesehatan}")
+    broken = broken.replace("    when: not anonymous", "    when: not anonymus")
+    path = tmp_path / "broken.yaml"
+    path.write_text(broken, encoding="utf-8")
+    done = lapor("dialogs", "check", str(path))
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    label_line = broken.splitlines().index("        label: {id: Kesehatan}") + 1
+    when_line = broken.splitlines().index("    when: not anonymus") + 1
+    assert f"{path}:{label_line - 1}: step 'category': option 2 has no label for language 'en'" in lines
+    assert any(line.startswith(f"{path}:{when_line}: step 'name': condition 'not anonymus' uses 'anonymus'") for line in lines)
+
+
+def test_dialogs_check_warns_about_sms_length_and_ucs2(tmp_path: Path) -> None:
+    text = (ROOT / "dialogs/scripts/complaint.yaml").read_text(encoding="utf-8")
+    text = text.replace("en: What is your name?", "en: \u201cWhat is your name?\u201d \U0001F600")
+    text = text.replace("id: Siapa nama Anda?", "id: " + "Siapa nama Anda yang lengkap sesuai KTP? " * 9)
+    path = tmp_path / "long.yaml"
+    path.write_text(text, encoding="utf-8")
+    done = lapor("dialogs", "check", str(path))
+    assert done.returncode == 0
+    assert "warning: step 'name' (en): characters outside GSM-7" in done.stdout
+    assert "warning: step 'name' (id):" in done.stdout and "SMS segments (more than 2)" in done.stdout
+
+
+def test_db_upgrade_and_export_respect_privacy(db, db_url: str) -> None:
+    env = chat_env(db_url)
+    assert lapor("db", "upgrade", env=env).returncode == 0
+    assert lapor("db", "upgrade", env=env).returncode == 0  # idempotent
+    lines = ["halo", "1", "=HYPERLINK(\"x\")", "Ada pungutan liar di kantor kelurahan setiap hari.", "6",
+             "Kelurahan Sukamaju", "hari ini", "lewati", "anonim", "ya"]
+    assert lapor("chat", "--sender", "+6281300000000", env=env, stdin="\n".join(lines) + "\n").returncode == 0
+    done = lapor("complaints", "export", "--format", "csv", env=env)
+    rows = list(csv.DictReader(io.StringIO(done.stdout)))
+    assert len(rows) == 1 and rows[0]["anonymous"] == "True" and rows[0]["reporter_name"] == ""
+    assert rows[0]["title"].startswith("'=")  # defused for spreadsheets
+    assert "81300000000" not in done.stdout
+    data = json.loads(lapor("complaints", "export", "--format", "json", env=env).stdout)
+    assert data[0]["tracking_number"] == rows[0]["tracking_number"] and data[0]["reporter_name"] is None

@@ -1,0 +1,101 @@
+"""Alembic migrations: idempotent, safe to run concurrently, and identical to the models."""
+from __future__ import annotations
+
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Column, Integer, MetaData, inspect, select, text
+from sqlalchemy.engine import make_url
+
+from storage.db import Database
+from storage.migrate import alembic_config, upgrade
+from storage.models import Base, Contact
+
+ROOT = Path(__file__).resolve().parents[2]
+TABLES = {"contacts", "conversations", "messages", "complaints", "outbox", "script_versions"}
+UPGRADE = "import sys; from storage.migrate import upgrade; upgrade(sys.argv[1])"
+
+
+def head() -> str:
+    return ScriptDirectory.from_config(alembic_config("sqlite:///unused")).get_current_head()
+
+
+def state(url: str) -> tuple[set[str], list[str]]:
+    """(tables, alembic versions) of the database at ``url``."""
+    db = Database.from_url(url)
+    try:
+        with db.engine.connect() as connection:
+            tables = set(inspect(connection).get_table_names()) - {"alembic_version"}
+            versions = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+        return tables, versions
+    finally:
+        db.dispose()
+
+
+def differences(db: Database, metadata: MetaData) -> list:
+    with db.engine.connect() as connection:
+        return compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), metadata)
+
+
+@pytest.fixture
+def fresh_url(db: Database, db_url: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database of the same kind as ``db``, with no schema at all."""
+    if db.dialect == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh' / 'lapor.sqlite3'}"
+        return
+    schema = f"t_fresh_{secrets.token_hex(4)}"
+    with db.transaction() as session:
+        session.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield make_url(db_url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(False)
+    finally:
+        with db.transaction() as session:
+            session.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+
+
+def test_the_migrated_schema_matches_the_models(db: Database) -> None:
+    assert differences(db, Base.metadata) == []
+
+
+def test_the_comparison_would_notice_a_difference(db: Database) -> None:
+    changed = MetaData()
+    for table in Base.metadata.sorted_tables:
+        table.to_metadata(changed)
+    changed.tables["outbox"].append_column(Column("priority", Integer))
+    assert [d[0] for d in differences(db, changed)] == ["add_column"]
+
+
+def test_upgrading_again_is_harmless(db: Database, db_url: str, cipher) -> None:
+    with db.transaction() as session:
+        session.add(Contact(channel="sms", sender_hash=cipher.lookup_hash("+62"), sender_enc=cipher.encrypt("+62")))
+    upgrade(db_url)
+    upgrade(db_url)
+    assert state(db_url) == (TABLES, [head()])
+    with db.transaction() as session:
+        assert session.scalars(select(Contact.channel)).all() == ["sms"]
+
+
+def test_downgrade_to_base_and_back(fresh_url: str) -> None:
+    upgrade(fresh_url)
+    command.downgrade(alembic_config(fresh_url), "base")
+    assert state(fresh_url) == (set(), [])
+    upgrade(fresh_url)
+    assert state(fresh_url) == (TABLES, [head()])
+
+
+@pytest.mark.slow
+def test_concurrent_upgrades_from_several_processes(fresh_url: str) -> None:
+    for _ in range(2):  # first on an empty database, then on a migrated one
+        processes = [subprocess.Popen([sys.executable, "-c", UPGRADE, fresh_url], cwd=ROOT,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+        outputs = [p.communicate(timeout=120) for p in processes]
+        assert [p.returncode for p in processes] == [0] * 4, [err for _, err in outputs]
+        assert state(fresh_url) == (TABLES, [head()])
