@@ -245,7 +245,7 @@ class _ChoiceTable:
 
 _TABLES: dict[int, tuple[Step, _ChoiceTable]] = {}
 _TABLES_LIMIT = 4096
-_CHOICE_NUMBER = re.compile(r"(?:(?:no|nomor|nomer|number|num|pilihan|pilih|option|opsi) ?)?([0-9]{1,6})")
+_CHOICE_NUMBER = re.compile(r"(?:(?:no|nomor|nomer|number|pilihan|pilih|option|opsi) ?)?([0-9]{1,6})")
 _PHRASE_MAX = 160  # containment is tried on answers up to one SMS long
 _FUZZY_MAX = 40  # typo matching only on short answers
 _MAX_TYPOS = 2
@@ -433,8 +433,8 @@ def _to_number(norm: str) -> int | float | None:
     """
     if norm in _NUMBER_WORDS:
         return _NUMBER_WORDS[norm]
-    text = norm.replace(" ", "")
-    if len(text) > 2 * _MAX_DIGITS or not _NUMBER_SHAPE.fullmatch(text) or text[-1] in ".,":
+    text = norm[0] + norm[1:].lstrip() if norm.startswith(("+", "-")) else norm  # "- 2"
+    if len(text) > 2 * _MAX_DIGITS or not _NUMBER_SHAPE.fullmatch(text):
         return None
     sign = -1 if text[0] == "-" else 1
     body = text.lstrip("+-")
@@ -496,7 +496,7 @@ _MONTHS = {
     )
     for name in names
 }
-_DATE_PREFIX = re.compile(r"(?:tanggal|tgl|on|pada)\.? ")
+_DATE_PREFIX = re.compile(r"(?:(?:pada|tanggal|tgl|on)\.? )+")
 _AGO = re.compile(r"([0-9]{1,4}|[a-z]+) (?:(hari|day|days)|(minggu|week|weeks)) (?:(?:yang|yg) )?(?:lalu|ago)")
 _NUMERIC_DMY = re.compile(r"([0-9]{1,2})([/.-])([0-9]{1,2})(?:\2([0-9]{4}|[0-9]{2}))?")
 _NUMERIC_YMD = re.compile(r"([0-9]{4})([/-])([0-9]{1,2})\2([0-9]{1,2})")
@@ -542,7 +542,8 @@ def _to_date(norm: str, today: date, allow_future: bool) -> date | None:
 
 def _day_month_year(day: int, month: int, year: str | None, today: date, allow_future: bool) -> date | None:
     """A date from its parts; a 2-digit year is 20YY. Without a year: this year, or last year
-    when this year's date would be in the future (or does not exist, like 29 Feb)."""
+    when this year's date does not exist (29 Feb) or would be in the future on a step that
+    does not allow future dates."""
     if year is not None:
         return _calendar(2000 + int(year) if len(year) == 2 else int(year), month, day)
     this_year = _calendar(today.year, month, day)

@@ -115,11 +115,6 @@ class _Parser:
     def peek(self) -> _Token:
         return self.tokens[self.index]
 
-    def take(self) -> _Token:
-        token = self.tokens[self.index]
-        self.index += 1
-        return token
-
     def accept(self, text: str) -> bool:
         token = self.peek
         if token.kind in ("keyword", "op") and token.text == text:
@@ -128,9 +123,13 @@ class _Parser:
         return False
 
     def fail_unexpected(self) -> NoReturn:
+        raise ConditionError(f"unexpected {self._shown()}", self.peek.column)
+
+    def _shown(self) -> str:
         token = self.peek
-        shown = "end of condition" if token.kind == "end" else repr(token.text if len(token.text) <= 20 else token.text[:17] + "...")
-        raise ConditionError(f"unexpected {shown}", token.column)
+        if token.kind == "end":
+            return "end of condition"
+        return repr(token.text if len(token.text) <= 20 else token.text[:17] + "...")
 
     def nest(self, depth: int) -> int:
         if depth >= MAX_DEPTH:
@@ -210,7 +209,7 @@ class _Parser:
 
     def expect(self, text: str) -> None:
         if not self.accept(text):
-            self.fail_unexpected()
+            raise ConditionError(f"expected '{text}', found {self._shown()}", self.peek.column)
 
 
 _LITERALS = {"true": True, "false": False, "null": None}

@@ -32,6 +32,14 @@ BUILTIN_MESSAGES: dict[str, dict[str, str]] = {
         "id": "Angka harus antara {min} dan {max}.",
         "en": "The number must be between {min} and {max}.",
     },
+    "hint_number_min": {
+        "id": "Angka minimal {min}.",
+        "en": "The number must be at least {min}.",
+    },
+    "hint_number_max": {
+        "id": "Angka maksimal {max}.",
+        "en": "The number must be at most {max}.",
+    },
     "hint_date": {
         "id": "Tulis tanggal, misalnya 12/05/2024, 12 Mei 2024, hari ini atau kemarin.",
         "en": "Write a date, for example 12/05/2024, 12 May 2024, today or yesterday.",

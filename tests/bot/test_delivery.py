@@ -1,0 +1,157 @@
+"""Delivery: retries with backoff, dead letters, registry submission, and the wake-up thread."""
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.delivery import DeliveryThread, backoff
+from bot.registry import RegistryError
+from bot.services import Services
+from channels.base import DeliveryError, InboundMessage, OutboundMessage, SendResult
+from storage import repository as repo
+from storage.models import Complaint, Message, Outbox
+
+PHONE = "+6281234567890"
+HAPPY = ["halo", "1", "Jalan rusak", "Jalan di depan sekolah rusak parah sejak Januari.", "1",
+         "Jl. Merdeka 1", "kemarin", "lewati", "2", "ya"]
+
+
+class ScriptedChannel:
+    """A channel port whose provider answers as scripted: errors first, then success."""
+
+    name = "terminal"
+
+    def __init__(self, failures: list[Exception] | None = None):
+        self.failures = list(failures or [])
+        self.sent: list[OutboundMessage] = []
+        self.event = threading.Event()
+
+    def send(self, message: OutboundMessage) -> SendResult:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append(message)
+        self.event.set()
+        return SendResult(provider_message_id=f"P{len(self.sent)}")
+
+
+class FlakyRegistry:
+    name = "flaky"
+
+    def __init__(self, failures: list[Exception]):
+        self.failures = failures
+        self.calls = 0
+
+    def submit(self, submission):
+        self.calls += 1
+        if self.failures:
+            raise self.failures.pop(0)
+        return __import__("bot.registry", fromlist=["SubmitResult"]).SubmitResult(registry_id="R-1", status="received")
+
+
+def say(services: Services, text: str) -> None:
+    services.intake.handle(InboundMessage("terminal", PHONE, text, uuid.uuid4().hex, repo.utcnow()))
+
+
+def rows(services: Services):
+    with services.db.transaction() as s:
+        return [(r.kind, r.status, r.attempts, r.last_error) for r in s.scalars(select(Outbox).order_by(Outbox.id))]
+
+
+def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
+    samples = [backoff(n, 2.0, 60.0) for n in range(1, 9) for _ in range(50)]
+    assert all(0 < s <= 60.0 for s in samples)
+    first = [backoff(1, 2.0, 60.0) for _ in range(200)]
+    fourth = [backoff(4, 2.0, 60.0) for _ in range(200)]
+    assert 1.0 <= min(first) and max(first) <= 2.0 and 8.0 <= min(fourth) and max(fourth) <= 16.0
+    assert len(set(first)) > 1  # jittered
+
+
+def test_a_retryable_failure_is_retried_later_then_delivered(services: Services) -> None:
+    channel = ScriptedChannel([DeliveryError("HTTP 503", retryable=True, retry_after=30)])
+    services.delivery._channels["terminal"] = channel
+    say(services, "halo")
+    assert services.delivery.run_once() == 1  # the welcome; the question waits behind it (order)
+    first, second = rows(services)
+    assert first == ("reply", "pending", 1, "HTTP 503") and second == ("reply", "pending", 0, None)
+    with services.db.transaction() as s:
+        due = s.scalars(select(Outbox).order_by(Outbox.id)).first().next_attempt_at
+    assert due >= repo.utcnow() + timedelta(seconds=25)  # Retry-After honoured
+    assert services.delivery.run_once() == 0  # not due yet, and the question still waits
+    assert services.delivery.run_once(now=due + timedelta(seconds=1)) == 1
+    assert services.delivery.run_once(now=due + timedelta(seconds=1)) == 1
+    assert [r[:3] for r in rows(services)] == [("reply", "done", 2), ("reply", "done", 1)]
+    assert [m.text.split()[0] for m in channel.sent] == ["Selamat", "Jenis"]
+
+
+def test_a_permanent_failure_is_dead_lettered_with_the_reason(services: Services) -> None:
+    services.delivery._channels["terminal"] = ScriptedChannel([DeliveryError("Forbidden: bot was blocked by the user", retryable=False)])
+    say(services, "halo")
+    services.delivery.run_once()
+    assert rows(services)[0] == ("reply", "dead", 1, "Forbidden: bot was blocked by the user")
+    with services.db.transaction() as s:
+        message = s.scalars(select(Message).where(Message.direction == "out").order_by(Message.id)).first()
+        assert (message.status, message.error) == ("failed", "Forbidden: bot was blocked by the user")
+
+
+def test_an_unexpected_exception_is_retried_not_lost(services: Services) -> None:
+    services.delivery._channels["terminal"] = ScriptedChannel([RuntimeError("provider sent nonsense")])
+    say(services, "halo")
+    services.delivery.run_once()
+    kind, status, attempts, error = rows(services)[0]
+    assert status == "pending" and "RuntimeError: provider sent nonsense" in error
+
+
+def test_attempts_are_bounded(services: Services) -> None:
+    services.delivery._channels["terminal"] = ScriptedChannel([DeliveryError("timeout", retryable=True)] * 50)
+    say(services, "halo")
+    later = repo.utcnow()
+    for _ in range(services.settings.max_attempts + 2):
+        later += timedelta(days=1)
+        services.delivery.run_once(now=later)
+    assert rows(services)[0][:3] == ("reply", "dead", services.settings.max_attempts)
+
+
+def test_registry_failures_retry_and_the_complaint_is_linked_later(services: Services) -> None:
+    registry = FlakyRegistry([RegistryError("HTTP 500", retryable=True)])
+    services.delivery._registry = registry
+    for line in HAPPY:
+        say(services, line)
+    services.delivery.drain()
+    with services.db.transaction() as s:
+        complaint = s.scalars(select(Complaint)).one()
+        assert complaint.status == "queued" and complaint.registry_id is None
+    services.delivery.run_once(now=repo.utcnow() + timedelta(minutes=5))
+    with services.db.transaction() as s:
+        complaint = s.scalars(select(Complaint)).one()
+        assert (complaint.status, complaint.registry_id) == ("received", "R-1")
+    assert registry.calls == 2
+
+
+def test_the_thread_wakes_on_commit_without_waiting_for_its_poll(services: Services) -> None:
+    channel = ScriptedChannel()
+    services.delivery._channels["terminal"] = channel
+    services.thread = DeliveryThread(services.delivery, poll_seconds=60)
+    services.thread.start()
+    time.sleep(0.2)  # let it fall asleep on an empty outbox
+    started = time.monotonic()
+    say(services, "halo")
+    assert channel.event.wait(5), "the reply was not delivered"
+    assert time.monotonic() - started < 5
+    assert channel.sent[0].recipient == PHONE and "Selamat datang" in channel.sent[0].text
+
+
+@pytest.mark.parametrize("first_reply", ["halo"])
+def test_replies_keep_their_order_per_citizen(services: Services, first_reply: str) -> None:
+    channel = ScriptedChannel()
+    services.delivery._channels["terminal"] = channel
+    say(services, first_reply)
+    say(services, "bantuan")
+    services.delivery.drain()
+    texts = [m.text for m in channel.sent]
+    assert texts[0].startswith("Selamat datang") and texts[1].startswith("Jenis laporan")
+    assert texts[2].startswith("Jawab pertanyaan") and texts[3].startswith("Jenis laporan")
