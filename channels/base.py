@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Mapping, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +63,49 @@ class SendResult:
     status: str = "sent"
 
 
+@dataclass(frozen=True, slots=True)
+class WebhookRequest:
+    """A provider's HTTP request as channels see it, free of any web framework.
+
+    ``url`` is the public URL the provider called (``LAPOR_PUBLIC_URL`` + path + query), which
+    is what signatures are computed over behind proxies. ``form`` keeps repeated keys in order.
+    """
+
+    url: str
+    headers: Mapping[str, str]  # case-insensitive look-ups: use header()
+    body: bytes = b""
+    form: tuple[tuple[str, str], ...] = ()
+
+    def header(self, name: str) -> str | None:
+        wanted = name.lower()
+        return next((v for k, v in self.headers.items() if k.lower() == wanted), None)
+
+    def form_dict(self) -> dict[str, str]:
+        """The form as a dict (the first value of a repeated key)."""
+        result: dict[str, str] = {}
+        for key, value in self.form:
+            result.setdefault(key, value)
+        return result
+
+
+class WebhookRejected(Exception):
+    """A webhook that must not be processed: forged (403) or malformed (400)."""
+
+    def __init__(self, reason: str, status: int = 403):
+        super().__init__(reason)
+        self.status = status
+
+
+@dataclass(frozen=True, slots=True)
+class StatusUpdate:
+    """A provider's delivery report for one of our outbound messages."""
+
+    channel: str
+    provider_message_id: str
+    status: str  # "sent" | "delivered" | "failed" | "undelivered" | "read"
+    error: str | None = None
+
+
 class DeliveryError(Exception):
     """A send that failed. ``retryable`` failures (timeouts, 5xx, 429) are tried again
     later, after at least ``retry_after`` seconds when the provider said so; the others
@@ -81,4 +124,17 @@ class Channel(Protocol):
 
     def send(self, message: OutboundMessage) -> SendResult:
         """Deliver one message or raise DeliveryError."""
+        ...
+
+
+class WebhookChannel(Channel, Protocol):
+    """A channel that also receives: verify, then parse, a provider's webhook."""
+
+    def verify(self, request: WebhookRequest) -> None:
+        """Raise WebhookRejected (403) unless the request provably comes from the provider."""
+        ...
+
+    def parse(self, request: WebhookRequest) -> list[InboundMessage]:
+        """The citizen messages in a verified request (may be empty for ignored kinds);
+        raise WebhookRejected(status=400) when it is malformed."""
         ...

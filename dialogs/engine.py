@@ -51,19 +51,19 @@ def start(script: Script, *, now: datetime, language: str | None = None, notice:
 
 def step(script: Script, state: DialogState, message: Inbound) -> Turn:
     """Feed one message to a waiting dialog and run until the next question or the end."""
-    state = state.evolve(updated_at=message.received_at)
     if state.status is not Status.ACTIVE or state.step_id not in script.steps:
         return start(script, now=message.received_at, language=state.language)
     if not message.media and message.location is None and (command := match_command(script, message.text)):
-        return _command(script, state, *command)
+        return _command(script, state.evolve(updated_at=message.received_at), *command)
     question = script.steps[state.step_id]
     if question.type is AnswerType.CONFIRM:
-        return _confirm(script, state, question, message)
+        return _confirm(script, state.evolve(updated_at=message.received_at), question, message)
     parsed = parse_answer(script, question, message, state.language, local_date(script, message.received_at))
     if parsed.rejected:
-        return _reject(script, state, question, parsed.hint or "")
+        return _reject(script, state.evolve(updated_at=message.received_at), question, parsed.hint or "")
     answers = {**state.answers, question.id: parsed.value, **parsed.sets}
-    return _advance(script, state.evolve(answers=answers), question, [], [Event("answered", {"step": question.id})])
+    answered = state.evolve(answers=answers, updated_at=message.received_at)
+    return _advance(script, answered, question, [], [Event("answered", {"step": question.id})])
 
 
 def is_expired(state: DialogState, now: datetime, idle_timeout: timedelta) -> bool:

@@ -6,7 +6,7 @@ engine can be tested and benchmarked with plain values. Scripts are built once b
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
 from typing import Any, Callable, Mapping
@@ -129,9 +129,14 @@ class Script:
         template = table.get(language) or table[self.default_language]
         return template.format(**params) if params else template
 
+    # each step id -> the step after it in the file (None for the last); derived from order
+    successors: Mapping[str, str | None] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "successors", dict(zip(self.order, self.order[1:] + (None,))))
+
     def next_in_order(self, step_id: str) -> str | None:
-        index = self.order.index(step_id)
-        return self.order[index + 1] if index + 1 < len(self.order) else None
+        return self.successors.get(step_id)
 
 
 # ---------------------------------------------------------------------------- messages in
@@ -227,7 +232,14 @@ class DialogState:
         )
 
     def evolve(self, **changes: Any) -> DialogState:
-        return replace(self, **changes)
+        """A copy with ``changes`` applied (a fast ``dataclasses.replace``: this is the hot path)."""
+        new = object.__new__(DialogState)
+        for name in _STATE_FIELDS:
+            object.__setattr__(new, name, changes[name] if name in changes else getattr(self, name))
+        return new
+
+
+_STATE_FIELDS = tuple(DialogState.__dataclass_fields__)
 
 
 def _dt(value: str | None) -> datetime | None:
