@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
 
+from bot import webhooks
 from bot.services import Services, build_services
 from bot.settings import Settings, load_settings
 
@@ -16,6 +17,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.config["SECRET_KEY"] = settings.secret_key
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024  # webhooks are small; refuse floods early
     app.extensions["lapor"] = services
+    app.register_blueprint(webhooks.bp)
 
     @app.get("/healthz")
     def healthz() -> ResponseReturnValue:

@@ -5,6 +5,7 @@ import argparse
 import logging
 import sys
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Sequence, TextIO
@@ -12,6 +13,8 @@ from typing import Sequence, TextIO
 from bot.settings import load_settings
 
 log = logging.getLogger("lapor")
+WORKER_IDLE_SECONDS = 5.0  # on PostgreSQL a NOTIFY ends the wait at once; this only bounds it
+SQLITE_POLL_SECONDS = 0.2  # a separate worker process on SQLite cannot be notified
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -48,6 +51,10 @@ def _parser() -> argparse.ArgumentParser:
     check = dialogs.add_parser("check", help="validate scripts; prints file:line: message, exit 1 on errors")
     check.add_argument("files", nargs="*", type=Path)
     check.set_defaults(run=_dialogs_check)
+
+    telegram = sub.add_parser("telegram", help="Telegram bot set-up").add_subparsers(metavar="ACTION")
+    telegram.add_parser("set-webhook", help="register LAPOR_PUBLIC_URL/webhooks/telegram with the secret").set_defaults(run=_telegram_set_webhook)
+    telegram.add_parser("poll", help="receive updates by long polling (no public HTTPS URL needed)").set_defaults(run=_telegram_poll)
 
     db = sub.add_parser("db", help="database").add_subparsers(metavar="ACTION")
     db.add_parser("upgrade", help="migrate the schema and import script files").set_defaults(run=_db_upgrade)
@@ -94,6 +101,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _worker(args: argparse.Namespace) -> int:
     from bot.services import build_services, prepare_database
+    from storage.notify import OutboxListener
 
     settings = load_settings()
     prepare_database(settings)
@@ -101,15 +109,21 @@ def _worker(args: argparse.Namespace) -> int:
     if args.once:
         print(f"delivered {services.delivery.drain()} outbox row(s)")
         return 0
-    stop = threading.Event()
-    log.info("worker started (registry: %s)", settings.registry)
+    log.info("worker started (registry: %s, channels: %s)", settings.registry, ", ".join(services.channels) or "none")
+    listener = OutboxListener(settings.database_url) if services.db.dialect == "postgresql" else None
     try:
-        while not stop.is_set():
-            if not services.delivery.run_once():
-                stop.wait(0.5)
+        while True:
+            if services.delivery.run_once():
+                continue
+            if listener is not None:
+                listener.wait(WORKER_IDLE_SECONDS)  # NOTIFY from intake wakes it at once
+            else:
+                time.sleep(SQLITE_POLL_SECONDS)
     except KeyboardInterrupt:
         pass
     finally:
+        if listener is not None:
+            listener.close()
         services.close()
     return 0
 
@@ -150,11 +164,55 @@ def _chat(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO 
     return 0
 
 
+def _telegram_channel(settings):
+    from channels.telegram import TelegramChannel
+
+    channel = TelegramChannel.from_env(settings.env, keyboards=settings.telegram_keyboards)
+    if channel is None:
+        print("set TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET first", file=sys.stderr)
+    return channel
+
+
+def _telegram_set_webhook(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    channel = _telegram_channel(settings)
+    if channel is None:
+        return 2
+    try:
+        channel.set_webhook(f"{settings.public_url}/webhooks/telegram")
+    finally:
+        channel.close()
+    print(f"webhook set: {settings.public_url}/webhooks/telegram")
+    return 0
+
+
+def _telegram_poll(args: argparse.Namespace) -> int:
+    """Long polling: the same intake and outbox as the webhook, for hosts without public HTTPS."""
+    from bot.services import build_services, prepare_database
+
+    settings = load_settings()
+    channel = _telegram_channel(settings)
+    if channel is None:
+        return 2
+    prepare_database(settings)
+    services = build_services(settings, channels={"telegram": channel})
+    services.start_worker()
+    stop = threading.Event()
+    log.info("polling Telegram for updates")
+    try:
+        channel.poll(services.intake.handle, stop)
+    except KeyboardInterrupt:
+        stop.set()
+    finally:
+        services.close()
+    return 0
+
+
 def _complaints_export(args: argparse.Namespace) -> int:
     from bot.export import export_complaints
     from bot.services import build_services
 
-    services = build_services(load_settings())
+    services = build_services(load_settings(), channels={})
     try:
         export_complaints(services, args.format, sys.stdout)
     finally:

@@ -14,6 +14,7 @@ import threading
 from datetime import datetime, timedelta
 from typing import Mapping
 
+from bot.ratelimit import RateLimiter
 from bot.registry import Registry, RegistryError, Submission
 from bot.settings import Settings
 from channels.base import Channel, DeliveryError, OutboundMessage
@@ -23,6 +24,8 @@ from storage.db import Database
 from storage.models import Outbox
 
 log = logging.getLogger(__name__)
+WHATSAPP_WINDOW = timedelta(hours=24)
+NEEDS_TEMPLATE = "outside the WhatsApp 24-hour session window: needs an approved template message"
 
 
 class Delivery:
@@ -35,6 +38,8 @@ class Delivery:
         self._registry = registry
         self._settings = settings
         self._cipher = cipher
+        self._limiters = {name: RateLimiter(limit.per_second, limit.per_chat_seconds)
+                          for name, limit in settings.rate_limits.items()}
 
     def run_once(self, now: datetime | None = None) -> int:
         """Claim and process one batch of due rows; returns how many were processed."""
@@ -69,10 +74,21 @@ class Delivery:
     # ------------------------------------------------------------------ kinds
 
     def _send(self, row_id: int) -> None:
+        now = repo.utcnow()
         with self._db.transaction() as session:
             row = session.get(Outbox, row_id)
             message = row.message
             contact = message.contact
+            if row.channel == "whatsapp" and (contact.last_inbound_at is None or now - contact.last_inbound_at > WHATSAPP_WINDOW):
+                # Free text outside the 24-hour session is refused by WhatsApp: an approved template
+                # is needed. Keep it visible to admins instead of burning attempts.
+                message.status, message.error = "needs_template", NEEDS_TEMPLATE
+                repo.dead_outbox(session, row_id, error=NEEDS_TEMPLATE, now=now)
+                return
+            wait = self._limiters[row.channel].reserve(contact.id) if row.channel in self._limiters else 0.0
+            if wait > 0:
+                repo.postpone_outbox(session, row_id, until=now + timedelta(seconds=wait), now=now)
+                return
             outbound = OutboundMessage(
                 channel=row.channel,
                 recipient=repo.contact_sender(self._cipher, contact),

@@ -16,6 +16,7 @@ from bot.complaints import fields_from_answers, status_text
 from bot.scripts import ScriptCatalog
 from bot.settings import Settings
 from channels.base import InboundMessage
+from channels.render import render_parts
 from dialogs import engine
 from dialogs.answers import clean_text
 from dialogs.model import DialogState, GeoPoint, Inbound, MediaRef, Reply, Script, Status, Turn
@@ -204,13 +205,18 @@ class _Run:
         conversation.ended_at = self.now
 
     def _queue_replies(self, contact: Contact, conversation: Conversation | None) -> None:
+        """One message and one outbox row per part the channel carries (buttons on the last)."""
+        channel = self.message.channel
         for reply in self.replies:
-            choices = [[c.reply, c.label] for c in reply.choices]
-            row = repo.add_message(self.session, contact=contact, conversation=conversation, direction="out",
-                                   channel=self.message.channel, text=reply.text, payload={"choices": choices},
-                                   status="queued")
-            repo.add_outbox(self.session, kind="reply", channel=self.message.channel, contact_id=contact.id,
-                            message_id=row.id, payload={}, now=self.now)
+            parts = render_parts(channel, reply.text)
+            for index, part in enumerate(parts, start=1):
+                choices = [[c.reply, c.label] for c in reply.choices] if index == len(parts) else []
+                row = repo.add_message(self.session, contact=contact, conversation=conversation, direction="out",
+                                       channel=channel, text=part, payload={"choices": choices}, status="queued")
+                repo.add_outbox(self.session, kind="reply", channel=channel, contact_id=contact.id,
+                                message_id=row.id, payload={}, now=self.now)
+        if self.replies or self.tracking_number:
+            repo.notify_outbox(self.session)
 
 
 def _payload(message: InboundMessage) -> dict[str, Any]:

@@ -5,6 +5,7 @@ Every entry point (``lapor serve``, ``lapor worker``, ``lapor chat``, tests) bui
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -18,6 +19,8 @@ from storage import repository as repo
 from storage.crypto import DataCipher
 from storage.db import Database
 from storage.migrate import upgrade
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -54,6 +57,9 @@ class Services:
             self.thread.stop()
             self.thread.join(timeout=5)
             self.thread = None
+        for channel in self.channels.values():
+            if hasattr(channel, "close"):
+                channel.close()
         self.db.dispose()
 
 
@@ -67,7 +73,27 @@ def prepare_database(settings: Settings) -> None:
         db.dispose()
 
 
+def provider_channels(settings: Settings) -> dict[str, Channel]:
+    """The provider channels whose credentials are set; the others are disabled, and logged so."""
+    from channels.telegram import TelegramChannel
+    from channels.twilio import TwilioChannel
+
+    found: dict[str, Channel] = {}
+    for kind in ("whatsapp", "sms"):
+        if channel := TwilioChannel.from_env(kind, settings.env, settings.public_url):
+            found[kind] = channel
+    if telegram := TelegramChannel.from_env(settings.env, keyboards=settings.telegram_keyboards):
+        found["telegram"] = telegram
+    for name in ("whatsapp", "sms", "telegram"):
+        if name not in found:
+            log.warning("channel %s is disabled: its credentials are not set in the environment", name)
+    return found
+
+
 def build_services(settings: Settings, channels: Mapping[str, Channel] | None = None) -> Services:
+    """Wire a process. ``channels`` None means the provider channels configured in the environment."""
+    if channels is None:
+        channels = provider_channels(settings)
     db = Database.from_url(settings.database_url)
     return Services(
         settings=settings,

@@ -28,6 +28,14 @@ class Category:
 
 
 @dataclass(frozen=True, slots=True)
+class RateLimit:
+    """A provider's sending limits: overall messages a second, and seconds between two to one chat."""
+
+    per_second: float
+    per_chat_seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the service reads at start-up. Immutable; pass it around."""
 
@@ -48,6 +56,8 @@ class Settings:
     max_attempts: int = 10
     backoff_seconds: float = 2.0
     max_backoff_seconds: float = 900.0
+    rate_limits: Mapping[str, RateLimit] = field(default_factory=dict)
+    telegram_keyboards: bool = True
     registry: str = "local"
     registry_url: str = ""
     categories: Mapping[str, Category] = field(default_factory=dict)
@@ -87,6 +97,11 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         "max_attempts": int(delivery.get("max_attempts", 10)),
         "backoff_seconds": float(delivery.get("backoff_seconds", 2)),
         "max_backoff_seconds": float(delivery.get("max_backoff_seconds", 900)),
+        "rate_limits": {
+            name: RateLimit(float(entry.get("per_second", 30)), float(entry.get("per_chat_seconds", 0)))
+            for name, entry in (delivery.get("rate_limits") or {}).items()
+        },
+        "telegram_keyboards": bool((raw.get("telegram") or {}).get("keyboards", True)),
         "registry": env.get("LAPOR_REGISTRY") or (raw.get("registry") or {}).get("kind", "local"),
         "registry_url": env.get("LAPOR_REGISTRY_URL", ""),
         "categories": {

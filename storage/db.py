@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -79,6 +79,10 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+class Unavailable(Exception):
+    """The database cannot be reached right now (callers answer 503 and let providers retry)."""
+
+
 class Database:
     """An engine and its sessions. Thread-safe; create one per process and share it."""
 
@@ -105,8 +109,13 @@ class Database:
         registry inside one. Never open a second transaction while one is open in the same
         thread: it would wait for the locks the first one holds.
         """
-        with self._sessions.begin() as session:
-            yield session
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except (OperationalError, InterfaceError) as exc:
+            if getattr(exc, "connection_invalidated", False) or not self.ping():
+                raise Unavailable(f"the {self.dialect} database is unavailable") from exc
+            raise
 
     def ping(self) -> bool:
         """True if the database answers ``SELECT 1``; False on any database error.

@@ -25,8 +25,8 @@ from storage.tracking import normalize_tracking_number
 __all__ = [
     "ComplaintFields", "active_conversation", "add_complaint", "add_message", "add_outbox", "add_script_version",
     "claim_outbox", "complaint_by_tracking", "contact_sender", "dead_outbox", "find_message", "finish_outbox",
-    "iter_complaints", "lock_contact", "lock_script", "new_tracking_number", "normalize_tracking_number",
-    "publish_version", "published_script", "retry_outbox", "script_version", "script_versions",
+    "iter_complaints", "lock_contact", "lock_script", "message_by_provider_id", "new_tracking_number",
+    "normalize_tracking_number", "notify_outbox", "postpone_outbox", "publish_version", "published_script", "retry_outbox", "script_version", "script_versions",
     "start_conversation", "utcnow",
 ]
 
@@ -290,6 +290,31 @@ def dead_outbox(session: Session, row_id: int, *, error: str, now: datetime) -> 
     """Give up on the row (dead letter, shown to admins): status "dead"."""
     row = _outbox_row(session, row_id)
     row.status, row.lease_until, row.last_error, row.updated_at = "dead", None, error, now
+
+
+def postpone_outbox(session: Session, row_id: int, *, until: datetime, now: datetime) -> None:
+    """Give a claimed row back unattempted (a rate limit said "not yet"): pending, due ``until``,
+    and the claim's attempt is not counted."""
+    row = _outbox_row(session, row_id)
+    row.status, row.lease_until, row.next_attempt_at, row.updated_at = "pending", None, until, now
+    row.attempts = max(0, row.attempts - 1)
+
+
+OUTBOX_CHANNEL = "lapor_outbox"
+
+
+def notify_outbox(session: Session) -> None:
+    """Wake listening workers when this transaction commits (PostgreSQL NOTIFY; no-op on SQLite,
+    where the embedded worker is woken in-process)."""
+    if _is_postgres(session):
+        session.execute(select(func.pg_notify(OUTBOX_CHANNEL, "")))
+
+
+def message_by_provider_id(session: Session, channels: Sequence[str], provider_message_id: str) -> Message | None:
+    """The message a provider knows by ``provider_message_id`` on one of ``channels``."""
+    return session.scalars(
+        select(Message).where(Message.channel.in_(tuple(channels)), Message.provider_message_id == provider_message_id)
+    ).first()
 
 
 # ---------------------------------------------------------------------- script versions

@@ -57,7 +57,7 @@ def test_lapor_serve_answers_health_and_readiness(db, db_url: str) -> None:
 
 def test_readyz_is_503_when_the_database_is_unreachable(tmp_path) -> None:
     settings = make_settings(f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/none?connect_timeout=1")
-    services = build_services(settings)
+    services = build_services(settings, channels={})
     try:
         client = create_app(settings, services).test_client()
         response = client.get("/readyz")
@@ -69,7 +69,7 @@ def test_readyz_is_503_when_the_database_is_unreachable(tmp_path) -> None:
 
 def test_readyz_is_503_before_the_script_is_published(db, db_url: str) -> None:
     settings = make_settings(db_url)
-    services = build_services(settings)
+    services = build_services(settings, channels={})
     try:
         response = create_app(settings, services).test_client().get("/readyz")
         assert response.status_code == 503 and response.get_json() == {"status": "unavailable", "database": True, "script": False}

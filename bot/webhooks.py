@@ -1,0 +1,89 @@
+"""Provider webhooks: verify, parse, hand to intake, answer only after the commit.
+
+A forged request gets 403 and a malformed one 400, and neither stores anything. When the
+database is down the answer is 503, so Twilio and Telegram deliver the message again later;
+a repeated delivery is harmless (intake dedupes on the provider's message id).
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from bot.services import Services
+from bot.statuses import record_status
+from channels.base import WebhookChannel, WebhookRejected, WebhookRequest
+from storage.db import Unavailable
+
+log = logging.getLogger(__name__)
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+TWILIO_KINDS = ("whatsapp", "sms")
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def services() -> Services:
+    return current_app.extensions["lapor"]
+
+
+def webhook_request() -> WebhookRequest:
+    """The Flask request as a framework-free WebhookRequest, with the public URL providers signed."""
+    query = request.query_string.decode("latin-1")
+    url = f"{services().settings.public_url}{request.path}" + (f"?{query}" if query else "")
+    form = tuple(request.form.items(multi=True)) if request.mimetype == "application/x-www-form-urlencoded" else ()
+    return WebhookRequest(url=url, headers=dict(request.headers), body=request.get_data(cache=True), form=form)
+
+
+def channel_or_404(name: str) -> WebhookChannel:
+    channel = services().channels.get(name)
+    if channel is None or not hasattr(channel, "verify"):
+        raise WebhookRejected(f"channel {name} is not enabled", status=404)
+    return channel
+
+
+@bp.post("/twilio/<kind>")
+def twilio_inbound(kind: str) -> ResponseReturnValue:
+    if kind == "status":
+        return twilio_status()
+    if kind not in TWILIO_KINDS:
+        raise WebhookRejected("unknown Twilio channel", status=404)
+    channel = channel_or_404(kind)
+    webhook = webhook_request()
+    channel.verify(webhook)
+    for message in channel.parse(webhook):
+        services().intake.handle(message)
+    return Response(EMPTY_TWIML, mimetype="text/xml")
+
+
+def twilio_status() -> ResponseReturnValue:
+    """Delivery reports for our messages, on either Twilio channel (same account, same signature)."""
+    channels = [services().channels[k] for k in TWILIO_KINDS if k in services().channels]
+    if not channels:
+        raise WebhookRejected("Twilio is not enabled", status=404)
+    webhook = webhook_request()
+    channels[0].verify(webhook)
+    update = channels[0].parse_status(webhook)
+    record_status(services().db, TWILIO_KINDS, update)
+    return Response(EMPTY_TWIML, mimetype="text/xml")
+
+
+@bp.post("/telegram")
+def telegram_inbound() -> ResponseReturnValue:
+    channel = channel_or_404("telegram")
+    webhook = webhook_request()
+    channel.verify(webhook)
+    for message in channel.parse(webhook):
+        services().intake.handle(message)
+    return jsonify({})
+
+
+@bp.errorhandler(WebhookRejected)
+def rejected(error: WebhookRejected) -> ResponseReturnValue:
+    log.info("webhook rejected (%s): %s", error.status, error)
+    return jsonify(error=str(error)), error.status
+
+
+@bp.errorhandler(Unavailable)
+def unavailable(error: Unavailable) -> ResponseReturnValue:
+    log.warning("webhook deferred: %s", error)
+    return jsonify(error="temporarily unavailable"), 503, {"Retry-After": "5"}
