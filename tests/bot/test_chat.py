@@ -69,3 +69,12 @@ def test_piped_complaints_in_both_languages_get_tracking_numbers(db, db_url: str
     assert "Terima kasih" in out_id[-1][1] and "Thank you" in out_en[-1][1] and number_id != number_en
     status = run_chat(env, [f"STATUS {number_en}"], "--sender", "+628222", "--lang", "en")
     assert re.search(rf"Report {number_en}: (received by the agency|received, waiting)", status[0][1])
+
+
+@pytest.mark.slow
+def test_a_conversation_resumes_in_a_new_process(db, db_url: str) -> None:
+    env = chat_env(db_url)
+    first = run_chat(env, ["halo", "2"], "--sender", "+628333")
+    assert "judul singkat" in first[-1][1]
+    resumed = run_chat(env, ["Taman kota perlu lampu"], "--sender", "+628333")  # the process was gone in between
+    assert "Ceritakan apa yang terjadi" in resumed[0][1] and "Selamat datang" not in resumed[0][1]
