@@ -386,9 +386,15 @@ def _trim_common(a: str, b: str) -> tuple[str, str]:
 
 
 def _choice_hint(ctx: _Context, key: str) -> Parsed:
-    numbers = [str(option.number) for option in ctx.step.options]
-    listed = numbers[0] if len(numbers) == 1 else f"{', '.join(numbers[:-1])} {ctx.script.text('or', ctx.language)} {numbers[-1]}"
-    return ctx.hint(key, numbers=listed)
+    return ctx.hint(key, numbers=number_list(ctx.script, [o.number for o in ctx.step.options], ctx.language))
+
+
+def number_list(script: Script, numbers: list[int], language: str) -> str:
+    """"1, 2 atau 3" / "1, 2 or 3": the numbers a citizen may reply."""
+    words = [str(n) for n in numbers]
+    if len(words) <= 1:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} {script.text('or', language)} {words[-1]}"
 
 
 # ---------------------------------------------------------------------------- text

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
-from dialogs.answers import display_value, normalize, option_menu, parse_answer
+from dialogs.answers import display_value, normalize, number_list, option_menu, parse_answer
 from dialogs.checker import END
 from dialogs.i18n import LANGUAGE_NAMES, NO_WORDS, YES_WORDS
 from dialogs.model import (
@@ -265,7 +265,7 @@ def _ask(script: Script, current: Step, lang: str, answers: Mapping[str, Any], w
         menu = option_menu(current, lang)
         lines.extend(f"{number}. {label}" for number, label in menu)
         if with_instructions:
-            lines.append(script.text("menu_reply", lang, numbers=_numbers([n for n, _ in menu], lang, script)))
+            lines.append(script.text("menu_reply", lang, numbers=number_list(script, [n for n, _ in menu], lang)))
     elif kind is AnswerType.YES_NO and with_instructions:
         lines.append(script.text("hint_yes_no", lang))
     elif kind is AnswerType.CONFIRM:
@@ -287,13 +287,6 @@ def _choices(script: Script, current: Step, lang: str) -> tuple[Choice, ...]:
     if current.type in (AnswerType.YES_NO, AnswerType.CONFIRM):
         return (Choice(script.text("yes", lang), script.text("yes", lang)), Choice(script.text("no", lang), script.text("no", lang)))
     return ()
-
-
-def _numbers(numbers: list[int], lang: str, script: Script) -> str:
-    words = [str(n) for n in numbers]
-    if len(words) <= 1:
-        return "".join(words)
-    return f"{', '.join(words[:-1])} {script.text('or', lang)} {words[-1]}"
 
 
 def _pick(text: Mapping[str, str], lang: str, script: Script) -> str:
