@@ -1,0 +1,339 @@
+"""Twilio WhatsApp and SMS: verify and parse Twilio's webhooks, send through Twilio's Messages API.
+
+One ``TwilioChannel`` serves one kind, ``"whatsapp"`` or ``"sms"``; both kinds may share an account.
+Senders and recipients are E.164 numbers (``+6281234567890``); the ``whatsapp:`` prefix that Twilio
+puts on WhatsApp addresses is removed on the way in and added on the way out.
+
+Nothing here logs, and no error text carries a phone number or a message body: Twilio's own error
+messages can echo the number, so they are redacted before they become a ``DeliveryError``.
+"""
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from twilio.base.exceptions import TwilioRestException, TwilioServiceException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
+from channels.base import (
+    DeliveryError,
+    InboundMessage,
+    Location,
+    Media,
+    OutboundMessage,
+    SendResult,
+    StatusUpdate,
+    WebhookRejected,
+    WebhookRequest,
+)
+
+KINDS = ("whatsapp", "sms")
+WHATSAPP_PREFIX = "whatsapp:"
+SIGNATURE_HEADER = "X-Twilio-Signature"
+STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
+DEFAULT_API_BASE_URL = "https://api.twilio.com"
+_FROM_ENV = {"whatsapp": "TWILIO_WHATSAPP_FROM", "sms": "TWILIO_SMS_FROM"}
+
+# Twilio's message statuses (the spec's message_enum_status, minus the inbound-only "receiving" and
+# "received") in the vocabulary of StatusUpdate and SendResult.
+_STATUSES = {
+    "accepted": "sent",
+    "scheduled": "sent",
+    "queued": "sent",
+    "sending": "sent",
+    "sent": "sent",
+    "delivered": "delivered",
+    "read": "read",
+    "partially_delivered": "undelivered",
+    "undelivered": "undelivered",
+    "failed": "failed",
+    "canceled": "failed",
+}
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+_PHONE_LIKE = re.compile(r"\+?[0-9]{7,}")  # any run long enough to be a phone number (error codes have 5 digits)
+_DIGITS = re.compile(r"[0-9]+")
+_TWILIO_MESSAGE_PREFIX = "Unable to create record: "  # what twilio puts before Twilio's own error message
+
+
+class TwilioChannel:
+    """WhatsApp or SMS through Twilio; implements ``WebhookChannel``.
+
+    One twilio ``Client`` per instance is reused by every send. It is safe to call ``send`` from
+    several threads at once: each call uses only its own request state (the Retry-After of a
+    failed call is kept per thread), and the underlying ``requests`` connection pool is thread-safe.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        *,
+        account_sid: str,
+        auth_token: str,
+        from_number: str,
+        public_url: str,
+        api_base_url: str = DEFAULT_API_BASE_URL,
+        timeout: float = 10.0,
+    ) -> None:
+        """``from_number`` is our Twilio number, with or without ``whatsapp:``; ``public_url`` is
+        the external base URL (``LAPOR_PUBLIC_URL``) that status callbacks are sent to."""
+        _check_kind(kind)
+        public = urlsplit(public_url)
+        if public.scheme not in ("http", "https") or not public.netloc:
+            raise ValueError("public_url must be an absolute http(s) URL")
+        self.name = kind
+        self._from = _address(kind, from_number)
+        self._status_callback = public_url.rstrip("/") + STATUS_CALLBACK_PATH
+        self._validator = RequestValidator(auth_token)
+        self._http = _HeaderKeepingHttpClient(timeout=timeout)
+        client = Client(account_sid, auth_token, http_client=self._http)
+        client.api.base_url = api_base_url.rstrip("/")
+        self._messages = client.api.v2010.account.messages
+
+    @classmethod
+    def from_env(cls, kind: str, env: Mapping[str, str], public_url: str) -> TwilioChannel | None:
+        """The channel configured by ``TWILIO_ACCOUNT_SID``, ``TWILIO_AUTH_TOKEN``,
+        ``TWILIO_WHATSAPP_FROM``/``TWILIO_SMS_FROM`` and ``TWILIO_API_BASE_URL``, or None when a
+        credential or the sender number is missing (the caller logs that the channel is disabled)."""
+        _check_kind(kind)
+        names = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", _FROM_ENV[kind])
+        account_sid, auth_token, from_number = (env.get(name, "").strip() for name in names)
+        if not (account_sid and auth_token and from_number):
+            return None
+        return cls(
+            kind,
+            account_sid=account_sid,
+            auth_token=auth_token,
+            from_number=from_number,
+            public_url=public_url,
+            api_base_url=env.get("TWILIO_API_BASE_URL", "").strip() or DEFAULT_API_BASE_URL,
+        )
+
+    def verify(self, request: WebhookRequest) -> None:
+        """Raise WebhookRejected (403) unless ``X-Twilio-Signature`` signs ``request.url`` and the
+        form with our auth token, the way Twilio signs form-encoded webhooks."""
+        signature = request.header(SIGNATURE_HEADER)
+        if not signature:
+            raise WebhookRejected(f"missing {SIGNATURE_HEADER}")
+        if not self._validator.validate(request.url, _SignedForm(request.form), signature):
+            raise WebhookRejected(f"{SIGNATURE_HEADER} does not match")
+
+    def parse(self, request: WebhookRequest) -> list[InboundMessage]:
+        """The one citizen message in a verified inbound webhook.
+
+        Raise WebhookRejected(status=400) without ``MessageSid`` or ``From``, for a ``From`` of the
+        other kind (``whatsapp:`` on the SMS webhook or its absence on the WhatsApp one) or not
+        E.164, and for a bad ``NumMedia``, a missing ``MediaUrl{N}`` or bad coordinates.
+        """
+        form = request.form_dict()
+        return [
+            InboundMessage(
+                channel=self.name,
+                sender=self._sender(_required(form, "From")),
+                text=form.get("Body", ""),
+                provider_message_id=_required(form, "MessageSid"),
+                received_at=datetime.now(timezone.utc),
+                media=_media(form),
+                location=_location(form),
+                profile_name=form.get("ProfileName", ""),
+            )
+        ]
+
+    def parse_status(self, request: WebhookRequest) -> StatusUpdate:
+        """The delivery report in a verified status callback (``/webhooks/twilio/status``).
+
+        All Twilio kinds share that URL, so the channel comes from the callback's ``To`` (a
+        ``whatsapp:`` address means WhatsApp), falling back to this channel's name. ``error`` is
+        ``"<ErrorCode> <ErrorMessage>"`` when Twilio reports one. Raise WebhookRejected(status=400)
+        without ``MessageSid`` or ``MessageStatus``, or for a status Twilio never reports on
+        outbound messages.
+        """
+        form = request.form_dict()
+        sid = _required(form, "MessageSid")
+        reported = _required(form, "MessageStatus")
+        status = _STATUSES.get(reported.lower())
+        if status is None:
+            raise WebhookRejected(f"unknown MessageStatus {reported[:40]!r}", 400)
+        to = form.get("To")
+        channel = self.name if to is None else ("whatsapp" if to.startswith(WHATSAPP_PREFIX) else "sms")
+        return StatusUpdate(channel=channel, provider_message_id=sid, status=status, error=_status_error(form))
+
+    def send(self, message: OutboundMessage) -> SendResult:
+        """Create one Twilio message with ``message.text`` as its body and our status callback.
+
+        ``choices`` are ignored: the text already carries the numbered menu. Raise DeliveryError:
+        retryable for 429 (``retry_after`` from its Retry-After header), 5xx, connection failures
+        and timeouts; permanent for other 4xx, with ``"Twilio <code>: <message>"`` as the reason.
+        A timeout after Twilio received the request may have sent the message: retrying it can
+        duplicate it, because Twilio's Messages API has no idempotency key.
+        """
+        try:
+            created = self._messages.create(
+                to=_address(self.name, message.recipient),
+                from_=self._from,
+                body=message.text,
+                status_callback=self._status_callback,
+            )
+        # "from None" everywhere: the library's exceptions can carry the recipient's number, and
+        # a logged traceback of the DeliveryError would print them as its cause.
+        except (TwilioRestException, TwilioServiceException) as exc:
+            raise _delivery_error(exc, self._http.last_retry_after()) from None
+        except requests.Timeout:
+            raise DeliveryError("Twilio did not answer in time", retryable=True) from None
+        except requests.RequestException as exc:
+            raise DeliveryError(f"Twilio unreachable ({type(exc).__name__})", retryable=True) from None
+        status = created.status or "queued"
+        return SendResult(provider_message_id=created.sid, status=_STATUSES.get(status, status))
+
+    def _sender(self, address: str) -> str:
+        """The E.164 number of a ``From``, which must be of this channel's kind."""
+        is_whatsapp = address.startswith(WHATSAPP_PREFIX)
+        if is_whatsapp != (self.name == "whatsapp"):
+            got = "a WhatsApp" if is_whatsapp else "a non-WhatsApp"
+            raise WebhookRejected(f"the {self.name} webhook got {got} From", 400)
+        number = address.removeprefix(WHATSAPP_PREFIX)
+        if not _E164.fullmatch(number):
+            raise WebhookRejected("From is not an E.164 number", 400)
+        return number
+
+
+class _HeaderKeepingHttpClient(TwilioHttpClient):
+    """A TwilioHttpClient that remembers, per thread, the Retry-After header of its last response.
+
+    twilio's exceptions drop the response headers; this is how a 429's Retry-After reaches the
+    DeliveryError. Read it right after the failed call, on the same thread.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__(timeout=timeout)
+        self._last = threading.local()
+
+    def request(self, *args: Any, **kwargs: Any) -> Response:
+        self._last.retry_after = None
+        response = super().request(*args, **kwargs)
+        self._last.retry_after = (response.headers or {}).get("Retry-After")
+        return response
+
+    def last_retry_after(self) -> str | None:
+        """The Retry-After header of this thread's last response, if it had one."""
+        return getattr(self._last, "retry_after", None)
+
+
+class _SignedForm(dict[str, list[str]]):
+    """A form as RequestValidator signs it: every value of a repeated key (through ``getall``)."""
+
+    def __init__(self, form: Iterable[tuple[str, str]]) -> None:
+        super().__init__()
+        for key, value in form:
+            self.setdefault(key, []).append(value)
+
+    def getall(self, key: str) -> list[str]:
+        return self[key]
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise ValueError(f"unknown Twilio channel kind {kind!r}: expected one of {', '.join(KINDS)}")
+
+
+def _address(kind: str, number: str) -> str:
+    """A number as Twilio addresses it for ``kind``: ``whatsapp:+62...`` on WhatsApp."""
+    if kind == "whatsapp" and not number.startswith(WHATSAPP_PREFIX):
+        return WHATSAPP_PREFIX + number
+    return number
+
+
+def _required(form: Mapping[str, str], name: str) -> str:
+    value = form.get(name, "")
+    if not value:
+        raise WebhookRejected(f"missing {name}", 400)
+    return value
+
+
+def _media(form: Mapping[str, str]) -> tuple[Media, ...]:
+    """``NumMedia`` attachments from ``MediaUrl{N}`` and ``MediaContentType{N}``."""
+    count = form.get("NumMedia", "0")
+    if not _DIGITS.fullmatch(count):
+        raise WebhookRejected("NumMedia is not a number", 400)
+    return tuple(_media_item(form, index) for index in range(int(count)))
+
+
+def _media_item(form: Mapping[str, str], index: int) -> Media:
+    url = _required(form, f"MediaUrl{index}")
+    content_type = form.get(f"MediaContentType{index}")
+    return Media(url, content_type) if content_type else Media(url)
+
+
+def _location(form: Mapping[str, str]) -> Location | None:
+    """A shared location (WhatsApp sends ``Latitude``, ``Longitude`` and maybe ``Address``)."""
+    latitude, longitude = form.get("Latitude"), form.get("Longitude")
+    if latitude is None and longitude is None:
+        return None
+    if latitude is None or longitude is None:
+        raise WebhookRejected("Latitude and Longitude must come together", 400)
+    return Location(
+        _coordinate("Latitude", latitude, 90.0),
+        _coordinate("Longitude", longitude, 180.0),
+        form.get("Address", ""),
+    )
+
+
+def _coordinate(name: str, text: str, limit: float) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise WebhookRejected(f"{name} is not a number", 400) from None
+    if not math.isfinite(value) or abs(value) > limit:
+        raise WebhookRejected(f"{name} is out of range", 400)
+    return value
+
+
+def _status_error(form: Mapping[str, str]) -> str | None:
+    """``"30003 Unreachable destination handset"`` from ``ErrorCode`` and ``ErrorMessage``."""
+    parts = [form.get("ErrorCode", "").strip(), form.get("ErrorMessage", "").strip()]
+    text = " ".join(part for part in parts if part)
+    return _redact(text) if text else None
+
+
+def _delivery_error(exc: TwilioRestException | TwilioServiceException, retry_after: str | None) -> DeliveryError:
+    """Classify an error answer: 429 and 5xx are retryable (after Retry-After); so are 401/403
+    (our credentials are wrong or being rotated: the message must wait for the operator's fix,
+    not be dropped); other 4xx (invalid number, unsubscribed, outside the window) are permanent."""
+    if isinstance(exc, TwilioServiceException):
+        text = f"{exc.title}: {exc.detail}" if exc.detail else exc.title
+    else:
+        text = exc.msg.removeprefix(_TWILIO_MESSAGE_PREFIX)
+    reason = _redact(f"Twilio {exc.code or exc.status}: {text}")
+    if exc.status in (401, 403, 429) or exc.status >= 500:
+        return DeliveryError(reason, retryable=True, retry_after=_seconds(retry_after))
+    return DeliveryError(reason, retryable=False)
+
+
+def _seconds(retry_after: str | None) -> float | None:
+    """A Retry-After header (delay-seconds or an HTTP date) as seconds from now; None if absent or bad."""
+    if not retry_after:
+        return None
+    text = retry_after.strip()
+    if _DIGITS.fullmatch(text):
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # an HTTP date is GMT even when it does not say so
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+def _redact(text: str) -> str:
+    """``text`` without anything that looks like a phone number."""
+    return _PHONE_LIKE.sub("[number]", text)

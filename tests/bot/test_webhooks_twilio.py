@@ -1,0 +1,221 @@
+"""WhatsApp and SMS end to end: signed webhooks over real HTTP into the app, replies through the
+real twilio client into a local Twilio API that validates every request against the spec."""
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+import requests
+from sqlalchemy import func, select
+
+from bot.app import create_app
+from bot.services import Services, build_services
+from bot.scripts import sync_files
+from channels.sms import sms_size
+from channels.twilio import TwilioChannel
+from providers.twilio_api import ACCOUNT_SID, AUTH_TOKEN, TwilioApiServer, sign
+from storage import repository as repo
+from storage.models import Contact, Conversation, Message, Outbox
+from tests_support import LiveServer, free_port, make_settings, wait_for
+
+WA_FROM = "+14155238886"
+SMS_FROM = "+15005550006"
+CITIZEN = "+6281234567890"
+HAPPY = ["halo", "1", "Jalan rusak", "Jalan di depan sekolah rusak parah sejak Januari.", "1",
+         "Jl. Merdeka 1", "kemarin", "lewati", "1", "Budi Santoso", "ya"]
+
+
+@dataclass
+class Stack:
+    services: Services
+    twilio: TwilioApiServer
+    url: str
+
+    def post(self, path: str, form: dict[str, str], *, signature: str | None = None) -> requests.Response:
+        """POST a form as Twilio does, signed over the public URL unless ``signature`` is given."""
+        url = self.url + path
+        headers = {"X-Twilio-Signature": signature if signature is not None else sign(url, form, AUTH_TOKEN)}
+        return requests.post(url, data=form, headers=headers, timeout=10)
+
+    def inbound(self, kind: str, text: str, *, sid: str | None = None, sender: str = CITIZEN, **extra: str) -> requests.Response:
+        prefix = "whatsapp:" if kind == "whatsapp" else ""
+        form = {"MessageSid": sid or "SM" + uuid.uuid4().hex, "AccountSid": ACCOUNT_SID, "From": prefix + sender,
+                "To": prefix + (WA_FROM if kind == "whatsapp" else SMS_FROM), "Body": text, "NumMedia": "0", **extra}
+        return self.post(f"/webhooks/twilio/{kind}", form)
+
+    def count(self, model, *where) -> int:
+        with self.services.db.transaction() as s:
+            return s.scalar(select(func.count()).select_from(model).where(*where))
+
+    def replies_to(self, number: str) -> list[dict]:
+        return [m for m in self.twilio.messages if m["To"].endswith(number)]
+
+
+@pytest.fixture
+def stack(db, db_url: str) -> Iterator[Stack]:
+    port = free_port()
+    with TwilioApiServer() as twilio:
+        env = {"TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_WHATSAPP_FROM": WA_FROM,
+               "TWILIO_SMS_FROM": SMS_FROM, "TWILIO_API_BASE_URL": twilio.base_url,
+               "LAPOR_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+        settings = make_settings(db_url, extra_env=env)
+        channels = {kind: TwilioChannel.from_env(kind, settings.env, settings.public_url) for kind in ("whatsapp", "sms")}
+        services = build_services(settings, channels=channels)
+        sync_files(services.db, settings.scripts_dir, repo.utcnow())
+        services.start_worker()
+        try:
+            with LiveServer(create_app(settings, services), port) as live:
+                yield Stack(services, twilio, live.url)
+        finally:
+            services.close()
+        assert twilio.violations == []
+
+
+def test_a_whatsapp_message_is_answered_through_twilio(stack: Stack) -> None:
+    response = stack.inbound("whatsapp", "halo", ProfileName="Budi", WaId="6281234567890")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/xml") and response.text.endswith("<Response></Response>")
+    sent = wait_for(lambda: len(stack.replies_to(CITIZEN)) == 2 and stack.replies_to(CITIZEN))
+    assert [m["To"] for m in sent] == [f"whatsapp:{CITIZEN}"] * 2
+    assert all(m["From"] == f"whatsapp:{WA_FROM}" for m in sent)
+    assert sent[0]["Body"].startswith("Selamat datang") and "1. Pengaduan" in sent[1]["Body"]
+    assert all(m["StatusCallback"] == f"{stack.url}/webhooks/twilio/status" for m in sent)
+
+
+@pytest.mark.parametrize("signature", ["", "forged", "bad-base64=="])
+def test_a_forged_or_missing_signature_is_403_and_stores_nothing(stack: Stack, signature: str) -> None:
+    form = {"MessageSid": "SM1", "From": f"whatsapp:{CITIZEN}", "Body": "halo"}
+    response = stack.post("/webhooks/twilio/whatsapp", form, signature=signature)
+    assert response.status_code == 403
+    assert stack.count(Message) == 0 and stack.count(Contact) == 0
+
+
+def test_a_signature_for_other_params_is_403(stack: Stack) -> None:
+    form = {"MessageSid": "SM1", "From": f"whatsapp:{CITIZEN}", "Body": "halo"}
+    tampered = dict(form, Body="STOP")
+    response = stack.post("/webhooks/twilio/whatsapp", tampered, signature=sign(stack.url + "/webhooks/twilio/whatsapp", form, AUTH_TOKEN))
+    assert response.status_code == 403 and stack.count(Message) == 0
+
+
+def test_a_malformed_but_signed_webhook_is_400_and_stores_nothing(stack: Stack) -> None:
+    response = stack.post("/webhooks/twilio/sms", {"From": CITIZEN, "Body": "halo"})  # no MessageSid
+    assert response.status_code == 400 and stack.count(Message) == 0
+
+
+def test_unknown_twilio_kind_is_404(stack: Stack) -> None:
+    assert stack.post("/webhooks/twilio/fax", {"MessageSid": "SM1"}).status_code == 404
+
+
+def test_the_same_message_sid_three_times_is_one_step_and_one_reply(stack: Stack) -> None:
+    stack.inbound("sms", "halo")
+    wait_for(lambda: len(stack.replies_to(CITIZEN)) == 2)
+    for _ in range(3):
+        assert stack.inbound("sms", "1", sid="SMdup0000000000000000000000000000").status_code == 200
+    wait_for(lambda: len(stack.replies_to(CITIZEN)) == 3)
+    with stack.services.db.transaction() as s:
+        assert s.scalars(select(Conversation.step_id)).one() == "title"
+    assert stack.count(Message, Message.direction == "in") == 2
+    wait_for(lambda: stack.count(Outbox, Outbox.status != "done") == 0)
+    assert len(stack.replies_to(CITIZEN)) == 3
+
+
+def test_ten_parallel_messages_from_one_sender_are_processed_one_at_a_time(stack: Stack) -> None:
+    stack.inbound("sms", "halo")
+    stack.inbound("sms", "1")  # now at the title question (min 5 characters)
+    barrier = threading.Barrier(10)
+    codes: list[int] = []
+
+    def send(i: int) -> None:
+        barrier.wait()
+        codes.append(stack.inbound("sms", str(i)).status_code)  # each too short: one rejection each
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert codes == [200] * 10
+    with stack.services.db.transaction() as s:
+        conversation = s.scalars(select(Conversation)).one()
+        assert conversation.step_id == "title" and conversation.state["failures"] == 10  # no lost update
+        inbound = s.scalars(select(Message).where(Message.direction == "in").order_by(Message.id)).all()
+        replies = s.scalars(select(Message).where(Message.direction == "out").order_by(Message.id)).all()
+    # one reply per message, in the order the messages were processed
+    assert len(inbound) == 12 and len(replies) == 2 + 1 + 10
+    # each message saw the state the previous one left: help is offered from the third failure on
+    offered = ["Perlu bantuan?" in r.text for r in replies[3:]]
+    assert offered == [False, False] + [True] * 8
+    # and each reply was written right after its own message, one message at a time
+    assert all(reply.id > message.id for message, reply in zip(inbound[2:], replies[3:]))
+    assert all(inbound[i + 3].id > replies[i + 3].id for i in range(9))
+    wait_for(lambda: len(stack.replies_to(CITIZEN)) == 13, timeout=30)
+
+
+def test_a_whole_complaint_over_sms_fits_sms_parts(stack: Stack) -> None:
+    for line in HAPPY:
+        assert stack.inbound("sms", line).status_code == 200
+    sent = wait_for(lambda: (m := stack.replies_to(CITIZEN)) and "LAP-" in m[-1]["Body"] and m, timeout=30)
+    assert all(sms_size(m["Body"]).segments <= 3 for m in sent)
+    assert all(m["From"] == SMS_FROM and m["To"] == CITIZEN for m in sent)
+    assert any("Periksa laporan Anda" in m["Body"] for m in sent)
+
+
+def test_media_and_a_shared_location_fill_their_steps(stack: Stack) -> None:
+    for line in HAPPY[:5]:
+        stack.inbound("whatsapp", line)
+    stack.inbound("whatsapp", "", Latitude="-6.1754", Longitude="106.8272", Address="Monas, Jakarta")
+    stack.inbound("whatsapp", "hari ini")
+    stack.inbound("whatsapp", "", NumMedia="1", MediaUrl0="https://api.twilio.com/2010-04-01/Accounts/AC/Messages/MM1/Media/ME1",
+                  MediaContentType0="image/jpeg")
+    with stack.services.db.transaction() as s:
+        state = s.scalars(select(Conversation)).one().state
+    assert state["answers"]["location"] == {"text": "Monas, Jakarta", "latitude": -6.1754, "longitude": 106.8272}
+    assert state["answers"]["attachment"][0]["content_type"] == "image/jpeg"
+    assert state["step_id"] == "privacy"
+
+
+def test_status_callbacks_are_recorded(stack: Stack) -> None:
+    stack.inbound("whatsapp", "halo")
+    wait_for(lambda: stack.count(Message, Message.status == "sent") == 2)
+    with stack.services.db.transaction() as s:
+        sid = s.scalars(select(Message.provider_message_id).where(Message.direction == "out").order_by(Message.id)).first()
+    callback = {"MessageSid": sid, "MessageStatus": "delivered", "AccountSid": ACCOUNT_SID,
+                "To": f"whatsapp:{CITIZEN}", "From": f"whatsapp:{WA_FROM}"}
+    assert stack.post("/webhooks/twilio/status", callback).status_code == 200
+    assert stack.post("/webhooks/twilio/status", dict(callback, MessageStatus="failed"), signature="nope").status_code == 403
+    with stack.services.db.transaction() as s:
+        assert s.scalars(select(Message.status).where(Message.provider_message_id == sid)).one() == "delivered"
+
+
+def test_whatsapp_free_text_outside_the_24_hour_window_needs_a_template(stack: Stack) -> None:
+    stack.inbound("whatsapp", "halo")
+    wait_for(lambda: len(stack.replies_to(CITIZEN)) == 2)
+    with stack.services.db.transaction() as s:
+        contact = s.scalars(select(Contact)).one()
+        contact.last_inbound_at = repo.utcnow() - timedelta(hours=25)
+        message = repo.add_message(s, contact=contact, conversation=None, direction="out", channel="whatsapp",
+                                   text="Kabar laporan LAP-7K3M9Q: selesai.", status="queued")
+        repo.add_outbox(s, kind="notification", channel="whatsapp", contact_id=contact.id, message_id=message.id,
+                        payload={}, now=repo.utcnow())
+    stack.services.delivery.drain()
+    with stack.services.db.transaction() as s:
+        row = s.scalars(select(Outbox).where(Outbox.kind == "notification")).one()
+        assert row.status == "dead" and "24-hour" in row.last_error
+        assert s.get(Message, row.message_id).status == "needs_template"
+    assert len(stack.replies_to(CITIZEN)) == 2  # nothing was sent
+
+
+def test_a_provider_outage_is_retried_and_nothing_is_lost(stack: Stack) -> None:
+    stack.twilio.fail_next(503, times=2)
+    stack.inbound("sms", "halo")
+    wait_for(lambda: stack.count(Outbox, Outbox.last_error.is_not(None)) >= 1)
+    later = repo.utcnow() + timedelta(minutes=10)
+    for _ in range(4):
+        stack.services.delivery.run_once(now=later)
+        later += timedelta(minutes=10)
+    wait_for(lambda: len(stack.replies_to(CITIZEN)) == 2)
+    assert stack.count(Outbox, Outbox.status == "done") == 2

@@ -1,0 +1,1 @@
+"""Local stand-ins for the providers lapor-intake talks to, checked against ../shared/contracts."""
