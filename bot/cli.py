@@ -21,11 +21,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugin chatter is not for operators
+    quiet_libraries()
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
     return int(args.run(args) or 0)
+
+
+def quiet_libraries() -> None:
+    """Keep secrets and personal data out of logs: httpx logs request URLs at INFO, and Telegram's
+    URLs carry the bot token; python-telegram-bot logs message text at DEBUG. Alembic's plugin
+    chatter is not for operators either."""
+    for name in ("httpx", "httpcore", "telegram", "twilio", "alembic", "urllib3"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _parser() -> argparse.ArgumentParser:

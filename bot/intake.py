@@ -205,14 +205,18 @@ class _Run:
         conversation.ended_at = self.now
 
     def _queue_replies(self, contact: Contact, conversation: Conversation | None) -> None:
-        """One message and one outbox row per part the channel carries (buttons on the last)."""
-        channel = self.message.channel
-        for reply in self.replies:
-            parts = render_parts(channel, reply.text)
+        """The turn's replies as one text (one notification for the citizen, in order by
+        construction), cut into the parts the channel carries: one message and one outbox row
+        per part, with the question's buttons on the last."""
+        if self.replies:
+            channel = self.message.channel
+            text = "\n\n".join(reply.text for reply in self.replies)
+            choices = [[c.reply, c.label] for c in self.replies[-1].choices]
+            parts = render_parts(channel, text)
             for index, part in enumerate(parts, start=1):
-                choices = [[c.reply, c.label] for c in reply.choices] if index == len(parts) else []
                 row = repo.add_message(self.session, contact=contact, conversation=conversation, direction="out",
-                                       channel=channel, text=part, payload={"choices": choices}, status="queued")
+                                       channel=channel, text=part,
+                                       payload={"choices": choices if index == len(parts) else []}, status="queued")
                 repo.add_outbox(self.session, kind="reply", channel=channel, contact_id=contact.id,
                                 message_id=row.id, payload={}, now=self.now)
         if self.replies or self.tracking_number:

@@ -393,8 +393,11 @@ def delivery_error(exc: TelegramError) -> DeliveryError:
                              retryable=True, retry_after=seconds)
     if isinstance(exc, InvalidToken):
         return DeliveryError("telegram: the bot token was rejected", retryable=False)
-    if isinstance(exc, Forbidden | BadRequest):  # BadRequest before its base, NetworkError
-        return DeliveryError(f"telegram: {_description(exc)}", retryable=False)
+    if isinstance(exc, Forbidden):
+        detail = _description(exc).removeprefix("Forbidden: ")
+        return DeliveryError(f"telegram: forbidden: {detail}", retryable=False)
+    if isinstance(exc, BadRequest):  # before its base class, NetworkError
+        return DeliveryError(f"telegram: bad request: {_description(exc)}", retryable=False)
     if isinstance(exc, TimedOut):
         return DeliveryError("telegram: timed out", retryable=True)
     if isinstance(exc, NetworkError):

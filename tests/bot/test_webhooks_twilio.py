@@ -79,10 +79,10 @@ def test_a_whatsapp_message_is_answered_through_twilio(stack: Stack) -> None:
     response = stack.inbound("whatsapp", "halo", ProfileName="Budi", WaId="6281234567890")
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/xml") and response.text.endswith("<Response></Response>")
-    sent = wait_for(lambda: len(stack.replies_to(CITIZEN)) == 2 and stack.replies_to(CITIZEN))
-    assert [m["To"] for m in sent] == [f"whatsapp:{CITIZEN}"] * 2
+    sent = wait_for(lambda: len(stack.replies_to(CITIZEN)) == 1 and stack.replies_to(CITIZEN))
+    assert [m["To"] for m in sent] == [f"whatsapp:{CITIZEN}"]
     assert all(m["From"] == f"whatsapp:{WA_FROM}" for m in sent)
-    assert sent[0]["Body"].startswith("Selamat datang") and "1. Pengaduan" in sent[1]["Body"]
+    assert sent[0]["Body"].startswith("Selamat datang") and "\n1. Pengaduan" in sent[0]["Body"]
     assert all(m["StatusCallback"] == f"{stack.url}/webhooks/twilio/status" for m in sent)
 
 
@@ -112,15 +112,15 @@ def test_unknown_twilio_kind_is_404(stack: Stack) -> None:
 
 def test_the_same_message_sid_three_times_is_one_step_and_one_reply(stack: Stack) -> None:
     stack.inbound("sms", "halo")
-    wait_for(lambda: len(stack.replies_to(CITIZEN)) == 2)
+    wait_for(lambda: len(stack.replies_to(CITIZEN)) == 1)
     for _ in range(3):
         assert stack.inbound("sms", "1", sid="SMdup0000000000000000000000000000").status_code == 200
-    wait_for(lambda: len(stack.replies_to(CITIZEN)) == 3)
+    wait_for(lambda: len(stack.replies_to(CITIZEN)) == 2)
     with stack.services.db.transaction() as s:
         assert s.scalars(select(Conversation.step_id)).one() == "title"
     assert stack.count(Message, Message.direction == "in") == 2
     wait_for(lambda: stack.count(Outbox, Outbox.status != "done") == 0)
-    assert len(stack.replies_to(CITIZEN)) == 3
+    assert len(stack.replies_to(CITIZEN)) == 2
 
 
 def test_ten_parallel_messages_from_one_sender_are_processed_one_at_a_time(stack: Stack) -> None:
@@ -145,14 +145,14 @@ def test_ten_parallel_messages_from_one_sender_are_processed_one_at_a_time(stack
         inbound = s.scalars(select(Message).where(Message.direction == "in").order_by(Message.id)).all()
         replies = s.scalars(select(Message).where(Message.direction == "out").order_by(Message.id)).all()
     # one reply per message, in the order the messages were processed
-    assert len(inbound) == 12 and len(replies) == 2 + 1 + 10
+    assert len(inbound) == 12 and len(replies) == 1 + 1 + 10
     # each message saw the state the previous one left: help is offered from the third failure on
-    offered = ["Perlu bantuan?" in r.text for r in replies[3:]]
+    offered = ["Perlu bantuan?" in r.text for r in replies[2:]]
     assert offered == [False, False] + [True] * 8
     # and each reply was written right after its own message, one message at a time
-    assert all(reply.id > message.id for message, reply in zip(inbound[2:], replies[3:]))
-    assert all(inbound[i + 3].id > replies[i + 3].id for i in range(9))
-    wait_for(lambda: len(stack.replies_to(CITIZEN)) == 13, timeout=30)
+    assert all(reply.id > message.id for message, reply in zip(inbound[2:], replies[2:]))
+    assert all(inbound[i + 3].id > replies[i + 2].id for i in range(9))
+    wait_for(lambda: len(stack.replies_to(CITIZEN)) == 12, timeout=30)
 
 
 def test_a_whole_complaint_over_sms_fits_sms_parts(stack: Stack) -> None:
@@ -180,7 +180,7 @@ def test_media_and_a_shared_location_fill_their_steps(stack: Stack) -> None:
 
 def test_status_callbacks_are_recorded(stack: Stack) -> None:
     stack.inbound("whatsapp", "halo")
-    wait_for(lambda: stack.count(Message, Message.status == "sent") == 2)
+    wait_for(lambda: stack.count(Message, Message.status == "sent") == 1)
     with stack.services.db.transaction() as s:
         sid = s.scalars(select(Message.provider_message_id).where(Message.direction == "out").order_by(Message.id)).first()
     callback = {"MessageSid": sid, "MessageStatus": "delivered", "AccountSid": ACCOUNT_SID,
@@ -193,7 +193,7 @@ def test_status_callbacks_are_recorded(stack: Stack) -> None:
 
 def test_whatsapp_free_text_outside_the_24_hour_window_needs_a_template(stack: Stack) -> None:
     stack.inbound("whatsapp", "halo")
-    wait_for(lambda: len(stack.replies_to(CITIZEN)) == 2)
+    wait_for(lambda: len(stack.replies_to(CITIZEN)) == 1)
     with stack.services.db.transaction() as s:
         contact = s.scalars(select(Contact)).one()
         contact.last_inbound_at = repo.utcnow() - timedelta(hours=25)
@@ -206,7 +206,7 @@ def test_whatsapp_free_text_outside_the_24_hour_window_needs_a_template(stack: S
         row = s.scalars(select(Outbox).where(Outbox.kind == "notification")).one()
         assert row.status == "dead" and "24-hour" in row.last_error
         assert s.get(Message, row.message_id).status == "needs_template"
-    assert len(stack.replies_to(CITIZEN)) == 2  # nothing was sent
+    assert len(stack.replies_to(CITIZEN)) == 1  # nothing more was sent
 
 
 def test_a_provider_outage_is_retried_and_nothing_is_lost(stack: Stack) -> None:
@@ -217,5 +217,5 @@ def test_a_provider_outage_is_retried_and_nothing_is_lost(stack: Stack) -> None:
     for _ in range(4):
         stack.services.delivery.run_once(now=later)
         later += timedelta(minutes=10)
-    wait_for(lambda: len(stack.replies_to(CITIZEN)) == 2)
-    assert stack.count(Outbox, Outbox.status == "done") == 2
+    wait_for(lambda: len(stack.replies_to(CITIZEN)) == 1)
+    assert stack.count(Outbox, Outbox.status == "done") == 1
