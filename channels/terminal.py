@@ -18,7 +18,9 @@ class TerminalChannel:
         self._ids = itertools.count(1)
 
     def send(self, message: OutboundMessage) -> SendResult:
-        indent = "\n" + " " * len(self._prefix)
-        self._out.write(self._prefix + message.text.replace("\n", indent) + "\n")
+        indent = " " * len(self._prefix)
+        first, *rest = message.text.split("\n")
+        lines = [self._prefix + first] + [indent + line if line else "" for line in rest]
+        self._out.write("\n".join(lines) + "\n")
         self._out.flush()
         return SendResult(provider_message_id=f"term-{message.message_id}-{next(self._ids)}")
