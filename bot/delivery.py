@@ -51,7 +51,7 @@ class Delivery:
         for row_id, kind, attempts in work:
             try:
                 if kind == "submission":
-                    self._submit(row_id)
+                    self._submit(row_id, retry=attempts > 1)
                 else:
                     self._send(row_id)
             except (DeliveryError, RegistryError) as exc:
@@ -104,11 +104,11 @@ class Delivery:
             message.updated_at = repo.utcnow()
             repo.finish_outbox(session, row_id, repo.utcnow())
 
-    def _submit(self, row_id: int) -> None:
+    def _submit(self, row_id: int, retry: bool) -> None:
         with self._db.transaction() as session:
             complaint = session.get(Outbox, row_id).complaint
             submission = self._submission(complaint)
-        result = self._registry.submit(submission)
+        result = self._registry.submit(submission, retry=retry)
         now = repo.utcnow()
         with self._db.transaction() as session:
             complaint = session.get(Outbox, row_id).complaint

@@ -1,11 +1,12 @@
 """Registry clients: where finished complaints go. Only this package knows registry protocols."""
 from __future__ import annotations
 
-from bot.registry.base import Registry, RegistryError, Submission, SubmitResult
+from bot.registry.base import PollingRegistry, Registry, RegistryError, RemoteStatus, Submission, SubmitResult
 from bot.registry.local import LocalRegistry
 from bot.settings import Settings
 
-__all__ = ["Registry", "RegistryError", "Submission", "SubmitResult", "LocalRegistry", "make_registry"]
+__all__ = ["LocalRegistry", "PollingRegistry", "Registry", "RegistryError", "RemoteStatus", "Submission", "SubmitResult",
+           "make_registry"]
 
 
 def make_registry(settings: Settings) -> Registry:

@@ -32,10 +32,20 @@ class Submission:
 
 @dataclass(frozen=True, slots=True)
 class SubmitResult:
-    """The registry's answer: its own id (when it gives one) and the complaint's status."""
+    """The registry's answer: its own id (when it gives one), or a token to resolve into one
+    later (Open311), and the complaint's status."""
 
     registry_id: str | None
     status: str = "received"
+    token: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteStatus:
+    """A complaint's state as the registry reports it (polled, or pushed to /webhooks/registry)."""
+
+    status: str  # received | verified | in_progress | resolved | rejected
+    note: str | None = None
 
 
 class RegistryError(Exception):
@@ -50,6 +60,22 @@ class RegistryError(Exception):
 class Registry(Protocol):
     name: str
 
-    def submit(self, submission: Submission) -> SubmitResult:
-        """Hand one complaint over, idempotently by tracking number, or raise RegistryError."""
+    def submit(self, submission: Submission, *, retry: bool = False) -> SubmitResult:
+        """Hand one complaint over, idempotently by tracking number, or raise RegistryError.
+
+        ``retry`` is True when an earlier attempt may have reached the registry (for example a
+        timeout after the request was sent): a client without server-side idempotency must then
+        look for the complaint before posting it again."""
+        ...
+
+
+class PollingRegistry(Registry, Protocol):
+    """A registry whose ids and statuses we fetch (Open311)."""
+
+    def resolve_token(self, token: str) -> str | None:
+        """The registry id a token became, or None while it is still pending."""
+        ...
+
+    def fetch_status(self, registry_id: str) -> RemoteStatus | None:
+        """The complaint's current status, or None when the registry does not know it."""
         ...

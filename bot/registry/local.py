@@ -9,5 +9,5 @@ class LocalRegistry:
 
     name = "local"
 
-    def submit(self, submission: Submission) -> SubmitResult:
+    def submit(self, submission: Submission, *, retry: bool = False) -> SubmitResult:
         return SubmitResult(registry_id=submission.tracking_number, status="received")

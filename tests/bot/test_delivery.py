@@ -46,7 +46,7 @@ class FlakyRegistry:
         self.failures = failures
         self.calls = 0
 
-    def submit(self, submission):
+    def submit(self, submission, *, retry=False):
         self.calls += 1
         if self.failures:
             raise self.failures.pop(0)
