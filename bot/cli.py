@@ -71,6 +71,11 @@ def _parser() -> argparse.ArgumentParser:
     export = complaints.add_parser("export", help="write all complaints to stdout")
     export.add_argument("--format", choices=["csv", "json"], default="csv")
     export.set_defaults(run=_complaints_export)
+    set_status = complaints.add_parser("set-status", help="change a complaint's status (local registry) and notify the citizen")
+    set_status.add_argument("tracking_number")
+    set_status.add_argument("status", choices=["received", "verified", "in_progress", "resolved", "rejected"])
+    set_status.add_argument("--note", default="", help="a note the citizen reads with the new status")
+    set_status.set_defaults(run=_complaints_set_status)
     return parser
 
 
@@ -223,6 +228,29 @@ def _complaints_export(args: argparse.Namespace) -> int:
     services = build_services(load_settings(), channels={})
     try:
         export_complaints(services, args.format, sys.stdout)
+    finally:
+        services.close()
+    return 0
+
+
+def _complaints_set_status(args: argparse.Namespace) -> int:
+    from bot.notify import change_status
+    from bot.services import build_services
+    from storage import repository as repo
+    from storage.tracking import normalize_tracking_number
+
+    settings = load_settings()
+    services = build_services(settings, channels={})
+    try:
+        number = normalize_tracking_number(args.tracking_number)
+        with services.db.transaction() as session:
+            complaint = repo.complaint_by_tracking(session, number) if number else None
+            if complaint is None:
+                print(f"no complaint {args.tracking_number}", file=sys.stderr)
+                return 1
+            script = services.catalog.current(session, settings.default_script)
+            changed = change_status(session, script, complaint, args.status, args.note, repo.utcnow())
+        print(f"{number}: {args.status}" + ("" if changed else " (unchanged)"))
     finally:
         services.close()
     return 0

@@ -60,6 +60,10 @@ class Intake:
             self._on_commit()  # wake the delivery worker
         return result
 
+    def wake(self) -> None:
+        """Tell the delivery worker that work was committed outside ``handle``."""
+        self._on_commit()
+
     def set_language(self, channel: str, sender: str, language: str) -> None:
         """Choose the language a contact is answered in (before or between conversations)."""
         with self._db.transaction() as session:

@@ -11,10 +11,14 @@ import logging
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from bot.notify import change_status
+from bot.registry.callbacks import CallbackRejected, parse_callback
 from bot.services import Services
 from bot.statuses import record_status
 from channels.base import WebhookChannel, WebhookRejected, WebhookRequest
+from storage import repository as repo
 from storage.db import Unavailable
+from storage.tracking import normalize_tracking_number
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
@@ -75,6 +79,28 @@ def telegram_inbound() -> ResponseReturnValue:
     for message in channel.parse(webhook):
         services().intake.handle(message)
     return jsonify({})
+
+
+@bp.post("/registry")
+def registry_status() -> ResponseReturnValue:
+    """A webhook registry tells us a complaint's new status; the citizen is told in turn."""
+    svc = services()
+    secret = svc.settings.env.get("LAPOR_REGISTRY_SECRET")
+    if svc.settings.registry != "webhook" or not secret:
+        raise WebhookRejected("the webhook registry is not configured", status=404)
+    try:
+        callback = parse_callback(request.get_data(cache=True), request.headers.get("X-Lapor-Signature"), secret)
+    except CallbackRejected as exc:
+        raise WebhookRejected(str(exc), status=exc.status) from None
+    number = normalize_tracking_number(callback.tracking_number)
+    with svc.db.transaction() as session:
+        complaint = repo.complaint_by_tracking(session, number) if number else None
+        if complaint is None:
+            raise WebhookRejected("unknown tracking number", status=404)
+        script = svc.catalog.current(session, svc.settings.default_script)
+        change_status(session, script, complaint, callback.update.status, callback.update.note, repo.utcnow())
+    svc.intake.wake()
+    return jsonify(status="ok")
 
 
 @bp.errorhandler(WebhookRejected)

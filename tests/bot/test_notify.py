@@ -1,0 +1,78 @@
+"""Status changes reach the citizen once, in their language, on their channel."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.notify import change_status
+from bot.services import Services
+from channels.base import InboundMessage
+from storage import repository as repo
+from storage.models import Complaint, Outbox
+from tests_support import chat_env
+
+ROOT = Path(__file__).resolve().parents[2]
+LINES = ["hi", "bahasa en", "1", "Broken bridge", "The bridge near the market is broken since May.", "1",
+         "Pasar Baru", "yesterday", "skip", "anonymous", "yes"]
+
+
+def file_complaint(services: Services, sender: str = "+628123") -> str:
+    for line in LINES:
+        result = services.intake.handle(InboundMessage("terminal", sender, line, uuid.uuid4().hex, repo.utcnow()))
+    services.delivery.drain()
+    return result.tracking_number
+
+
+def set_status(services: Services, number: str, status: str, note: str | None = None) -> bool:
+    with services.db.transaction() as session:
+        complaint = repo.complaint_by_tracking(session, number)
+        script = services.catalog.current(session, "complaint")
+        return change_status(session, script, complaint, status, note, repo.utcnow())
+
+
+def test_a_change_is_told_in_the_citizens_language(services: Services, outbox_terminal) -> None:
+    number = file_complaint(services)
+    assert set_status(services, number, "in_progress", "A team visits on Monday.")
+    services.delivery.drain()
+    printed = outbox_terminal.getvalue()
+    assert f"Update on report {number}: in progress.\n       Note: A team visits on Monday." in printed
+    assert not set_status(services, number, "in_progress", "A team visits on Monday.")  # no change, no message
+    with services.db.transaction() as s:
+        assert s.scalars(select(Complaint.status_note)).one() == "A team visits on Monday."
+        assert len(s.scalars(select(Outbox).where(Outbox.kind == "notification")).all()) == 1
+
+
+def test_an_opted_out_citizen_gets_no_notification_but_the_status_changes(services: Services) -> None:
+    number = file_complaint(services)
+    services.intake.handle(InboundMessage("terminal", "+628123", "stop", uuid.uuid4().hex, repo.utcnow()))
+    assert set_status(services, number, "resolved")
+    with services.db.transaction() as s:
+        assert s.scalars(select(Complaint.status)).one() == "resolved"
+        assert s.scalars(select(Outbox).where(Outbox.kind == "notification")).all() == []
+
+
+def test_unknown_status_is_refused(services: Services) -> None:
+    number = file_complaint(services)
+    with pytest.raises(ValueError):
+        set_status(services, number, "lost")
+
+
+def test_set_status_from_the_command_line(db, db_url: str) -> None:
+    env = chat_env(db_url)
+    chat = subprocess.run([sys.executable, "-m", "bot.cli", "chat", "--sender", "+628777"], input="\n".join(LINES) + "\n",
+                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    number = next(word for word in chat.stdout.split() if word.startswith("LAP-")).rstrip(".")
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "complaints", "set-status", number.lower(), "resolved",
+                           "--note", "Fixed."], capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == f"{number}: resolved"
+    status = subprocess.run([sys.executable, "-m", "bot.cli", "chat", "--sender", "+628777"], input=f"STATUS {number}\n",
+                            capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
+    assert f"Report {number}: resolved." in status.stdout and "Note: Fixed." in status.stdout
+    missing = subprocess.run([sys.executable, "-m", "bot.cli", "complaints", "set-status", "LAP-000000", "resolved"],
+                             capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
+    assert missing.returncode == 1
