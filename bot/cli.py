@@ -126,7 +126,10 @@ def _worker(args: argparse.Namespace) -> int:
     listener = OutboxListener(settings.database_url) if services.db.dialect == "postgresql" else None
     try:
         while True:
-            if services.delivery.run_once():
+            busy = services.delivery.run_once()
+            if services.poller is not None:
+                busy += services.poller.maybe_poll()
+            if busy:
                 continue
             if listener is not None:
                 listener.wait(WORKER_IDLE_SECONDS)  # NOTIFY from intake wakes it at once

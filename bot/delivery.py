@@ -14,6 +14,8 @@ import threading
 from datetime import datetime, timedelta
 from typing import Mapping
 
+from typing import TYPE_CHECKING
+
 from bot.ratelimit import RateLimiter
 from bot.registry import Registry, RegistryError, Submission
 from bot.settings import Settings
@@ -22,6 +24,9 @@ from storage import repository as repo
 from storage.crypto import DataCipher
 from storage.db import Database
 from storage.models import Outbox
+
+if TYPE_CHECKING:
+    from bot.polling import RegistryPoller
 
 log = logging.getLogger(__name__)
 WHATSAPP_WINDOW = timedelta(hours=24)
@@ -113,6 +118,7 @@ class Delivery:
         with self._db.transaction() as session:
             complaint = session.get(Outbox, row_id).complaint
             complaint.registry_id = result.registry_id or complaint.registry_id
+            complaint.registry_token = result.token or complaint.registry_token
             if complaint.status == "queued":
                 complaint.status = result.status
             complaint.submitted_at = complaint.submitted_at or now
@@ -149,7 +155,14 @@ class Delivery:
     def _failed(self, row_id: int, attempts: int, exc: DeliveryError | RegistryError) -> None:
         now = repo.utcnow()
         with self._db.transaction() as session:
-            if not exc.retryable or attempts >= self._settings.max_attempts:
+            row = session.get(Outbox, row_id)
+            if row.kind == "submission":
+                # A complaint is retried until it is too old, however many attempts that takes, so
+                # a long registry outage loses nothing; then it waits in the dead letter for admins.
+                exhausted = now - row.created_at > self._settings.registry_max_age
+            else:
+                exhausted = attempts >= self._settings.max_attempts
+            if not exc.retryable or exhausted:
                 repo.dead_outbox(session, row_id, error=str(exc)[:2000], now=now)
                 row = session.get(Outbox, row_id)
                 if row.message is not None:
@@ -158,8 +171,12 @@ class Delivery:
                 log.warning("outbox row %s dead after %s attempts: %s", row_id, attempts, type(exc).__name__)
                 return
             delay = backoff(attempts, self._settings.backoff_seconds, self._settings.max_backoff_seconds)
-            delay = max(delay, exc.retry_after or 0.0)
-            repo.retry_outbox(session, row_id, error=str(exc)[:2000], next_attempt_at=now + timedelta(seconds=delay), now=now)
+            due = now + timedelta(seconds=max(delay, exc.retry_after or 0.0))
+            repo.retry_outbox(session, row_id, error=str(exc)[:2000], next_attempt_at=due, now=now)
+            if row.kind == "submission":
+                # The registry is failing: hold every queued complaint until then too, so none
+                # hammers it meanwhile and, when it is back, they drain oldest first.
+                repo.defer_pending(session, kind="submission", until=due, now=now)
 
 
 def backoff(attempts: int, base: float, cap: float) -> float:
@@ -172,9 +189,10 @@ class DeliveryThread(threading.Thread):
     """Runs a Delivery in the background; ``wake()`` (called after each intake commit)
     makes it look at once instead of waiting for the next poll."""
 
-    def __init__(self, delivery: Delivery, poll_seconds: float = 1.0):
+    def __init__(self, delivery: Delivery, poll_seconds: float = 1.0, poller: "RegistryPoller | None" = None):
         super().__init__(name="lapor-delivery", daemon=True)
         self._delivery = delivery
+        self._poller = poller
         self._poll = poll_seconds
         self._wake = threading.Event()
         self._halt = threading.Event()
@@ -191,6 +209,8 @@ class DeliveryThread(threading.Thread):
             self._wake.clear()
             try:
                 busy = self._delivery.run_once()
+                if self._poller is not None:
+                    busy += self._poller.maybe_poll()
             except Exception:  # a broken row or a database blip must not kill the thread
                 log.exception("delivery round failed")
                 busy = 0

@@ -11,6 +11,7 @@ from typing import Mapping
 
 from bot.delivery import Delivery, DeliveryThread
 from bot.intake import Intake
+from bot.polling import RegistryPoller
 from bot.registry import Registry, make_registry
 from bot.scripts import ScriptCatalog, sync_files
 from bot.settings import Settings
@@ -35,11 +36,14 @@ class Services:
     channels: dict[str, Channel] = field(default_factory=dict)
     intake: Intake = field(init=False)
     delivery: Delivery = field(init=False)
+    poller: RegistryPoller | None = field(init=False)
     thread: DeliveryThread | None = None
 
     def __post_init__(self) -> None:
         self.intake = Intake(self.db, self.catalog, self.settings, self.cipher, on_commit=self._wake)
         self.delivery = Delivery(self.db, self.channels, self.registry, self.settings, self.cipher)
+        polls = hasattr(self.registry, "fetch_status")
+        self.poller = RegistryPoller(self.db, self.registry, self.catalog, self.settings) if polls else None
 
     def _wake(self) -> None:
         if self.thread is not None:
@@ -48,7 +52,7 @@ class Services:
     def start_worker(self) -> DeliveryThread:
         """Drain the outbox in a background thread of this process (the embedded mode)."""
         if self.thread is None:
-            self.thread = DeliveryThread(self.delivery)
+            self.thread = DeliveryThread(self.delivery, poller=self.poller)
             self.thread.start()
         return self.thread
 

@@ -60,6 +60,8 @@ class Settings:
     telegram_keyboards: bool = True
     registry: str = "local"
     registry_url: str = ""
+    registry_max_age: timedelta = timedelta(hours=72)
+    registry_poll: timedelta = timedelta(minutes=5)
     categories: Mapping[str, Category] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict, repr=False)  # provider credentials
 
@@ -104,6 +106,8 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         "telegram_keyboards": bool((raw.get("telegram") or {}).get("keyboards", True)),
         "registry": env.get("LAPOR_REGISTRY") or (raw.get("registry") or {}).get("kind", "local"),
         "registry_url": env.get("LAPOR_REGISTRY_URL", ""),
+        "registry_max_age": timedelta(hours=float((raw.get("registry") or {}).get("max_age_hours", 72))),
+        "registry_poll": timedelta(seconds=float((raw.get("registry") or {}).get("poll_seconds", 300))),
         "categories": {
             name: Category(code=str(entry.get("code") or name.upper()), agency=entry.get("agency"))
             for name, entry in (raw.get("categories") or {}).items()

@@ -166,6 +166,8 @@ class Complaint(Base):
     # queued (not yet accepted by the registry), then received | verified | in_progress | resolved | rejected
     status: Mapped[str] = mapped_column(String(24), default="queued")
     registry_id: Mapped[str | None] = mapped_column(String(128))
+    registry_token: Mapped[str | None] = mapped_column(String(128))  # Open311: resolved into registry_id later
+    registry_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # last status poll
     status_note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

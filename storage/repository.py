@@ -24,7 +24,7 @@ from storage.tracking import normalize_tracking_number
 
 __all__ = [
     "ComplaintFields", "active_conversation", "add_complaint", "add_message", "add_outbox", "add_script_version",
-    "claim_outbox", "complaint_by_tracking", "contact_sender", "dead_outbox", "find_message", "finish_outbox",
+    "claim_outbox", "complaint_by_tracking", "complaints_to_poll", "lock_complaint", "contact_sender", "dead_outbox", "defer_pending", "find_message", "finish_outbox",
     "iter_complaints", "lock_contact", "lock_script", "message_by_provider_id", "new_tracking_number",
     "normalize_tracking_number", "notify_outbox", "postpone_outbox", "publish_version", "published_script", "retry_outbox", "script_version", "script_versions",
     "start_conversation", "utcnow",
@@ -196,6 +196,31 @@ def complaint_by_tracking(session: Session, number: str) -> Complaint | None:
     return session.scalars(select(Complaint).where(Complaint.tracking_number == number)).one_or_none()
 
 
+FINAL_STATUSES = ("resolved", "rejected")
+
+
+def complaints_to_poll(session: Session, *, checked_before: datetime, limit: int) -> list[Complaint]:
+    """Complaints at a polled registry (with an id or a token) that are not final and were not
+    checked since ``checked_before``; never-checked first."""
+    return list(session.scalars(
+        select(Complaint)
+        .where(or_(Complaint.registry_id.is_not(None), Complaint.registry_token.is_not(None)),
+               Complaint.status.not_in(FINAL_STATUSES),
+               or_(Complaint.registry_checked_at.is_(None), Complaint.registry_checked_at < checked_before))
+        .order_by(Complaint.registry_checked_at.is_not(None), Complaint.registry_checked_at, Complaint.id)
+        .limit(limit)
+    ))
+
+
+def lock_complaint(session: Session, complaint_id: int) -> Complaint:
+    """The complaint, row-locked until the transaction ends (PostgreSQL), so two pollers never
+    both announce the same change."""
+    query = select(Complaint).where(Complaint.id == complaint_id).execution_options(populate_existing=True)
+    if _is_postgres(session):
+        query = query.with_for_update()
+    return session.scalars(query).one()
+
+
 def iter_complaints(session: Session) -> Iterator[Complaint]:
     """Every complaint, oldest first, fetched in batches."""
     return iter(session.scalars(select(Complaint).order_by(Complaint.id).execution_options(yield_per=500)))
@@ -298,6 +323,16 @@ def postpone_outbox(session: Session, row_id: int, *, until: datetime, now: date
     row = _outbox_row(session, row_id)
     row.status, row.lease_until, row.next_attempt_at, row.updated_at = "pending", None, until, now
     row.attempts = max(0, row.attempts - 1)
+
+
+def defer_pending(session: Session, *, kind: str, until: datetime, now: datetime) -> int:
+    """Make pending rows of ``kind`` due no earlier than ``until`` (a failing destination);
+    returns how many moved."""
+    rows = session.scalars(select(Outbox).where(Outbox.kind == kind, Outbox.status == "pending",
+                                                Outbox.next_attempt_at < until)).all()
+    for row in rows:
+        row.next_attempt_at, row.updated_at = until, now
+    return len(rows)
 
 
 OUTBOX_CHANNEL = "lapor_outbox"

@@ -10,7 +10,16 @@ __all__ = ["LocalRegistry", "PollingRegistry", "Registry", "RegistryError", "Rem
 
 
 def make_registry(settings: Settings) -> Registry:
-    """The registry client that ``settings.registry`` names."""
+    """The registry client that ``settings.registry`` names (local, webhook or open311)."""
     if settings.registry == "local":
         return LocalRegistry()
-    raise ValueError(f"registry '{settings.registry}' is not available in this version (use local)")
+    if settings.registry == "webhook":
+        from bot.registry.webhook import WebhookRegistry
+
+        return WebhookRegistry.from_settings(settings.env)
+    if settings.registry == "open311":
+        from bot.registry.open311 import Open311Registry
+
+        codes = {name: category.code for name, category in settings.categories.items()}
+        return Open311Registry.from_settings(settings.env, codes)
+    raise ValueError(f"unknown registry '{settings.registry}' (use local, webhook or open311)")

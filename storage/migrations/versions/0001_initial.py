@@ -98,6 +98,8 @@ def upgrade() -> None:
         sa.Column("answers", JSON, nullable=False),
         sa.Column("status", sa.String(24), nullable=False),
         sa.Column("registry_id", sa.String(128), nullable=True),
+        sa.Column("registry_token", sa.String(128), nullable=True),
+        _at("registry_checked_at", nullable=True),
         sa.Column("status_note", sa.Text(), nullable=True),
         _at("created_at"),
         _at("updated_at"),
