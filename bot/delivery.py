@@ -53,17 +53,23 @@ class Delivery:
             claimed = repo.claim_outbox(session, now=now, limit=self._settings.batch_size,
                                         lease_seconds=self._settings.lease_seconds, channels=tuple(self._channels))
             work = [(row.id, row.kind, row.attempts) for row in claimed]
+        registry_held_until: datetime | None = None  # set once the registry failed in this batch
         for row_id, kind, attempts in work:
             try:
-                if kind == "submission":
+                if kind == "submission" and registry_held_until is not None:
+                    with self._db.transaction() as session:
+                        repo.postpone_outbox(session, row_id, until=registry_held_until, now=now)
+                elif kind == "submission":
                     self._submit(row_id, retry=attempts > 1)
                 else:
                     self._send(row_id)
             except (DeliveryError, RegistryError) as exc:
-                self._failed(row_id, attempts, exc)
+                due = self._failed(row_id, attempts, exc, now)
+                if kind == "submission" and due is not None:
+                    registry_held_until = due
             except Exception as exc:  # a bug or an unexpected provider answer: retry, and say why
                 log.exception("outbox row %s failed unexpectedly", row_id)
-                self._failed(row_id, attempts, DeliveryError(f"{type(exc).__name__}: {exc}", retryable=True))
+                self._failed(row_id, attempts, DeliveryError(f"{type(exc).__name__}: {exc}", retryable=True), now)
         return len(work)
 
     def drain(self, limit_rounds: int = 1000) -> int:
@@ -152,8 +158,8 @@ class Delivery:
             submitted_at=complaint.created_at.isoformat().replace("+00:00", "Z"),
         )
 
-    def _failed(self, row_id: int, attempts: int, exc: DeliveryError | RegistryError) -> None:
-        now = repo.utcnow()
+    def _failed(self, row_id: int, attempts: int, exc: DeliveryError | RegistryError, now: datetime) -> datetime | None:
+        """Record a failure: retry later (returns when) or dead-letter it (returns None)."""
         with self._db.transaction() as session:
             row = session.get(Outbox, row_id)
             if row.kind == "submission":
@@ -169,7 +175,7 @@ class Delivery:
                     row.message.status = "failed"
                     row.message.error = str(exc)[:2000]
                 log.warning("outbox row %s dead after %s attempts: %s", row_id, attempts, type(exc).__name__)
-                return
+                return None
             delay = backoff(attempts, self._settings.backoff_seconds, self._settings.max_backoff_seconds)
             due = now + timedelta(seconds=max(delay, exc.retry_after or 0.0))
             repo.retry_outbox(session, row_id, error=str(exc)[:2000], next_attempt_at=due, now=now)
@@ -177,6 +183,7 @@ class Delivery:
                 # The registry is failing: hold every queued complaint until then too, so none
                 # hammers it meanwhile and, when it is back, they drain oldest first.
                 repo.defer_pending(session, kind="submission", until=due, now=now)
+            return due
 
 
 def backoff(attempts: int, base: float, cap: float) -> float:

@@ -157,3 +157,64 @@ def test_replies_keep_their_order_per_citizen(services: Services, first_reply: s
     assert len(texts) == 2  # one message per turn: the turn's replies travel together
     assert texts[0].startswith("Selamat datang") and texts[0].endswith("Balas 1, 2 atau 3.")
     assert texts[1].startswith("Jawab pertanyaan") and "\n\nJenis laporan" in texts[1]
+
+
+class RecordingRegistry:
+    """A registry port that is down until told otherwise, and records what it accepted, in order."""
+
+    name = "recording"
+
+    def __init__(self) -> None:
+        self.down = True
+        self.accepted: list[str] = []
+
+    def submit(self, submission, *, retry=False):
+        from bot.registry import SubmitResult
+
+        if self.down:
+            raise RegistryError("HTTP 503", retryable=True)
+        self.accepted.append(submission.tracking_number)
+        return SubmitResult(registry_id=f"R-{len(self.accepted)}")
+
+
+def file_complaints(services: Services, count: int) -> list[str]:
+    numbers = []
+    for i in range(count):
+        sender = f"+62812000000{i:02d}"
+        for line in HAPPY:
+            result = services.intake.handle(InboundMessage("terminal", sender, line, uuid.uuid4().hex, repo.utcnow()))
+        numbers.append(result.tracking_number)
+    return numbers
+
+
+def test_a_registry_outage_holds_the_queue_and_it_drains_oldest_first(services: Services) -> None:
+    registry = RecordingRegistry()
+    services.delivery._registry = registry
+    numbers = file_complaints(services, 5)
+    services.delivery.drain()  # replies go out; the first submission fails and holds the rest
+    with services.db.transaction() as s:
+        pending = s.scalars(select(Outbox).where(Outbox.kind == "submission").order_by(Outbox.id)).all()
+        assert [r.status for r in pending] == ["pending"] * 5
+        assert len({r.next_attempt_at for r in pending}) == 1  # all held until the same moment
+        due = pending[0].next_attempt_at
+    registry.down = False
+    services.delivery.run_once(now=due + timedelta(seconds=1))
+    assert registry.accepted == numbers  # in the order they were filed
+
+
+def test_a_complaint_is_retried_until_too_old_then_dead_lettered(services: Services) -> None:
+    registry = RecordingRegistry()
+    services.delivery._registry = registry
+    file_complaints(services, 1)
+    later = repo.utcnow()
+    for _ in range(40):  # far more attempts than replies get
+        later += timedelta(hours=3)
+        services.delivery.run_once(now=later)
+        with services.db.transaction() as s:
+            row = s.scalars(select(Outbox).where(Outbox.kind == "submission")).one()
+        if row.status == "dead":
+            break
+    assert row.status == "dead" and row.attempts > services.settings.max_attempts
+    assert timedelta(hours=72) < later - row.created_at <= timedelta(hours=75)
+    with services.db.transaction() as s:
+        assert s.scalars(select(Complaint.status)).one() == "queued"  # kept, visible, never dropped
