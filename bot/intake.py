@@ -47,9 +47,9 @@ class Intake:
     def __init__(self, db: Database, catalog: ScriptCatalog, settings: Settings, cipher: DataCipher,
                  on_commit: Callable[[], None] | None = None):
         self._db = db
-        self._catalog = catalog
-        self._settings = settings
-        self._cipher = cipher
+        self.catalog = catalog
+        self.settings = settings
+        self.cipher = cipher
         self._on_commit = on_commit or (lambda: None)
 
     def handle(self, message: InboundMessage) -> IntakeResult:
@@ -67,7 +67,7 @@ class Intake:
     def set_language(self, channel: str, sender: str, language: str) -> None:
         """Choose the language a contact is answered in (before or between conversations)."""
         with self._db.transaction() as session:
-            repo.lock_contact(session, self._cipher, channel, sender, repo.utcnow()).language = language
+            repo.lock_contact(session, self.cipher, channel, sender, repo.utcnow()).language = language
 
 
 class _Run:
@@ -75,7 +75,7 @@ class _Run:
 
     def __init__(self, intake: Intake, session: Any, message: InboundMessage):
         self.intake = intake
-        self.settings = intake._settings
+        self.settings = intake.settings
         self.session = session
         self.message = message
         self.now = message.received_at
@@ -84,7 +84,7 @@ class _Run:
 
     def run(self) -> IntakeResult:
         msg = self.message
-        contact = repo.lock_contact(self.session, self.intake._cipher, msg.channel, msg.sender, self.now)
+        contact = repo.lock_contact(self.session, self.intake.cipher, msg.channel, msg.sender, self.now)
         if msg.provider_message_id and repo.find_message(self.session, msg.channel, msg.provider_message_id):
             return IntakeResult(duplicate=True)
         conversation = repo.active_conversation(self.session, contact.id)
@@ -121,7 +121,7 @@ class _Run:
                 self._end(conversation, Status.EXPIRED)
                 conversation, notice = None, "expired"
         if conversation is None:
-            script = self.intake._catalog.current(self.session, self.settings.default_script)
+            script = self.intake.catalog.current(self.session, self.settings.default_script)
             command = engine.match_command(script, inbound.text) if not inbound.media and inbound.location is None else None
             if contact.opted_out and (command is None or command[0] != "start"):
                 return None  # stored, and silence: the citizen asked us to stop
@@ -135,7 +135,7 @@ class _Run:
             conversation = repo.start_conversation(self.session, contact=contact, script_id=script.id,
                                                    script_version=script.version, state=turn.state.to_json(), now=self.now)
         else:
-            script = self.intake._catalog.get(self.session, conversation.script_id, conversation.script_version)
+            script = self.intake.catalog.get(self.session, conversation.script_id, conversation.script_version)
             if contact.opted_out:
                 command = engine.match_command(script, inbound.text)
                 if command is None or command[0] != "start":
@@ -196,7 +196,7 @@ class _Run:
         complaint = repo.add_complaint(
             self.session, contact=contact, conversation=conversation, channel=self.message.channel,
             language=language, fields=fields, answers={k: v for k, v in answers.items() if k != "name"},
-            reporter_name_enc=self.intake._cipher.encrypt(fields.reporter_name) if fields.reporter_name else None,
+            reporter_name_enc=self.intake.cipher.encrypt(fields.reporter_name) if fields.reporter_name else None,
             now=self.now,
         )
         repo.add_outbox(self.session, kind="submission", payload={"tracking_number": complaint.tracking_number},
