@@ -113,11 +113,13 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from bot.services import build_services, prepare_database
+    from bot.services import build_services, check_registry, prepare_database
     from storage.notify import OutboxListener
 
     settings = load_settings()
     prepare_database(settings)
+    if not check_registry(settings):
+        return 1
     services = build_services(settings)
     if args.once:
         print(f"delivered {services.delivery.drain()} outbox row(s)")

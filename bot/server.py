@@ -7,7 +7,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from bot.app import create_app
-from bot.services import build_services, prepare_database
+from bot.services import build_services, check_registry, prepare_database
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,8 @@ class _Server(BaseApplication):
 def serve(settings: Settings, host: str | None = None, port: int | None = None, workers: int | None = None) -> int:
     """Migrate, import scripts, then serve until stopped."""
     prepare_database(settings)
+    if not check_registry(settings):
+        return 1
     options = {
         "bind": f"{host or settings.host}:{port or settings.port}",
         "workers": workers or settings.workers,

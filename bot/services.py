@@ -12,7 +12,7 @@ from typing import Mapping
 from bot.delivery import Delivery, DeliveryThread
 from bot.intake import Intake
 from bot.polling import RegistryPoller
-from bot.registry import Registry, make_registry
+from bot.registry import Registry, RegistryError, make_registry
 from bot.scripts import ScriptCatalog, sync_files
 from bot.settings import Settings
 from channels.base import Channel
@@ -64,7 +64,27 @@ class Services:
         for channel in self.channels.values():
             if hasattr(channel, "close"):
                 channel.close()
+        self.registry.close()
         self.db.dispose()
+
+
+def check_registry(settings: Settings) -> bool:
+    """Check the registry configuration at start-up (Open311 reads its services list).
+
+    False, with the reason logged, when the configuration is wrong; an unreachable registry is
+    only a warning, since complaints queue in the outbox until it answers."""
+    registry = make_registry(settings)
+    try:
+        registry.check()
+    except RegistryError as exc:
+        if not exc.retryable:
+            log.error("%s", exc)
+            return False
+        log.warning("could not check the %s registry at start-up (%s); complaints queue until it answers",
+                    registry.name, exc)
+    finally:
+        registry.close()
+    return True
 
 
 def prepare_database(settings: Settings) -> None:

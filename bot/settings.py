@@ -62,6 +62,7 @@ class Settings:
     registry_url: str = ""
     registry_max_age: timedelta = timedelta(hours=72)
     registry_poll: timedelta = timedelta(minutes=5)
+    registry_timeout: float = 10.0
     categories: Mapping[str, Category] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict, repr=False)  # provider credentials
 
@@ -108,6 +109,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         "registry_url": env.get("LAPOR_REGISTRY_URL", ""),
         "registry_max_age": timedelta(hours=float((raw.get("registry") or {}).get("max_age_hours", 72))),
         "registry_poll": timedelta(seconds=float((raw.get("registry") or {}).get("poll_seconds", 300))),
+        "registry_timeout": float((raw.get("registry") or {}).get("timeout_seconds", 10)),
         "categories": {
             name: Category(code=str(entry.get("code") or name.upper()), agency=entry.get("agency"))
             for name, entry in (raw.get("categories") or {}).items()

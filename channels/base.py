@@ -1,8 +1,10 @@
 """Canonical messages and the contract every channel connector fulfils."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Mapping, Protocol
 
 
@@ -138,3 +140,22 @@ class WebhookChannel(Channel, Protocol):
         """The citizen messages in a verified request (may be empty for ignored kinds);
         raise WebhookRejected(status=400) when it is malformed."""
         ...
+
+
+_DELAY_SECONDS = re.compile(r"[0-9]+")
+
+
+def retry_after_seconds(header: str | None) -> float | None:
+    """A Retry-After header (delay-seconds or an HTTP date) as seconds from now; None if absent or bad."""
+    if not header:
+        return None
+    text = header.strip()
+    if _DELAY_SECONDS.fullmatch(text):
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # an HTTP date is GMT even when it does not say so
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())

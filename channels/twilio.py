@@ -14,7 +14,6 @@ import re
 import threading
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,6 +34,7 @@ from channels.base import (
     StatusUpdate,
     WebhookRejected,
     WebhookRequest,
+    retry_after_seconds,
 )
 
 KINDS = ("whatsapp", "sms")
@@ -314,24 +314,8 @@ def _delivery_error(exc: TwilioRestException | TwilioServiceException, retry_aft
         text = exc.msg.removeprefix(_TWILIO_MESSAGE_PREFIX)
     reason = _redact(f"Twilio {exc.code or exc.status}: {text}")
     if exc.status in (401, 403, 429) or exc.status >= 500:
-        return DeliveryError(reason, retryable=True, retry_after=_seconds(retry_after))
+        return DeliveryError(reason, retryable=True, retry_after=retry_after_seconds(retry_after))
     return DeliveryError(reason, retryable=False)
-
-
-def _seconds(retry_after: str | None) -> float | None:
-    """A Retry-After header (delay-seconds or an HTTP date) as seconds from now; None if absent or bad."""
-    if not retry_after:
-        return None
-    text = retry_after.strip()
-    if _DIGITS.fullmatch(text):
-        return float(text)
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:  # an HTTP date is GMT even when it does not say so
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
 def _redact(text: str) -> str:

@@ -16,10 +16,9 @@ def make_registry(settings: Settings) -> Registry:
     if settings.registry == "webhook":
         from bot.registry.webhook import WebhookRegistry
 
-        return WebhookRegistry.from_settings(settings.env)
+        return WebhookRegistry.from_settings(settings)
     if settings.registry == "open311":
         from bot.registry.open311 import Open311Registry
 
-        codes = {name: category.code for name, category in settings.categories.items()}
-        return Open311Registry.from_settings(settings.env, codes)
+        return Open311Registry.from_settings(settings)
     raise ValueError(f"unknown registry '{settings.registry}' (use local, webhook or open311)")

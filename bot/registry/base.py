@@ -68,6 +68,15 @@ class Registry(Protocol):
         look for the complaint before posting it again."""
         ...
 
+    def check(self) -> None:
+        """Verify our configuration against the registry at start-up; raise RegistryError
+        (permanent: the configuration is wrong; retryable: the registry is unreachable)."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
 
 class PollingRegistry(Registry, Protocol):
     """A registry whose ids and statuses we fetch (Open311)."""

@@ -11,3 +11,9 @@ class LocalRegistry:
 
     def submit(self, submission: Submission, *, retry: bool = False) -> SubmitResult:
         return SubmitResult(registry_id=submission.tracking_number, status="received")
+
+    def check(self) -> None:
+        """Nothing to check: the complaints stay in our database."""
+
+    def close(self) -> None:
+        """Nothing to release."""
