@@ -27,8 +27,9 @@ test: install           ## every test, against SQLite and PostgreSQL
 check: install          ## validate the dialog scripts
 	$(BIN)/lapor dialogs check
 
-bench: install          ## the engine benchmark (steps per second)
+bench: install          ## the engine benchmark (steps/s) and the registry backlog drain (1,000 complaints)
 	$(BIN)/python bench/engine_speed.py
+	$(BIN)/python bench/registry_drain.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis *.egg-info

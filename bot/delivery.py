@@ -23,7 +23,7 @@ from channels.base import Channel, DeliveryError, OutboundMessage
 from storage import repository as repo
 from storage.crypto import DataCipher
 from storage.db import Database
-from storage.models import Outbox
+from storage.models import Complaint, Outbox
 
 if TYPE_CHECKING:
     from bot.polling import RegistryPoller
@@ -53,6 +53,9 @@ class Delivery:
             claimed = repo.claim_outbox(session, now=now, limit=self._settings.batch_size,
                                         lease_seconds=self._settings.lease_seconds, channels=tuple(self._channels))
             work = [(row.id, row.kind, row.attempts) for row in claimed]
+            # Read every claimed complaint at once, not one query per submission.
+            complaints = repo.submission_complaints(session, [row.id for row in claimed if row.kind == "submission"])
+            submissions = {row_id: (complaint.id, self._submission(complaint)) for row_id, complaint in complaints.items()}
         registry_held_until: datetime | None = None  # set once the registry failed in this batch
         for row_id, kind, attempts in work:
             try:
@@ -60,7 +63,7 @@ class Delivery:
                     with self._db.transaction() as session:
                         repo.postpone_outbox(session, row_id, until=registry_held_until, now=now)
                 elif kind == "submission":
-                    self._submit(row_id, retry=attempts > 1)
+                    self._submit(row_id, *submissions[row_id], retry=attempts > 1)
                 else:
                     self._send(row_id)
             except (DeliveryError, RegistryError) as exc:
@@ -115,14 +118,11 @@ class Delivery:
             message.updated_at = repo.utcnow()
             repo.finish_outbox(session, row_id, repo.utcnow())
 
-    def _submit(self, row_id: int, retry: bool) -> None:
-        with self._db.transaction() as session:
-            complaint = session.get(Outbox, row_id).complaint
-            submission = self._submission(complaint)
+    def _submit(self, row_id: int, complaint_id: int, submission: Submission, retry: bool) -> None:
         result = self._registry.submit(submission, retry=retry)
         now = repo.utcnow()
         with self._db.transaction() as session:
-            complaint = session.get(Outbox, row_id).complaint
+            complaint = session.get(Complaint, complaint_id)
             complaint.registry_id = result.registry_id or complaint.registry_id
             complaint.registry_token = result.token or complaint.registry_token
             if complaint.status == "queued":

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from storage import tracking
 from storage.columns import utcnow
@@ -194,6 +194,17 @@ def add_complaint(session: Session, *, contact: Contact, conversation: Conversat
 def complaint_by_tracking(session: Session, number: str) -> Complaint | None:
     """The complaint with this canonical tracking number (see ``normalize_tracking_number``)."""
     return session.scalars(select(Complaint).where(Complaint.tracking_number == number)).one_or_none()
+
+
+def submission_complaints(session: Session, row_ids: Sequence[int]) -> dict[int, Complaint]:
+    """The complaints that submission outbox rows carry, with their contacts, in one query."""
+    if not row_ids:
+        return {}
+    found = session.execute(
+        select(Outbox.id, Complaint).join(Outbox, Outbox.complaint_id == Complaint.id).where(Outbox.id.in_(row_ids))
+        .options(joinedload(Complaint.contact))
+    ).all()
+    return {row_id: complaint for row_id, complaint in found}
 
 
 FINAL_STATUSES = ("resolved", "rejected")

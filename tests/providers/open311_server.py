@@ -14,7 +14,8 @@ breaks the protocol is answered so and recorded in ``violations``.
 
 ``requests`` holds every created request (with its raw form); ``posts`` counts valid creates.
 Faults for the next valid create: ``fail_next`` (a status, maybe Retry-After, not stored),
-``hang_next`` (hold it, then store it: the client timed out but the request is in),
+``hang_next`` (hold it, then store it, or with ``store=False`` drop it: the client timed out or
+died and does not know which),
 ``malformed_next`` (store it, answer 200 with a body that is not JSON).
 """
 from __future__ import annotations
@@ -88,9 +89,9 @@ class Open311Server:
         with self._lock:
             self._faults.extend([("fail", status, None if retry_after is None else str(retry_after))] * times)
 
-    def hang_next(self, seconds: float) -> None:
+    def hang_next(self, seconds: float, *, store: bool = True) -> None:
         with self._lock:
-            self._faults.append(("hang", 0, str(seconds)))
+            self._faults.append(("hang" if store else "hang-drop", 0, str(seconds)))
 
     def release(self) -> None:
         self._release.set()
@@ -176,9 +177,11 @@ class Open311Server:
         if fault is not None and fault[0] == "fail":
             headers = {"Retry-After": fault[2]} if fault[2] else {}
             return _json(fault[1], [{"code": fault[1], "description": f"injected {fault[1]}"}], headers)
-        if fault is not None and fault[0] == "hang":
+        if fault is not None and fault[0] in ("hang", "hang-drop"):
             self.hanging.set()
             self._release.wait(float(fault[2]))
+            if fault[0] == "hang-drop":  # the registry lost it (its client is gone, say)
+                return _json(503, [{"code": 503, "description": "dropped"}])
         with self._lock:
             self.posts += 1
             number = len(self.requests) + 1

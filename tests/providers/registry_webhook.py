@@ -11,8 +11,8 @@ signature or key) and is recorded in ``violations``.
 A valid request whose key was seen before gets 409 and counts in ``duplicates``; a new one is
 stored in ``received`` (and its raw bytes in ``raw``) and answered ``201 {"id": "REG-000001"}``.
 Faults for the next valid requests: ``fail_next`` (an error status, maybe with Retry-After),
-``hang_next`` (hold the request, then store it: a client that timed out does not know it
-arrived), ``malformed_next`` (store it, answer 200 with a body that is not JSON), and ``down``
+``hang_next`` (hold the request, then store it, or with ``store=False`` drop it: a client
+that timed out or died does not know which), ``malformed_next`` (store it, answer 200 with a body that is not JSON), and ``down``
 (answer 503 to everything until ``up``).
 """
 from __future__ import annotations
@@ -86,10 +86,11 @@ class WebhookRegistryServer:
         with self._lock:
             self._faults.extend([("fail", status, None if retry_after is None else str(retry_after))] * times)
 
-    def hang_next(self, seconds: float) -> None:
-        """Hold the next valid request ``seconds`` (or until ``release``), then store it."""
+    def hang_next(self, seconds: float, *, store: bool = True) -> None:
+        """Hold the next valid request ``seconds`` (or until ``release``), then store it (or,
+        ``store=False``, drop it and answer 503)."""
         with self._lock:
-            self._faults.append(("hang", 0, str(seconds)))
+            self._faults.append(("hang" if store else "hang-drop", 0, str(seconds)))
 
     def release(self) -> None:
         """End every hang now."""
@@ -128,9 +129,11 @@ class WebhookRegistryServer:
             fault = self._faults.popleft() if self._faults else None
         if fault is not None and fault[0] == "fail":
             return _json(fault[1], {"error": f"injected {fault[1]}"}, {"Retry-After": fault[2]} if fault[2] else {})
-        if fault is not None and fault[0] == "hang":
+        if fault is not None and fault[0] in ("hang", "hang-drop"):
             self.hanging.set()
             self._release.wait(float(fault[2]))
+            if fault[0] == "hang-drop":  # the registry lost it (its client is gone, say)
+                return _json(503, {"error": "dropped"})
         tracking = body["tracking_number"]
         with self._lock:
             if tracking in self._ids:

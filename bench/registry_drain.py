@@ -1,0 +1,89 @@
+"""Registry backlog benchmark: how long 1,000 queued complaints take to drain into a local
+webhook registry server (real HTTP on loopback, signatures and idempotency checked), on SQLite
+and on PostgreSQL.
+
+    .venv/bin/python bench/registry_drain.py [--count 1000] [--postgres URL]
+
+The complaints are queued as intake queues them (complaint row + submission outbox row, one
+transaction each); the clock runs from the first claim until the last is accepted.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import secrets
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from bot.complaints import fields_from_answers  # noqa: E402
+from bot.services import build_services  # noqa: E402
+from bot.settings import load_settings  # noqa: E402
+from providers.registry_webhook import WebhookRegistryServer  # noqa: E402
+from storage import repository as repo  # noqa: E402
+from storage.crypto import DataCipher  # noqa: E402
+from storage.migrate import upgrade  # noqa: E402
+
+ANSWERS = {"report_type": "complaint", "title": "Jalan berlubang", "category": "infrastructure",
+           "description": "Lubang besar di depan SD Negeri 3 sudah sebulan, dua motor jatuh.",
+           "location": {"text": "Jl. Merdeka 10", "latitude": None, "longitude": None},
+           "incident_date": "2026-11-27", "attachment": [], "anonymous": False, "confidential": False, "name": "Budi"}
+
+
+def drain(url: str, count: int) -> float:
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log per request
+    secret = secrets.token_hex(16)
+    with WebhookRegistryServer(secret) as registry:
+        env = {"LAPOR_CONFIG": str(ROOT / "config.yaml"), "LAPOR_DATABASE_URL": url, "LAPOR_DATA_KEY": "bench",
+               "LAPOR_SECRET_KEY": "bench", "LAPOR_REGISTRY": "webhook", "LAPOR_REGISTRY_URL": registry.url,
+               "LAPOR_REGISTRY_SECRET": secret}
+        settings = load_settings(environ=env)
+        upgrade(url)
+        services = build_services(settings, channels={})
+        cipher = DataCipher.from_secret("bench")
+        fields = fields_from_answers(ANSWERS, settings)
+        now = repo.utcnow()
+        for i in range(count):
+            with services.db.transaction() as session:
+                contact = repo.lock_contact(session, cipher, "sms", f"+62812{i:08d}", now)
+                complaint = repo.add_complaint(session, contact=contact, conversation=None, channel="sms", language="id",
+                                               fields=fields, answers=ANSWERS, reporter_name_enc=cipher.encrypt("Budi"), now=now)
+                repo.add_outbox(session, kind="submission", payload={}, complaint_id=complaint.id, contact_id=contact.id, now=now)
+        started = time.perf_counter()
+        services.delivery.drain(limit_rounds=100_000)
+        elapsed = time.perf_counter() - started
+        services.close()
+        assert len(registry.received) == count and not registry.violations, "lost, doubled or invalid submissions"
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--postgres", default="postgresql+psycopg://root@127.0.0.1:5432/test")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        sqlite = drain(f"sqlite:///{tmp}/bench.sqlite3", args.count)
+    print(f"sqlite:     {args.count} complaints drained in {sqlite:.2f} s ({args.count / sqlite:,.0f}/s)")
+    schema = "bench_" + secrets.token_hex(4)
+    import psycopg
+
+    from sqlalchemy.engine import make_url
+
+    plain = make_url(args.postgres).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        postgres = drain(f"{args.postgres}?options=-csearch_path%3D{schema}", args.count)
+    finally:
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    print(f"postgresql: {args.count} complaints drained in {postgres:.2f} s ({args.count / postgres:,.0f}/s)")
+
+
+if __name__ == "__main__":
+    main()
