@@ -1,6 +1,8 @@
 """The open311 registry protocol (GeoReport v2), against a local GeoReport v2 server."""
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from datetime import timedelta
 
@@ -14,7 +16,7 @@ from providers.open311_server import API_KEY, Open311Server
 from registry_support import DESCRIPTION, NAME, PHONE, file_complaint, registry_services
 from storage import repository as repo
 from storage.models import Message, Outbox
-from tests_support import free_port, make_settings
+from tests_support import ROOT, chat_env, free_port, make_settings
 
 CODES = {"infrastructure": "INFRA", "health": "KES"}
 
@@ -222,3 +224,12 @@ def test_token_status_and_notification_flow(db, db_url: str, server: Open311Serv
     finally:
         services.close()
     assert server.violations == []
+
+
+def test_lapor_worker_refuses_to_start_on_a_wrong_mapping(db_url: str) -> None:
+    with Open311Server(services={"INFRA": "Infrastruktur"}) as partial:
+        env = chat_env(db_url, LAPOR_REGISTRY="open311", LAPOR_REGISTRY_URL=partial.url, LAPOR_REGISTRY_API_KEY=API_KEY)
+        done = subprocess.run([sys.executable, "-m", "bot.cli", "worker"], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=60)
+    assert done.returncode == 1
+    assert "health -> KES" in done.stderr and "it offers: INFRA" in done.stderr
