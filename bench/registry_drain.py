@@ -75,8 +75,12 @@ def main() -> None:
     from sqlalchemy.engine import make_url
 
     plain = make_url(args.postgres).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        with psycopg.connect(plain, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f"CREATE SCHEMA {schema}")
+    except psycopg.OperationalError as exc:
+        print(f"postgresql: not measured ({args.postgres} does not answer: {str(exc).strip()[:200]})")
+        return
     try:
         postgres = drain(f"{args.postgres}?options=-csearch_path%3D{schema}", args.count)
     finally:
