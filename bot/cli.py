@@ -13,8 +13,8 @@ from typing import Sequence, TextIO
 from bot.settings import load_settings
 
 log = logging.getLogger("lapor")
-WORKER_IDLE_SECONDS = 5.0  # on PostgreSQL a NOTIFY ends the wait at once; this only bounds it
-SQLITE_POLL_SECONDS = 0.2  # a separate worker process on SQLite cannot be notified
+WORKER_IDLE_SECONDS = 5.0  # a NOTIFY (PostgreSQL) or the doorbell (SQLite) ends the wait at once
+SQLITE_POLL_SECONDS = 0.2  # a second worker on SQLite, which finds the doorbell taken, polls
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -114,7 +114,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _worker(args: argparse.Namespace) -> int:
     from bot.services import build_services, check_registry, prepare_database
-    from storage.notify import OutboxListener
+    from storage.notify import DoorbellListener, OutboxListener
 
     settings = load_settings()
     prepare_database(settings)
@@ -125,7 +125,12 @@ def _worker(args: argparse.Namespace) -> int:
         print(f"delivered {services.delivery.drain()} outbox row(s)")
         return 0
     log.info("worker started (registry: %s, channels: %s)", settings.registry, ", ".join(services.channels) or "none")
-    listener = OutboxListener(settings.database_url) if services.db.dialect == "postgresql" else None
+    if services.db.dialect == "postgresql":
+        listener = OutboxListener(settings.database_url)
+    else:
+        listener = DoorbellListener.for_database(settings.database_url)
+        if listener is None:
+            log.warning("SQLite: another worker holds the doorbell; this one polls every %s s", SQLITE_POLL_SECONDS)
     try:
         while True:
             busy = services.delivery.run_once()
@@ -134,7 +139,7 @@ def _worker(args: argparse.Namespace) -> int:
             if busy:
                 continue
             if listener is not None:
-                listener.wait(WORKER_IDLE_SECONDS)  # NOTIFY from intake wakes it at once
+                listener.wait(WORKER_IDLE_SECONDS)  # NOTIFY or the doorbell wakes it at once
             else:
                 time.sleep(SQLITE_POLL_SECONDS)
     except KeyboardInterrupt:

@@ -20,6 +20,7 @@ from storage import repository as repo
 from storage.crypto import DataCipher
 from storage.db import Database
 from storage.migrate import upgrade
+from storage.notify import Doorbell
 
 log = logging.getLogger(__name__)
 
@@ -38,16 +39,22 @@ class Services:
     delivery: Delivery = field(init=False)
     poller: RegistryPoller | None = field(init=False)
     thread: DeliveryThread | None = None
+    doorbell: Doorbell | None = field(init=False)
 
     def __post_init__(self) -> None:
+        self.doorbell = Doorbell.for_database(self.settings.database_url)
         self.intake = Intake(self.db, self.catalog, self.settings, self.cipher, on_commit=self._wake)
         self.delivery = Delivery(self.db, self.channels, self.registry, self.settings, self.cipher)
         polls = hasattr(self.registry, "fetch_status")
         self.poller = RegistryPoller(self.db, self.registry, self.catalog, self.settings) if polls else None
 
     def _wake(self) -> None:
+        """New outbox work was committed: wake this process's delivery thread, or ring a
+        separate worker's doorbell on SQLite (PostgreSQL workers got a NOTIFY already)."""
         if self.thread is not None:
             self.thread.wake()
+        elif self.doorbell is not None:
+            self.doorbell.ring()
 
     def start_worker(self) -> DeliveryThread:
         """Drain the outbox in a background thread of this process (the embedded mode)."""
@@ -65,6 +72,8 @@ class Services:
             if hasattr(channel, "close"):
                 channel.close()
         self.registry.close()
+        if self.doorbell is not None:
+            self.doorbell.close()
         self.db.dispose()
 
 
