@@ -61,31 +61,40 @@ def drain(url: str, count: int) -> float:
     return elapsed
 
 
+POSTGRES_URL = "postgresql+psycopg://root@127.0.0.1:5432/test"
+
+
+def drain_postgres(url: str, count: int) -> float:
+    """``drain`` on a schema of its own, dropped afterwards."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    schema = "bench_" + secrets.token_hex(4)
+    plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(plain, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        return drain(f"{url}?options=-csearch_path%3D{schema}", count)
+    finally:
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
 def main() -> None:
+    import psycopg
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=1000)
-    parser.add_argument("--postgres", default="postgresql+psycopg://root@127.0.0.1:5432/test")
+    parser.add_argument("--postgres", default=POSTGRES_URL)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         sqlite = drain(f"sqlite:///{tmp}/bench.sqlite3", args.count)
     print(f"sqlite:     {args.count} complaints drained in {sqlite:.2f} s ({args.count / sqlite:,.0f}/s)")
-    schema = "bench_" + secrets.token_hex(4)
-    import psycopg
-
-    from sqlalchemy.engine import make_url
-
-    plain = make_url(args.postgres).set(drivername="postgresql").render_as_string(hide_password=False)
     try:
-        with psycopg.connect(plain, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f"CREATE SCHEMA {schema}")
+        postgres = drain_postgres(args.postgres, args.count)
     except psycopg.OperationalError as exc:
         print(f"postgresql: not measured ({args.postgres} does not answer: {str(exc).strip()[:200]})")
         return
-    try:
-        postgres = drain(f"{args.postgres}?options=-csearch_path%3D{schema}", args.count)
-    finally:
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
     print(f"postgresql: {args.count} complaints drained in {postgres:.2f} s ({args.count / postgres:,.0f}/s)")
 
 

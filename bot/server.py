@@ -32,12 +32,10 @@ class _Server(BaseApplication):
         return create_app(self._settings, services)
 
 
-def serve(settings: Settings, host: str | None = None, port: int | None = None, workers: int | None = None) -> int:
-    """Migrate, import scripts, then serve until stopped."""
-    prepare_database(settings)
-    if not check_registry(settings):
-        return 1
-    options = {
+def gunicorn_options(settings: Settings, host: str | None = None, port: int | None = None,
+                     workers: int | None = None) -> dict[str, Any]:
+    """The production gunicorn set-up (the benchmark's bare ceiling app runs on the same)."""
+    return {
         "bind": f"{host or settings.host}:{port or settings.port}",
         "workers": workers or settings.workers,
         "threads": settings.threads,
@@ -48,6 +46,14 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
         "errorlog": "-",
         "loglevel": "info",
     }
+
+
+def serve(settings: Settings, host: str | None = None, port: int | None = None, workers: int | None = None) -> int:
+    """Migrate, import scripts, then serve until stopped."""
+    prepare_database(settings)
+    if not check_registry(settings):
+        return 1
+    options = gunicorn_options(settings, host, port, workers)
     log.info("serving on http://%s (registry: %s)", options["bind"], settings.registry)
     _Server(settings, options).run()
     return 0

@@ -1,0 +1,184 @@
+"""The load driver: simulated citizens, each with its own phone number or chat id, each running
+the whole default complaint conversation, one message after the previous reply has arrived.
+
+Messages go in as real signed Twilio webhooks (WhatsApp, SMS) and Telegram updates over
+loopback. A reply counts when it reaches the stand-in provider (bench.stubs.ProviderStub); the
+time from sending the webhook to that moment is the latency reported. Like Twilio and Telegram,
+the driver re-sends a webhook that was answered 5xx or whose connection failed, with the same
+message id. Against the bare ceiling app (``provider=None``) the HTTP answer is the reply.
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import secrets
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from twilio.request_validator import RequestValidator
+
+from bench.minihttp import Connection
+from bench.stack import SMS_FROM, TELEGRAM_SECRET, WA_FROM
+from bench.stubs import ACCOUNT_SID, AUTH_TOKEN, ProviderStub
+
+CHANNELS = ("whatsapp", "sms", "telegram")
+LINES = ("halo", "1", "Jalan berlubang", "Lubang besar di depan SD Negeri 3 sudah sebulan, dua motor jatuh.", "1",
+         "Jl. Merdeka 10, Bandung", "kemarin", "lewati", "1", "Budi Santoso", "ya")
+RESEND_DELAY = 0.5  # seconds before re-sending a webhook that failed (providers wait longer)
+RESEND_FOR = 120.0  # give up re-sending after this long
+
+
+@dataclass(frozen=True, slots=True)
+class Citizen:
+    channel: str
+    address: str  # E.164 phone, or a Telegram chat id
+
+
+def citizens(count: int, start: int = 0) -> list[Citizen]:
+    """``count`` citizens with unique numbers, taking turns on WhatsApp, SMS and Telegram."""
+    found = []
+    for i in range(start, start + count):
+        channel = CHANNELS[i % 3]
+        found.append(Citizen(channel, str(500_000_000 + i) if channel == "telegram" else f"+62813{i:08d}"))
+    return found
+
+
+@dataclass
+class Stats:
+    latencies: list[float] = field(default_factory=list)
+    sent: int = 0  # distinct inbound messages the service accepted
+    replies: int = 0  # replies the citizens waited for and got
+    complaints: int = 0  # conversations that reached the tracking number
+    resends: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    started: float = 0.0
+    finished: float = 0.0
+
+    @property
+    def seconds(self) -> float:
+        return self.finished - self.started
+
+    def percentile(self, share: float) -> float:
+        ordered = sorted(self.latencies)
+        if not ordered:
+            return float("nan")
+        return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
+
+
+class Driver:
+    """Drives one service on ``port``; ``provider`` None means the bare ceiling app."""
+
+    def __init__(self, port: int, provider: ProviderStub | None, reply_timeout: float = 60.0):
+        self.port = port
+        self.provider = provider
+        self.reply_timeout = reply_timeout
+        self.public_url = f"http://127.0.0.1:{port}"
+        self.stats = Stats()
+        self._validator = RequestValidator(AUTH_TOKEN)
+        self._update_ids = itertools.count(int(time.time()) % 1_000_000 * 1000)
+
+    async def run(self, people: list[Citizen], concurrency: int, lines: tuple[str, ...] = LINES) -> Stats:
+        """Every citizen runs the conversation; at most ``concurrency`` at once."""
+        queue: asyncio.Queue[Citizen] = asyncio.Queue()
+        for person in people:
+            queue.put_nowait(person)
+        self.stats.started = time.monotonic()
+        await asyncio.gather(*(self._lane(queue, lines) for _ in range(min(concurrency, len(people)))))
+        self.stats.finished = time.monotonic()
+        return self.stats
+
+    async def _lane(self, queue: asyncio.Queue[Citizen], lines: tuple[str, ...]) -> None:
+        connection = Connection("127.0.0.1", self.port)
+        try:
+            while not queue.empty():
+                await self.converse(queue.get_nowait(), lines, connection)
+        finally:
+            await connection.close()
+
+    async def converse(self, person: Citizen, lines: tuple[str, ...], connection: Connection) -> bool:
+        """One whole conversation; False when it broke off (counted in ``errors``)."""
+        for line in lines:
+            if not await self.say(person, line, connection):
+                return False
+        self.stats.complaints += 1
+        return True
+
+    async def say(self, person: Citizen, text: str, connection: Connection, copies: int = 1) -> bool:
+        """Send one message (``copies`` times at once, as a provider's duplicate deliveries), then
+        wait for its reply."""
+        inbox = self.provider.inbox(person.address) if self.provider else None
+        while inbox is not None and not inbox.empty():  # a reply nobody waited for
+            inbox.get_nowait()
+            self.stats.errors["unexpected extra reply"] += 1
+        path, headers, body = self.webhook(person, text)
+        sent_at = time.monotonic()
+        if copies == 1:
+            accepted = await self._deliver(connection, path, headers, body)
+        else:
+            extra = [Connection("127.0.0.1", self.port) for _ in range(copies - 1)]
+            results = await asyncio.gather(self._deliver(connection, path, headers, body),
+                                           *(self._deliver(c, path, headers, body) for c in extra))
+            for c in extra:
+                await c.close()
+            accepted = all(results)
+        if not accepted:
+            return False
+        self.stats.sent += 1
+        if inbox is None:
+            self.stats.latencies.append(time.monotonic() - sent_at)
+            self.stats.replies += 1
+            return True
+        try:
+            arrived = await asyncio.wait_for(inbox.get(), self.reply_timeout)
+        except asyncio.TimeoutError:
+            self.stats.errors["no reply in time"] += 1
+            return False
+        self.stats.latencies.append(arrived - sent_at)
+        self.stats.replies += 1
+        return True
+
+    async def _deliver(self, connection: Connection, path: str, headers: dict[str, str], body: bytes) -> bool:
+        """POST until the service takes it (2xx), as providers re-send after 5xx and failures."""
+        give_up = time.monotonic() + RESEND_FOR
+        while True:
+            try:
+                response = await connection.request("POST", path, headers, body)
+                if response.status < 300:
+                    return True
+                if response.status < 500:
+                    self.stats.errors[f"HTTP {response.status}"] += 1
+                    return False
+                reason = f"HTTP {response.status}"
+            except ConnectionError:
+                reason = "connection failed"
+            self.stats.errors[f"{reason} (re-sent)"] += 1
+            self.stats.resends += 1
+            if time.monotonic() > give_up:
+                self.stats.errors["gave up re-sending"] += 1
+                return False
+            await asyncio.sleep(RESEND_DELAY)
+
+    def webhook(self, person: Citizen, text: str) -> tuple[str, dict[str, str], bytes]:
+        """The provider's request for a citizen's message: path, headers and body."""
+        if person.channel == "telegram":
+            update_id = next(self._update_ids)
+            chat = int(person.address)
+            update = {"update_id": update_id, "message": {
+                "message_id": update_id, "date": int(time.time()), "text": text,
+                "chat": {"id": chat, "type": "private", "first_name": "Warga"},
+                "from": {"id": chat, "is_bot": False, "first_name": "Warga", "language_code": "id"}}}
+            headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
+            return "/webhooks/telegram", headers, json.dumps(update).encode()
+        whatsapp = person.channel == "whatsapp"
+        prefix = "whatsapp:" if whatsapp else ""
+        form = {"MessageSid": "SM" + secrets.token_hex(16), "AccountSid": ACCOUNT_SID, "From": prefix + person.address,
+                "To": prefix + (WA_FROM if whatsapp else SMS_FROM), "Body": text, "NumMedia": "0"}
+        if whatsapp:
+            form.update(ProfileName="Warga", WaId=person.address[1:])
+        path = f"/webhooks/twilio/{person.channel}"
+        signature = self._validator.compute_signature(self.public_url + path, form)
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature}
+        return path, headers, urlencode(form).encode()

@@ -1,0 +1,135 @@
+"""One measured run: start the stand-ins and the service, drive citizens, wait until everything
+has settled, then audit: what the driver sent, what the database holds, what the provider and the
+registry received. Any loss or duplicate is a failed run."""
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import AsyncIterator
+
+from bench import minihttp
+from bench.driver import Driver, Stats
+from bench.stack import REGISTRY_SECRET, CeilingStack, Database, Stack, memory_kib
+from bench.stubs import ProviderStub, RegistryStub
+
+
+@dataclass
+class Audit:
+    sent: int
+    db: dict[str, int]
+    provider: int
+    registry: int
+    registry_repeats: int
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class RunResult:
+    name: str
+    stats: Stats
+    ready_seconds: float
+    peak_rss_mib: dict[str, float]
+    audit: Audit | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class World:
+    """The stand-ins and the service of one run."""
+
+    provider: ProviderStub
+    registry: RegistryStub
+    stack: Stack
+    driver: Driver
+
+
+@asynccontextmanager
+async def world(db_kind: str, workers: int, lease_seconds: int = 5) -> AsyncIterator[World]:
+    provider, registry = ProviderStub(), RegistryStub(REGISTRY_SECRET)
+    provider_server = await minihttp.serve(provider.handle)
+    registry_server = await minihttp.serve(registry.handle)
+    with tempfile.TemporaryDirectory(prefix="lapor-bench-") as tmp:
+        db = await asyncio.to_thread(Database.create, db_kind, Path(tmp))
+        stack = Stack(db, Path(tmp), provider_server.sockets[0].getsockname()[1],
+                      registry_server.sockets[0].getsockname()[1], workers, lease_seconds)
+        try:
+            await asyncio.to_thread(stack.start)
+            yield World(provider, registry, stack, Driver(stack.port, provider))
+        finally:
+            await asyncio.to_thread(stack.stop)
+            provider_server.close()
+            registry_server.close()
+            await asyncio.to_thread(db.drop)
+
+
+def peak_rss(processes: dict[str, int]) -> dict[str, float]:
+    return {role: memory_kib(pid) / 1024 for role, pid in processes.items()}
+
+
+async def settle(w: World, timeout: float) -> dict[str, int]:
+    """Wait until the outbox is empty and every complaint is linked to the registry."""
+    deadline = time.monotonic() + timeout
+    while True:
+        counts = await asyncio.to_thread(w.stack.db.counts)
+        if counts["outbox_open"] == 0 and counts["complaints_linked"] == counts["complaints"]:
+            await asyncio.sleep(0.2)  # a reply in flight to the provider lands
+            return await asyncio.to_thread(w.stack.db.counts)
+        if time.monotonic() > deadline:
+            return counts
+        await asyncio.sleep(0.1)
+
+
+async def audit(w: World, expected_replies: int, settle_seconds: float = 120.0) -> Audit:
+    """Compare the four counts; every mismatch is a problem."""
+    counts = await settle(w, settle_seconds)
+    stats, provider, registry = w.driver.stats, w.provider, w.registry
+    result = Audit(stats.sent, counts, provider.total, len(registry.stored), registry.repeats)
+    if counts["in"] != stats.sent:
+        result.problems.append(f"the driver had {stats.sent} messages accepted, the database holds {counts['in']}")
+    if counts["out_sent"] != provider.total:
+        result.problems.append(f"{counts['out_sent']} replies marked sent, the provider received {provider.total}")
+    if provider.total != expected_replies:
+        result.problems.append(f"{expected_replies} replies expected, the provider received {provider.total}")
+    if counts["complaints"] != len(registry.stored):
+        result.problems.append(f"{counts['complaints']} complaints filed, the registry stored {len(registry.stored)}")
+    if counts["complaints"] != stats.complaints:
+        result.problems.append(f"{stats.complaints} conversations finished, {counts['complaints']} complaints filed")
+    if counts["outbox_open"] or counts["outbox_dead"]:
+        result.problems.append(f"outbox left with {counts['outbox_open']} open and {counts['outbox_dead']} dead rows")
+    extra = stats.errors.get("unexpected extra reply", 0)
+    if extra:
+        result.problems.append(f"{extra} replies nobody waited for (duplicates)")
+    result.problems.extend(provider.violations + registry.violations)
+    return result
+
+
+async def measured(name: str, db_kind: str, workers: int,
+                   scenario: Callable[[World], Awaitable[int]], settle_seconds: float = 120.0,
+                   lease_seconds: int = 5) -> RunResult:
+    """Run ``scenario`` (it drives the citizens and returns how many replies it expects)."""
+    async with world(db_kind, workers, lease_seconds) as w:
+        expected = await scenario(w)
+        result = RunResult(name, w.driver.stats, w.stack.ready_seconds, {})
+        result.audit = await audit(w, expected, settle_seconds)
+        result.peak_rss_mib = peak_rss(w.stack.processes())
+    return result
+
+
+async def ceiling(people, concurrency: int, workers: int) -> RunResult:
+    """The same driver against the bare app on the same gunicorn set-up."""
+    stack = CeilingStack(workers)
+    await asyncio.to_thread(stack.start)
+    try:
+        stats = await Driver(stack.port, provider=None).run(people, concurrency)
+        return RunResult(f"bare ceiling c={concurrency}", stats, stack.ready_seconds, peak_rss(stack.processes()))
+    finally:
+        await asyncio.to_thread(stack.stop)
