@@ -27,9 +27,8 @@ test: install           ## every test, against SQLite and PostgreSQL
 check: install          ## validate the dialog scripts
 	$(BIN)/lapor dialogs check
 
-bench: install          ## the engine benchmark (steps/s) and the registry backlog drain (1,000 complaints)
-	$(BIN)/python bench/engine_speed.py
-	$(BIN)/python bench/registry_drain.py
+bench: install          ## the whole benchmark: load, ceiling, faults, soak -> docs/BENCHMARKS.md (about 25 min)
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis *.egg-info

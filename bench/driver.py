@@ -48,7 +48,8 @@ def citizens(count: int, start: int = 0) -> list[Citizen]:
 
 @dataclass
 class Stats:
-    latencies: list[float] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)  # webhook sent -> reply at the provider
+    answers: list[float] = field(default_factory=list)  # webhook sent -> its HTTP answer
     sent: int = 0  # distinct inbound messages the service accepted
     replies: int = 0  # replies the citizens waited for and got
     complaints: int = 0  # conversations that reached the tracking number
@@ -61,8 +62,8 @@ class Stats:
     def seconds(self) -> float:
         return self.finished - self.started
 
-    def percentile(self, share: float) -> float:
-        ordered = sorted(self.latencies)
+    def percentile(self, share: float, of: str = "latencies") -> float:
+        ordered = sorted(getattr(self, of))
         if not ordered:
             return float("nan")
         return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
@@ -90,21 +91,59 @@ class Driver:
         self.stats.finished = time.monotonic()
         return self.stats
 
+    async def run_for(self, seconds: float, concurrency: int, first: int = 0, think: float = 0.0,
+                      lines: tuple[str, ...] = LINES) -> Stats:
+        """New citizens keep starting conversations for ``seconds`` (those under way finish);
+        each waits ``think`` seconds before answering a reply."""
+        deadline = time.monotonic() + seconds
+        numbers = itertools.count(first)
+
+        async def lane() -> None:
+            while time.monotonic() < deadline:
+                await self.converse(citizens(1, next(numbers))[0], lines, think=think)
+
+        self.stats.started = time.monotonic()
+        await asyncio.gather(*(lane() for _ in range(concurrency)))
+        self.stats.finished = time.monotonic()
+        return self.stats
+
     async def _lane(self, queue: asyncio.Queue[Citizen], lines: tuple[str, ...]) -> None:
+        while not queue.empty():
+            await self.converse(queue.get_nowait(), lines)
+
+    async def converse(self, person: Citizen, lines: tuple[str, ...], think: float = 0.0, copies: int = 1) -> bool:
+        """One whole conversation on a keep-alive connection of its own (as a provider would reuse
+        one for a sender's messages); False when it broke off (counted in ``errors``)."""
         connection = Connection("127.0.0.1", self.port)
         try:
-            while not queue.empty():
-                await self.converse(queue.get_nowait(), lines, connection)
+            for line in lines:
+                if think:
+                    await asyncio.sleep(think)
+                if not await self.say(person, line, connection, copies):
+                    return False
         finally:
             await connection.close()
-
-    async def converse(self, person: Citizen, lines: tuple[str, ...], connection: Connection) -> bool:
-        """One whole conversation; False when it broke off (counted in ``errors``)."""
-        for line in lines:
-            if not await self.say(person, line, connection):
-                return False
         self.stats.complaints += 1
         return True
+
+    async def burst(self, person: Citizen, texts: list[str]) -> None:
+        """Several messages from one citizen at once, each on its own connection; then their replies."""
+        inbox = self.provider.inbox(person.address)
+        connections = [Connection("127.0.0.1", self.port) for _ in texts]
+        sent_at = time.monotonic()
+        accepted = await asyncio.gather(*(self._deliver(connection, *self.webhook(person, text))
+                                          for connection, text in zip(connections, texts)))
+        for connection in connections:
+            await connection.close()
+        self.stats.sent += sum(accepted)
+        for _ in range(sum(accepted)):
+            try:
+                arrived = await asyncio.wait_for(inbox.get(), self.reply_timeout)
+            except asyncio.TimeoutError:
+                self.stats.errors["no reply in time"] += 1
+                return
+            self.stats.latencies.append(arrived - sent_at)
+            self.stats.replies += 1
 
     async def say(self, person: Citizen, text: str, connection: Connection, copies: int = 1) -> bool:
         """Send one message (``copies`` times at once, as a provider's duplicate deliveries), then
@@ -126,6 +165,7 @@ class Driver:
             accepted = all(results)
         if not accepted:
             return False
+        self.stats.answers.append(time.monotonic() - sent_at)
         self.stats.sent += 1
         if inbox is None:
             self.stats.latencies.append(time.monotonic() - sent_at)

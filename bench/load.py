@@ -4,6 +4,7 @@ registry received. Any loss or duplicate is a failed run."""
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -14,7 +15,7 @@ from typing import AsyncIterator
 
 from bench import minihttp
 from bench.driver import Driver, Stats
-from bench.stack import REGISTRY_SECRET, CeilingStack, Database, Stack, memory_kib
+from bench.stack import REGISTRY_SECRET, CeilingStack, Database, Stack, cpu_seconds, memory_kib, postgres_pids
 from bench.stubs import ProviderStub, RegistryStub
 
 
@@ -40,6 +41,26 @@ class RunResult:
     peak_rss_mib: dict[str, float]
     audit: Audit | None = None
     notes: list[str] = field(default_factory=list)
+    cpu_ms_per_message: dict[str, float] = field(default_factory=dict)  # by process role
+
+
+class CpuMeter:
+    """CPU time used by each process of a run (the service's, the driver's, PostgreSQL's)."""
+
+    def __init__(self, processes: dict[str, int]):
+        self._processes = processes
+        self._start = self._read()
+
+    def _read(self) -> dict[str, float]:
+        times = os.times()
+        found = {role: cpu_seconds(pid) for role, pid in self._processes.items()}
+        found["driver and stand-ins"] = times.user + times.system
+        found["PostgreSQL server"] = sum(cpu_seconds(pid) for pid in postgres_pids())
+        return found
+
+    def per_message(self, messages: int) -> dict[str, float]:
+        end = self._read()
+        return {role: (end[role] - self._start.get(role, 0.0)) * 1000 / max(1, messages) for role in end}
 
 
 @dataclass
@@ -50,6 +71,7 @@ class World:
     registry: RegistryStub
     stack: Stack
     driver: Driver
+    notes: list[str] = field(default_factory=list)  # what a scenario did, for the report
 
 
 @asynccontextmanager
@@ -117,8 +139,10 @@ async def measured(name: str, db_kind: str, workers: int,
                    lease_seconds: int = 5) -> RunResult:
     """Run ``scenario`` (it drives the citizens and returns how many replies it expects)."""
     async with world(db_kind, workers, lease_seconds) as w:
+        meter = CpuMeter(w.stack.processes())
         expected = await scenario(w)
-        result = RunResult(name, w.driver.stats, w.stack.ready_seconds, {})
+        result = RunResult(name, w.driver.stats, w.stack.ready_seconds, {}, notes=w.notes,
+                           cpu_ms_per_message=meter.per_message(w.driver.stats.replies))
         result.audit = await audit(w, expected, settle_seconds)
         result.peak_rss_mib = peak_rss(w.stack.processes())
     return result

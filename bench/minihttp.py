@@ -81,6 +81,8 @@ class Connection:
                 raise ConnectionError(f"{type(exc).__name__}: {exc}") from None
 
     async def _exchange(self, method: str, path: str, headers: dict[str, str], body: bytes) -> HttpResponse:
+        if self._writer is not None and self._reader.at_eof():  # the server closed it while idle
+            await self.close()
         if self._writer is None or self._writer.is_closing():
             self._reader, self._writer = await asyncio.open_connection(self._host, self._port)
         all_headers = {"Host": f"{self._host}:{self._port}", **headers}

@@ -70,6 +70,28 @@ def memory_kib(pid: int, field: str = "VmHWM") -> int:
     return 0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_pids() -> list[int]:
+    """The PostgreSQL server's processes (its share of the work is reported too)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if entry.joinpath("comm").read_text().strip() in ("postgres", "postmaster"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
 @dataclass
 class Database:
     """A fresh database for one run."""
@@ -120,6 +142,7 @@ class Stack:
         self.db = db
         self.port = free_port()
         self.workers = workers
+        self.lease_seconds = lease_seconds
         config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
         config["database_url"] = db.url
         config["dialogs"]["scripts_dir"] = str(ROOT / "dialogs" / "scripts")
@@ -159,8 +182,16 @@ class Stack:
         self.ready_seconds = time.monotonic() - started
         self.start_worker()
 
-    def start_worker(self) -> None:
+    def start_worker(self, timeout: float = 60.0) -> None:
+        """Start ``lapor worker`` and wait until it says it has started."""
+        log_path = Path(self.logs[1].name)
+        seen = log_path.read_text().count("worker started")
         self.worker = self._lapor("worker", log=self.logs[1])
+        deadline = time.monotonic() + timeout
+        while log_path.read_text().count("worker started") == seen:
+            if self.worker.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"lapor worker did not start: see {log_path}")
+            time.sleep(0.01)
 
     def gunicorn_workers(self) -> list[int]:
         return children(self.serve.pid) if self.serve else []

@@ -5,7 +5,6 @@ import argparse
 import logging
 import sys
 import threading
-import time
 import uuid
 from pathlib import Path
 from typing import Sequence, TextIO
@@ -13,8 +12,6 @@ from typing import Sequence, TextIO
 from bot.settings import load_settings
 
 log = logging.getLogger("lapor")
-WORKER_IDLE_SECONDS = 5.0  # a NOTIFY (PostgreSQL) or the doorbell (SQLite) ends the wait at once
-SQLITE_POLL_SECONDS = 0.2  # a second worker on SQLite, which finds the doorbell taken, polls
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -113,40 +110,22 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from bot.services import build_services, check_registry, prepare_database
-    from storage.notify import DoorbellListener, OutboxListener
+    from bot.prepare import prepare
+    from bot.services import build_services
+    from bot.worker import run_worker
 
     settings = load_settings()
-    prepare_database(settings)
-    if not check_registry(settings):
+    if not prepare(settings):
         return 1
     services = build_services(settings)
-    if args.once:
-        print(f"delivered {services.delivery.drain()} outbox row(s)")
-        return 0
-    log.info("worker started (registry: %s, channels: %s)", settings.registry, ", ".join(services.channels) or "none")
-    if services.db.dialect == "postgresql":
-        listener = OutboxListener(settings.database_url)
-    else:
-        listener = DoorbellListener.for_database(settings.database_url)
-        if listener is None:
-            log.warning("SQLite: another worker holds the doorbell; this one polls every %s s", SQLITE_POLL_SECONDS)
     try:
-        while True:
-            busy = services.delivery.run_once()
-            if services.poller is not None:
-                busy += services.poller.maybe_poll()
-            if busy:
-                continue
-            if listener is not None:
-                listener.wait(WORKER_IDLE_SECONDS)  # NOTIFY or the doorbell wakes it at once
-            else:
-                time.sleep(SQLITE_POLL_SECONDS)
-    except KeyboardInterrupt:
-        pass
+        if args.once:
+            print(f"delivered {services.delivery.drain()} outbox row(s)")
+            return 0
+        log.info("worker started (registry: %s, channels: %s)", settings.registry,
+                 ", ".join(services.channels) or "none")
+        run_worker(services)
     finally:
-        if listener is not None:
-            listener.close()
         services.close()
     return 0
 

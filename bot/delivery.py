@@ -11,10 +11,9 @@ from __future__ import annotations
 import logging
 import random
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import Mapping
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping
 
 from bot.ratelimit import RateLimiter
 from bot.registry import Registry, RegistryError, Submission
@@ -45,35 +44,29 @@ class Delivery:
         self._cipher = cipher
         self._limiters = {name: RateLimiter(limit.per_second, limit.per_chat_seconds)
                           for name, limit in settings.rate_limits.items()}
+        self._pool = ThreadPoolExecutor(max_workers=settings.send_threads, thread_name_prefix="lapor-send")
 
     def run_once(self, now: datetime | None = None) -> int:
-        """Claim and process one batch of due rows; returns how many were processed."""
+        """Claim and process one batch of due rows; returns how many were processed.
+
+        The claim's transaction also reads everything the batch needs (one query per kind) and
+        settles what needs no provider (outside the WhatsApp window, rate-limited). Then replies
+        and notifications go out concurrently, on ``send_threads`` threads (a claim holds at most
+        one per citizen, so their order holds), while submissions go out one by one, in order.
+        """
         now = now or repo.utcnow()
         with self._db.transaction() as session:
             claimed = repo.claim_outbox(session, now=now, limit=self._settings.batch_size,
                                         lease_seconds=self._settings.lease_seconds, channels=tuple(self._channels))
-            work = [(row.id, row.kind, row.attempts) for row in claimed]
-            # Read every claimed complaint at once, not one query per submission.
             complaints = repo.submission_complaints(session, [row.id for row in claimed if row.kind == "submission"])
-            submissions = {row_id: (complaint.id, self._submission(complaint)) for row_id, complaint in complaints.items()}
-        registry_held_until: datetime | None = None  # set once the registry failed in this batch
-        for row_id, kind, attempts in work:
-            try:
-                if kind == "submission" and registry_held_until is not None:
-                    with self._db.transaction() as session:
-                        repo.postpone_outbox(session, row_id, until=registry_held_until, now=now)
-                elif kind == "submission":
-                    self._submit(row_id, *submissions[row_id], retry=attempts > 1)
-                else:
-                    self._send(row_id)
-            except (DeliveryError, RegistryError) as exc:
-                due = self._failed(row_id, attempts, exc, now)
-                if kind == "submission" and due is not None:
-                    registry_held_until = due
-            except Exception as exc:  # a bug or an unexpected provider answer: retry, and say why
-                log.exception("outbox row %s failed unexpectedly", row_id)
-                self._failed(row_id, attempts, DeliveryError(f"{type(exc).__name__}: {exc}", retryable=True), now)
-        return len(work)
+            submissions = [(row.id, row.attempts, complaints[row.id].id, self._submission(complaints[row.id]))
+                           for row in claimed if row.kind == "submission"]
+            sends = self._prepare_sends(session, [row for row in claimed if row.kind != "submission"], now)
+        futures = [self._pool.submit(self._send, *send, now) for send in sends]
+        self._submit_in_order(submissions, now)
+        for future in futures:
+            future.result()
+        return len(claimed)
 
     def drain(self, limit_rounds: int = 1000) -> int:
         """Run batches until nothing is due (for the terminal and tests); returns the total."""
@@ -85,38 +78,71 @@ class Delivery:
                 break
         return total
 
-    # ------------------------------------------------------------------ kinds
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
 
-    def _send(self, row_id: int) -> None:
-        now = repo.utcnow()
-        with self._db.transaction() as session:
-            row = session.get(Outbox, row_id)
-            message = row.message
+    # ------------------------------------------------------------------ replies and notifications
+
+    def _prepare_sends(self, session, rows: list[Outbox], now: datetime) -> list[tuple[int, int, int, OutboundMessage]]:
+        """What to send: (row id, attempts, message id, message). Rows outside the WhatsApp window
+        are dead-lettered as needing a template; rate-limited ones are given back for later."""
+        messages = repo.outbox_messages(session, [row.id for row in rows])
+        sends = []
+        for row in rows:
+            message = messages[row.id]
             contact = message.contact
             if row.channel == "whatsapp" and (contact.last_inbound_at is None or now - contact.last_inbound_at > WHATSAPP_WINDOW):
                 # Free text outside the 24-hour session is refused by WhatsApp: an approved template
                 # is needed. Keep it visible to admins instead of burning attempts.
                 message.status, message.error = "needs_template", NEEDS_TEMPLATE
-                repo.dead_outbox(session, row_id, error=NEEDS_TEMPLATE, now=now)
-                return
+                repo.dead_outbox(session, row.id, error=NEEDS_TEMPLATE, now=now)
+                continue
             wait = self._limiters[row.channel].reserve(contact.id) if row.channel in self._limiters else 0.0
             if wait > 0:
-                repo.postpone_outbox(session, row_id, until=now + timedelta(seconds=wait), now=now)
-                return
-            outbound = OutboundMessage(
+                repo.postpone_outbox(session, row.id, until=now + timedelta(seconds=wait), now=now)
+                continue
+            sends.append((row.id, row.attempts, message.id, OutboundMessage(
                 channel=row.channel,
                 recipient=repo.contact_sender(self._cipher, contact),
                 text=message.text,
                 message_id=message.id,
                 choices=tuple((reply, label) for reply, label in (message.payload or {}).get("choices", [])),
-            )
-        result = self._channels[outbound.channel].send(outbound)
+            )))
+        return sends
+
+    def _send(self, row_id: int, attempts: int, message_id: int, outbound: OutboundMessage, now: datetime) -> None:
+        """Hand one message to its channel and record the outcome (runs on a pool thread)."""
+        try:
+            result = self._channels[outbound.channel].send(outbound)
+        except DeliveryError as exc:
+            self._failed(row_id, attempts, exc, now)
+            return
+        except Exception as exc:  # a bug or an unexpected provider answer: retry, and say why
+            log.exception("outbox row %s failed unexpectedly", row_id)
+            self._failed(row_id, attempts, DeliveryError(f"{type(exc).__name__}: {exc}", retryable=True), now)
+            return
         with self._db.transaction() as session:
-            message = session.get(Outbox, row_id).message
-            message.provider_message_id = result.provider_message_id
-            message.status = result.status
-            message.updated_at = repo.utcnow()
-            repo.finish_outbox(session, row_id, repo.utcnow())
+            repo.finish_send(session, row_id, message_id, provider_message_id=result.provider_message_id,
+                             status=result.status, now=repo.utcnow())
+
+    # ------------------------------------------------------------------ registry submissions
+
+    def _submit_in_order(self, submissions: list[tuple[int, int, int, Submission]], now: datetime) -> None:
+        """Submit oldest first; once the registry fails, hold the rest of the batch until the
+        failed one is due again, so none hammers it and the queue keeps its order."""
+        held_until: datetime | None = None
+        for row_id, attempts, complaint_id, submission in submissions:
+            if held_until is not None:
+                with self._db.transaction() as session:
+                    repo.postpone_outbox(session, row_id, until=held_until, now=now)
+                continue
+            try:
+                self._submit(row_id, complaint_id, submission, retry=attempts > 1)
+            except RegistryError as exc:
+                held_until = self._failed(row_id, attempts, exc, now)
+            except Exception as exc:  # a bug or an unexpected registry answer: retry, and say why
+                log.exception("outbox row %s failed unexpectedly", row_id)
+                held_until = self._failed(row_id, attempts, RegistryError(f"{type(exc).__name__}: {exc}", retryable=True), now)
 
     def _submit(self, row_id: int, complaint_id: int, submission: Submission, retry: bool) -> None:
         result = self._registry.submit(submission, retry=retry)

@@ -94,9 +94,10 @@ class _Run:
             payload=_payload(msg), status="received",
         )
         conversation = self._converse(contact, conversation)
-        if conversation is not None and inbound_row.conversation_id is None:
-            inbound_row.conversation_id = conversation.id
+        if conversation is not None:
+            inbound_row.conversation = conversation
         self._queue_replies(contact, conversation)
+        self.session.flush()  # everything this message changed, written at once
         return IntakeResult(
             duplicate=False,
             replies=tuple(r.text for r in self.replies),
@@ -222,7 +223,7 @@ class _Run:
                                        channel=channel, text=part,
                                        payload={"choices": choices if index == len(parts) else []}, status="queued")
                 repo.add_outbox(self.session, kind="reply", channel=channel, contact_id=contact.id,
-                                message_id=row.id, payload={}, now=self.now)
+                                message=row, payload={}, now=self.now)
         if self.replies or self.tracking_number:
             repo.notify_outbox(self.session)
 

@@ -36,6 +36,6 @@ def change_status(session, script: Script, complaint: Complaint, status: str, no
         message = repo.add_message(session, contact=contact, conversation=None, direction="out",
                                    channel=complaint.channel, text=part, status="queued")
         repo.add_outbox(session, kind="notification", channel=complaint.channel, contact_id=contact.id,
-                        message_id=message.id, payload={"tracking_number": complaint.tracking_number}, now=now)
+                        message=message, payload={"tracking_number": complaint.tracking_number}, now=now)
     repo.notify_outbox(session)
     return True

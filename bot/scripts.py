@@ -14,7 +14,7 @@ from pathlib import Path
 
 from channels.sms import non_gsm7, sms_size
 from dialogs.diagnostics import Diagnostic
-from dialogs.loader import check_script, load_script
+from dialogs.loader import ScriptInvalid, check_script, load_script
 from dialogs.engine import question
 from dialogs.model import AnswerType, DialogState, Script
 from storage import repository as repo
@@ -73,7 +73,7 @@ def sync_files(db: Database, directory: Path, now) -> list[SyncResult]:
     """
     results: list[SyncResult] = []
     for path in sorted(directory.glob("*.yaml")):
-        text = path.read_text(encoding="utf-8")
+        text = _read(path)
         script = load_script(text, source=str(path))
         digest = hashlib.sha256(text.encode()).hexdigest()
         with db.transaction() as session:
@@ -90,12 +90,20 @@ def sync_files(db: Database, directory: Path, now) -> list[SyncResult]:
     return results
 
 
+def _read(path: Path) -> str:
+    """A script file's text; ScriptInvalid (file:1) when it cannot be read as UTF-8."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScriptInvalid([Diagnostic(str(path), 1, f"cannot read the file: {exc}")]) from None
+
+
 def check_file(path: Path) -> list[Diagnostic]:
     """`lapor dialogs check`: the loader's errors and warnings, plus SMS warnings."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return [Diagnostic(str(path), 1, f"cannot read the file: {exc}")]
+        text = _read(path)
+    except ScriptInvalid as exc:
+        return exc.diagnostics
     diagnostics = check_script(text, source=str(path))
     if not any(d.severity == "error" for d in diagnostics):
         diagnostics += sms_warnings(load_script(text, source=str(path)))

@@ -6,8 +6,6 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from bot.app import create_app
-from bot.services import build_services, check_registry, prepare_database
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -26,6 +24,10 @@ class _Server(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
+        # Imported here, in each worker: the master only supervises, and stays small.
+        from bot.app import create_app
+        from bot.services import build_services
+
         services = build_services(self._settings)
         if self._settings.embedded_worker:
             services.start_worker()
@@ -50,8 +52,9 @@ def gunicorn_options(settings: Settings, host: str | None = None, port: int | No
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None, workers: int | None = None) -> int:
     """Migrate, import scripts, then serve until stopped."""
-    prepare_database(settings)
-    if not check_registry(settings):
+    from bot.prepare import prepare
+
+    if not prepare(settings):
         return 1
     options = gunicorn_options(settings, host, port, workers)
     log.info("serving on http://%s (registry: %s)", options["bind"], settings.registry)

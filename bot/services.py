@@ -68,6 +68,7 @@ class Services:
             self.thread.stop()
             self.thread.join(timeout=5)
             self.thread = None
+        self.delivery.close()
         for channel in self.channels.values():
             if hasattr(channel, "close"):
                 channel.close()

@@ -52,6 +52,7 @@ class Settings:
     idle_timeout: timedelta = timedelta(hours=24)
     embedded_worker: bool = True
     batch_size: int = 50
+    send_threads: int = 8
     lease_seconds: int = 60
     max_attempts: int = 10
     backoff_seconds: float = 2.0
@@ -96,6 +97,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         "idle_timeout": timedelta(minutes=float(dialogs.get("idle_timeout_minutes", 1440))),
         "embedded_worker": bool(delivery.get("embedded_worker", True)),
         "batch_size": int(delivery.get("batch_size", 50)),
+        "send_threads": max(1, int(delivery.get("send_threads", 8))),
         "lease_seconds": int(delivery.get("lease_seconds", 60)),
         "max_attempts": int(delivery.get("max_attempts", 10)),
         "backoff_seconds": float(delivery.get("backoff_seconds", 2)),

@@ -90,6 +90,15 @@ class WebhookRequest:
         return result
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> bool:
+    """Whether ``text`` can be stored as it is: PostgreSQL takes no NUL, UTF-8 no lone surrogate.
+    Channels refuse (400) a media reference or an address that is not; message text is cleaned."""
+    return not _UNSTORABLE.search(text)
+
+
 class WebhookRejected(Exception):
     """A webhook that must not be processed: forged (403) or malformed (400)."""
 

@@ -55,6 +55,7 @@ from channels.base import (
     SendResult,
     WebhookRejected,
     WebhookRequest,
+    storable,
 )
 from channels.render import split_length
 
@@ -143,8 +144,16 @@ class TelegramChannel:
 
     def parse(self, request: WebhookRequest) -> list[InboundMessage]:
         """The citizen message in one update (see ``messages_from_update``); WebhookRejected
-        (400) when the body is not JSON, not an object, or lacks an integer update_id."""
-        return messages_from_update(_update_from_body(request.body))
+        (400) when the body is not JSON, not an object, lacks an integer update_id, or has a
+        field of the wrong type (python-telegram-bot checks no types: text may be a list)."""
+        update = _update_from_body(request.body)
+        try:
+            messages = messages_from_update(update)
+        except (TypeError, ValueError, AttributeError):
+            raise WebhookRejected("the update does not match the Bot API", status=400) from None
+        if not all(_well_typed(message) for message in messages):
+            raise WebhookRejected("the update does not match the Bot API", status=400)
+        return messages
 
     def set_webhook(self, url: str) -> None:
         """Have Telegram POST our updates (message and callback_query only) to ``url``, with
@@ -278,7 +287,7 @@ def messages_from_update(update: Update) -> list[InboundMessage]:
 def _update_from_body(body: bytes) -> Update:
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # RecursionError: nested too deep
         raise WebhookRejected("the body is not JSON", status=400) from None
     if not isinstance(data, dict):
         raise WebhookRejected("the body is not a JSON object", status=400)
@@ -287,12 +296,27 @@ def _update_from_body(body: bytes) -> Update:
         raise WebhookRejected("the update has no integer update_id", status=400)
     try:
         update = Update.de_json(data, None)
-    except (KeyError, TypeError, ValueError, AttributeError):
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError):
+        # OverflowError and OSError: a date out of datetime's range (python-telegram-bot converts it)
         raise WebhookRejected("the update does not match the Bot API", status=400) from None
     for message in (update.message, update.callback_query and update.callback_query.message):
         if message is not None and message.chat is None:
             raise WebhookRejected("a message in the update has no chat", status=400)
     return update
+
+
+def _well_typed(message: InboundMessage) -> bool:
+    """Whether the values python-telegram-bot passed through unchecked are what the Bot API
+    promises: text as text, storable media references and address (see ``storable``), and a
+    location of finite coordinates on the globe."""
+    stored = [value for media in message.media for value in (media.url, media.content_type)]
+    if (location := message.location) is not None:
+        stored.append(location.address)
+        for value, limit in ((location.latitude, 90.0), (location.longitude, 180.0)):
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not abs(value) <= limit:
+                return False  # "not <=" is also true for NaN
+    texts = [message.text, message.profile_name, *stored]
+    return all(isinstance(text, str) for text in texts) and all(storable(text) for text in stored)
 
 
 def _from_message(message: Message, provider_id: str) -> list[InboundMessage]:

@@ -14,15 +14,13 @@ import re
 import threading
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import requests
-from twilio.base.exceptions import TwilioRestException, TwilioServiceException
-from twilio.http.http_client import TwilioHttpClient
-from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
-from twilio.rest import Client
+
+if TYPE_CHECKING:
+    from channels.twilio_rest import TwilioMessages
 
 from channels.base import (
     DeliveryError,
@@ -34,7 +32,7 @@ from channels.base import (
     StatusUpdate,
     WebhookRejected,
     WebhookRequest,
-    retry_after_seconds,
+    storable,
 )
 
 KINDS = ("whatsapp", "sms")
@@ -61,14 +59,14 @@ _STATUSES = {
 }
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _PHONE_LIKE = re.compile(r"\+?[0-9]{7,}")  # any run long enough to be a phone number (error codes have 5 digits)
-_DIGITS = re.compile(r"[0-9]+")
-_TWILIO_MESSAGE_PREFIX = "Unable to create record: "  # what twilio puts before Twilio's own error message
+_MEDIA_COUNT = re.compile(r"[0-9]{1,2}")  # Twilio sends at most 10 attachments
+_SID = re.compile(r"[A-Za-z0-9]{1,128}")  # Twilio's SIDs are 34 letters and digits; 128 is the column's size
 
 
 class TwilioChannel:
     """WhatsApp or SMS through Twilio; implements ``WebhookChannel``.
 
-    One twilio ``Client`` per instance is reused by every send. It is safe to call ``send`` from
+    One twilio ``Client`` per instance, built at the first send, is reused by every send. It is safe to call ``send`` from
     several threads at once: each call uses only its own request state (the Retry-After of a
     failed call is kept per thread), and the underlying ``requests`` connection pool is thread-safe.
     """
@@ -94,10 +92,9 @@ class TwilioChannel:
         self._from = _address(kind, from_number)
         self._status_callback = public_url.rstrip("/") + STATUS_CALLBACK_PATH
         self._validator = RequestValidator(auth_token)
-        self._http = _HeaderKeepingHttpClient(timeout=timeout)
-        client = Client(account_sid, auth_token, http_client=self._http)
-        client.api.base_url = api_base_url.rstrip("/")
-        self._messages = client.api.v2010.account.messages
+        self._rest_args = (account_sid, auth_token, api_base_url.rstrip("/"), timeout)
+        self._rest: TwilioMessages | None = None  # built at the first send (serving processes never send)
+        self._rest_lock = threading.Lock()
 
     @classmethod
     def from_env(cls, kind: str, env: Mapping[str, str], public_url: str) -> TwilioChannel | None:
@@ -130,9 +127,10 @@ class TwilioChannel:
     def parse(self, request: WebhookRequest) -> list[InboundMessage]:
         """The one citizen message in a verified inbound webhook.
 
-        Raise WebhookRejected(status=400) without ``MessageSid`` or ``From``, for a ``From`` of the
-        other kind (``whatsapp:`` on the SMS webhook or its absence on the WhatsApp one) or not
-        E.164, and for a bad ``NumMedia``, a missing ``MediaUrl{N}`` or bad coordinates.
+        Raise WebhookRejected(status=400) without ``MessageSid`` or ``From``, for a ``MessageSid``
+        that is not letters and digits, a ``From`` of the other kind (``whatsapp:`` on the SMS
+        webhook or its absence on the WhatsApp one) or not E.164, and for a bad ``NumMedia``, a
+        missing ``MediaUrl{N}`` or bad coordinates.
         """
         form = request.form_dict()
         return [
@@ -140,7 +138,7 @@ class TwilioChannel:
                 channel=self.name,
                 sender=self._sender(_required(form, "From")),
                 text=form.get("Body", ""),
-                provider_message_id=_required(form, "MessageSid"),
+                provider_message_id=_sid(form),
                 received_at=datetime.now(timezone.utc),
                 media=_media(form),
                 location=_location(form),
@@ -154,11 +152,11 @@ class TwilioChannel:
         All Twilio kinds share that URL, so the channel comes from the callback's ``To`` (a
         ``whatsapp:`` address means WhatsApp), falling back to this channel's name. ``error`` is
         ``"<ErrorCode> <ErrorMessage>"`` when Twilio reports one. Raise WebhookRejected(status=400)
-        without ``MessageSid`` or ``MessageStatus``, or for a status Twilio never reports on
-        outbound messages.
+        without ``MessageSid`` (or with one that is not letters and digits) or ``MessageStatus``,
+        or for a status Twilio never reports on outbound messages.
         """
         form = request.form_dict()
-        sid = _required(form, "MessageSid")
+        sid = _sid(form)
         reported = _required(form, "MessageStatus")
         status = _STATUSES.get(reported.lower())
         if status is None:
@@ -176,23 +174,15 @@ class TwilioChannel:
         A timeout after Twilio received the request may have sent the message: retrying it can
         duplicate it, because Twilio's Messages API has no idempotency key.
         """
-        try:
-            created = self._messages.create(
-                to=_address(self.name, message.recipient),
-                from_=self._from,
-                body=message.text,
-                status_callback=self._status_callback,
-            )
-        # "from None" everywhere: the library's exceptions can carry the recipient's number, and
-        # a logged traceback of the DeliveryError would print them as its cause.
-        except (TwilioRestException, TwilioServiceException) as exc:
-            raise _delivery_error(exc, self._http.last_retry_after()) from None
-        except requests.Timeout:
-            raise DeliveryError("Twilio did not answer in time", retryable=True) from None
-        except requests.RequestException as exc:
-            raise DeliveryError(f"Twilio unreachable ({type(exc).__name__})", retryable=True) from None
-        status = created.status or "queued"
-        return SendResult(provider_message_id=created.sid, status=_STATUSES.get(status, status))
+        if self._rest is None:
+            with self._rest_lock:
+                if self._rest is None:
+                    from channels.twilio_rest import TwilioMessages
+
+                    self._rest = TwilioMessages(*self._rest_args)
+        sid, status = self._rest.create(to=_address(self.name, message.recipient), from_=self._from,
+                                        body=message.text, status_callback=self._status_callback)
+        return SendResult(provider_message_id=sid, status=_STATUSES.get(status, status))
 
     def _sender(self, address: str) -> str:
         """The E.164 number of a ``From``, which must be of this channel's kind."""
@@ -204,28 +194,6 @@ class TwilioChannel:
         if not _E164.fullmatch(number):
             raise WebhookRejected("From is not an E.164 number", 400)
         return number
-
-
-class _HeaderKeepingHttpClient(TwilioHttpClient):
-    """A TwilioHttpClient that remembers, per thread, the Retry-After header of its last response.
-
-    twilio's exceptions drop the response headers; this is how a 429's Retry-After reaches the
-    DeliveryError. Read it right after the failed call, on the same thread.
-    """
-
-    def __init__(self, timeout: float) -> None:
-        super().__init__(timeout=timeout)
-        self._last = threading.local()
-
-    def request(self, *args: Any, **kwargs: Any) -> Response:
-        self._last.retry_after = None
-        response = super().request(*args, **kwargs)
-        self._last.retry_after = (response.headers or {}).get("Retry-After")
-        return response
-
-    def last_retry_after(self) -> str | None:
-        """The Retry-After header of this thread's last response, if it had one."""
-        return getattr(self._last, "retry_after", None)
 
 
 class _SignedForm(dict[str, list[str]]):
@@ -259,17 +227,26 @@ def _required(form: Mapping[str, str], name: str) -> str:
     return value
 
 
+def _sid(form: Mapping[str, str]) -> str:
+    sid = _required(form, "MessageSid")
+    if not _SID.fullmatch(sid):
+        raise WebhookRejected("MessageSid is not a Twilio SID", 400)
+    return sid
+
+
 def _media(form: Mapping[str, str]) -> tuple[Media, ...]:
     """``NumMedia`` attachments from ``MediaUrl{N}`` and ``MediaContentType{N}``."""
     count = form.get("NumMedia", "0")
-    if not _DIGITS.fullmatch(count):
-        raise WebhookRejected("NumMedia is not a number", 400)
+    if not _MEDIA_COUNT.fullmatch(count):
+        raise WebhookRejected("NumMedia is not a number from 0 to 99", 400)
     return tuple(_media_item(form, index) for index in range(int(count)))
 
 
 def _media_item(form: Mapping[str, str], index: int) -> Media:
     url = _required(form, f"MediaUrl{index}")
     content_type = form.get(f"MediaContentType{index}")
+    if not storable(url) or not storable(content_type or ""):
+        raise WebhookRejected(f"MediaUrl{index} or MediaContentType{index} contains a NUL", 400)
     return Media(url, content_type) if content_type else Media(url)
 
 
@@ -280,11 +257,10 @@ def _location(form: Mapping[str, str]) -> Location | None:
         return None
     if latitude is None or longitude is None:
         raise WebhookRejected("Latitude and Longitude must come together", 400)
-    return Location(
-        _coordinate("Latitude", latitude, 90.0),
-        _coordinate("Longitude", longitude, 180.0),
-        form.get("Address", ""),
-    )
+    address = form.get("Address", "")
+    if not storable(address):
+        raise WebhookRejected("Address contains a NUL", 400)
+    return Location(_coordinate("Latitude", latitude, 90.0), _coordinate("Longitude", longitude, 180.0), address)
 
 
 def _coordinate(name: str, text: str, limit: float) -> float:
@@ -301,23 +277,9 @@ def _status_error(form: Mapping[str, str]) -> str | None:
     """``"30003 Unreachable destination handset"`` from ``ErrorCode`` and ``ErrorMessage``."""
     parts = [form.get("ErrorCode", "").strip(), form.get("ErrorMessage", "").strip()]
     text = " ".join(part for part in parts if part)
-    return _redact(text) if text else None
+    return redact(text) if text else None
 
 
-def _delivery_error(exc: TwilioRestException | TwilioServiceException, retry_after: str | None) -> DeliveryError:
-    """Classify an error answer: 429 and 5xx are retryable (after Retry-After); so are 401/403
-    (our credentials are wrong or being rotated: the message must wait for the operator's fix,
-    not be dropped); other 4xx (invalid number, unsubscribed, outside the window) are permanent."""
-    if isinstance(exc, TwilioServiceException):
-        text = f"{exc.title}: {exc.detail}" if exc.detail else exc.title
-    else:
-        text = exc.msg.removeprefix(_TWILIO_MESSAGE_PREFIX)
-    reason = _redact(f"Twilio {exc.code or exc.status}: {text}")
-    if exc.status in (401, 403, 429) or exc.status >= 500:
-        return DeliveryError(reason, retryable=True, retry_after=retry_after_seconds(retry_after))
-    return DeliveryError(reason, retryable=False)
-
-
-def _redact(text: str) -> str:
+def redact(text: str) -> str:
     """``text`` without anything that looks like a phone number."""
     return _PHONE_LIKE.sub("[number]", text)

@@ -108,7 +108,7 @@ class _Builder:
         timezone = doc.get("timezone", "Asia/Jakarta")
         try:
             ZoneInfo(str(timezone))
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Asia" is a directory of zones
             self.error(doc.line_of("timezone"), f"unknown timezone '{timezone}' (for example Asia/Jakarta)")
             timezone = "Asia/Jakarta"
         messages = self._messages(doc.get("messages"), doc.line_of("messages"))

@@ -7,6 +7,7 @@ every error can say ``file:line``.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,8 @@ import yaml
 
 MAX_BYTES = 256 * 1024
 MAX_DEPTH = 32
+MAX_VALUES = 20_000  # the default script has about 600; more would take seconds to read
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class LDict(dict):
@@ -48,12 +51,26 @@ def read_yaml(text: str) -> Any:
     if "\x00" in text:
         raise YamlProblem(1, "the script contains a NUL character")
     try:
+        # Checked on the events, before anything is built: the parser stops at the first
+        # problem, so 10,000 "[" are refused after 33 and never reach the recursive composer.
+        open_collections = values = 0
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            line = event.start_mark.line + 1
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                raise YamlProblem(event.start_mark.line + 1, "anchors and aliases (& and *) are not allowed")
+                raise YamlProblem(line, "anchors and aliases (& and *) are not allowed")
             tag = getattr(event, "tag", None)  # None unless written explicitly
             if tag and tag != "!":
-                raise YamlProblem(event.start_mark.line + 1, f"YAML tags such as {tag} are not allowed")
+                raise YamlProblem(line, f"YAML tags such as {tag} are not allowed")
+            if isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
+                values += 1
+                if values > MAX_VALUES:
+                    raise YamlProblem(line, f"the script has more than {MAX_VALUES} values")
+            if isinstance(event, yaml.CollectionStartEvent):
+                open_collections += 1
+                if open_collections > MAX_DEPTH + 1:  # the same limit as _convert's
+                    raise YamlProblem(line, f"nesting deeper than {MAX_DEPTH} levels")
+            elif isinstance(event, yaml.CollectionEndEvent):
+                open_collections -= 1
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -98,9 +115,15 @@ def _convert(node: yaml.Node, depth: int, constructor: yaml.constructor.SafeCons
 def _scalar(node: yaml.Node, constructor: yaml.constructor.SafeConstructor) -> Any:
     if not isinstance(node, yaml.ScalarNode):
         raise YamlProblem(node.start_mark.line + 1, "expected a plain value here")
+    if _UNSTORABLE.search(node.value):  # written as an escape: "\0", "\ud800"; no database stores it
+        raise YamlProblem(node.start_mark.line + 1, "text may not contain NUL (\\0) or a lone surrogate (\\ud800)")
     if node.tag == "tag:yaml.org,2002:bool" and node.value.lower() not in ("true", "false"):
         return node.value  # YAML 1.1 would read yes/no/on/off as booleans; admins mean words
-    value = constructor.construct_object(node, deep=True)
+    try:
+        value = constructor.construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError):
+        # an impossible date (2024-13-45), an integer of over 4300 digits, YAML 1.1's "=" and "<<"
+        return node.value
     if not isinstance(value, (str, int, float, bool)) and value is not None:
         # dates, timestamps and binary are not part of the script format
         return node.value

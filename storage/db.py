@@ -1,7 +1,8 @@
 """Engines and transactions for SQLite (the embedded default) and PostgreSQL.
 
 On SQLite every transaction starts with ``BEGIN IMMEDIATE``: it takes the database's write lock
-at BEGIN, before its first read, and holds it until COMMIT or ROLLBACK. So transactions are
+at BEGIN, before its first read, and holds it until COMMIT or ROLLBACK; ``WriteGate`` queues
+writers in the kernel so that waiting costs no sleeps. So transactions are
 serialised whole, which is what keeps two concurrent messages from one sender from reading the
 same conversation state (WAL still lets plain autocommit reads, such as ``Database.ping``, run
 alongside). On PostgreSQL transactions run at READ COMMITTED and serialise per sender with row
@@ -9,10 +10,13 @@ locks (``storage.repository.lock_contact``).
 """
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, ContextManager
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
@@ -30,7 +34,10 @@ SQLITE_PRAGMAS = (
     ("temp_store", "MEMORY"),
     ("cache_size", "-16000"),  # 16 MiB per connection
 )
-POSTGRES_POOL = {"pool_size": 8, "max_overflow": 8, "pool_pre_ping": True, "pool_recycle": 1800}
+POSTGRES_POOL = {"pool_size": 8, "max_overflow": 8, "pool_recycle": 1800}
+# No pool_pre_ping: it costs a round trip per transaction. A connection broken by a database
+# restart fails its transaction instead, which answers 503 (Unavailable) so that the provider
+# re-sends; SQLAlchemy then discards every pooled connection of the old server.
 
 
 def make_engine(url: str) -> Engine:
@@ -79,6 +86,41 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+class WriteGate:
+    """Serialises SQLite write transactions across the threads and processes of one database
+    without sleeping. SQLite's own busy handler retries in sleeps of up to 100 ms, which shows as
+    latency spikes when gunicorn workers and ``lapor worker`` write at once; a kernel file lock
+    (``<database>-writer.lock``) wakes the next writer the moment the lock is free. SQLite's
+    busy timeout stays as the backstop for writers outside the gate (migrations, other tools).
+    Re-entrant within a thread, like the transactions it guards."""
+
+    def __init__(self, database: str):
+        self._path = database + "-writer.lock"
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._fd: int | None = None
+        self._pid = 0
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        with self._lock:
+            if self._depth == 0:
+                fcntl.flock(self._descriptor(), fcntl.LOCK_EX)
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0:
+                    fcntl.flock(self._descriptor(), fcntl.LOCK_UN)
+
+    def _descriptor(self) -> int:
+        if self._fd is None or self._pid != os.getpid():  # a forked child needs its own open file
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+
 class Unavailable(Exception):
     """The database cannot be reached right now (callers answer 503 and let providers retry)."""
 
@@ -89,6 +131,8 @@ class Database:
     def __init__(self, engine: Engine):
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        database = engine.url.database if engine.dialect.name == "sqlite" else None
+        self._gate = WriteGate(os.path.abspath(database)) if database else None
 
     @classmethod
     def from_url(cls, url: str) -> Database:
@@ -109,8 +153,9 @@ class Database:
         registry inside one. Never open a second transaction while one is open in the same
         thread: it would wait for the locks the first one holds.
         """
+        gate: ContextManager[None] = self._gate.held() if self._gate is not None else nullcontext()
         try:
-            with self._sessions.begin() as session:
+            with gate, self._sessions.begin() as session:
                 yield session
         except (OperationalError, InterfaceError) as exc:
             if getattr(exc, "connection_invalidated", False) or not self.ping():

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Alembic keeps its running context in module globals: one migration at a time per process.
@@ -18,6 +19,8 @@ _LOCK = threading.Lock()
 
 def alembic_config(url: str) -> Config:
     """An Alembic Config for ``url`` and our migration scripts (for ``alembic.command``)."""
+    from alembic.config import Config  # imported when needed: serving processes never load Alembic
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))  # the value is interpolated
@@ -31,5 +34,7 @@ def upgrade(url: str) -> None:
     transaction holds the write lock, on PostgreSQL an advisory lock; whoever comes second
     finds the schema current and does nothing.
     """
+    from alembic import command
+
     with _LOCK:
         command.upgrade(alembic_config(url), "head")

@@ -7,7 +7,6 @@ import os
 import select
 import socket
 
-import psycopg
 from sqlalchemy.engine import make_url
 
 from storage.repository import OUTBOX_CHANNEL
@@ -19,6 +18,8 @@ class OutboxListener:
     """A dedicated connection LISTENing for new outbox rows. ``wait`` returns early on a notice."""
 
     def __init__(self, url: str):
+        import psycopg  # PostgreSQL only: SQLite deployments never load the driver
+
         sa_url = make_url(url)
         self._conn = psycopg.connect(sa_url.set(drivername="postgresql").render_as_string(hide_password=False),
                                      autocommit=True)
@@ -29,7 +30,7 @@ class OutboxListener:
         ready, _, _ = select.select([self._conn.fileno()], [], [], timeout)
         if not ready:
             return False
-        return any(True for _ in self._conn.notifies(timeout=0, stop_after=1000))
+        return bool(list(self._conn.notifies(timeout=0, stop_after=1000)))  # drain them all
 
     def close(self) -> None:
         self._conn.close()

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, aliased, joinedload
 
@@ -51,26 +51,28 @@ def lock_contact(session: Session, cipher: DataCipher, channel: str, sender: str
     Sets ``last_inbound_at`` to ``now``.
     """
     sender_hash = cipher.lookup_hash(sender)
-    match = (Contact.channel == channel) & (Contact.sender_hash == sender_hash)
     if _is_postgres(session):
-        session.execute(
-            pg_insert(Contact.__table__)
+        # One round trip: the upsert's DO UPDATE locks the row (new or not) and returns it.
+        upsert = (
+            pg_insert(Contact)
             .values(channel=channel, sender_hash=sender_hash, sender_enc=cipher.encrypt(sender), language="id",
-                    opted_out=False, created_at=now, updated_at=now)
-            .on_conflict_do_nothing(index_elements=["channel", "sender_hash"])
+                    opted_out=False, created_at=now, updated_at=now, last_inbound_at=now)
+            .on_conflict_do_update(index_elements=["channel", "sender_hash"],
+                                   set_={"last_inbound_at": now, "updated_at": now})
+            .returning(Contact)
         )
-        contact = session.scalars(
-            select(Contact).where(match).with_for_update().execution_options(populate_existing=True)
-        ).one()
-    else:
-        contact = session.scalars(select(Contact).where(match)).one_or_none()
-        if contact is None:
-            contact = Contact(channel=channel, sender_hash=sender_hash, sender_enc=cipher.encrypt(sender),
-                              created_at=now, updated_at=now)
-            session.add(contact)
+        return session.scalars(select(Contact).from_statement(upsert),
+                               execution_options={"populate_existing": True}).one()
+    contact = session.scalars(
+        select(Contact).where(Contact.channel == channel, Contact.sender_hash == sender_hash)
+    ).one_or_none()
+    if contact is None:
+        contact = Contact(channel=channel, sender_hash=sender_hash, sender_enc=cipher.encrypt(sender),
+                          created_at=now, updated_at=now)
+        session.add(contact)
     contact.last_inbound_at = now
     contact.updated_at = now
-    session.flush()
+    session.flush()  # a new contact needs its id for the queries that follow
     return contact
 
 
@@ -91,19 +93,19 @@ def find_message(session: Session, channel: str, provider_message_id: str) -> Me
 def add_message(session: Session, *, contact: Contact, conversation: Conversation | None, direction: str,
                 channel: str, text: str, provider_message_id: str | None = None,
                 payload: dict[str, Any] | None = None, status: str, now: datetime | None = None) -> Message:
-    """Record a message ("in" with status "received", "out" with status "queued").
+    """Record a message ("in" with status "received", "out" with status "queued"). It is
+    written with the transaction's next flush (its id is known from then on).
 
-    A second message with the same (channel, provider_message_id) raises IntegrityError at the
-    flush here: check ``find_message`` first (under ``lock_contact``) to treat a retry as a no-op.
+    A second message with the same (channel, provider_message_id) raises IntegrityError at that
+    flush: check ``find_message`` first (under ``lock_contact``) to treat a retry as a no-op.
     """
     at = now or utcnow()
     message = Message(
-        contact_id=contact.id, conversation_id=conversation.id if conversation is not None else None,
+        contact=contact, conversation=conversation,
         direction=direction, channel=channel, provider_message_id=provider_message_id, text=text,
         payload=payload or {}, status=status, created_at=at, updated_at=at,
     )
     session.add(message)
-    session.flush()
     return message
 
 
@@ -120,10 +122,9 @@ def active_conversation(session: Session, contact_id: int) -> Conversation | Non
 def start_conversation(session: Session, *, contact: Contact, script_id: str, script_version: int,
                        state: dict[str, Any], now: datetime) -> Conversation:
     """A new active conversation on a pinned script version (``step_id`` is the caller's to set)."""
-    conversation = Conversation(contact_id=contact.id, script_id=script_id, script_version=script_version,
+    conversation = Conversation(contact=contact, script_id=script_id, script_version=script_version,
                                 status="active", state=state, started_at=now, updated_at=now)
     session.add(conversation)
-    session.flush()
     return conversation
 
 
@@ -207,6 +208,27 @@ def submission_complaints(session: Session, row_ids: Sequence[int]) -> dict[int,
     return {row_id: complaint for row_id, complaint in found}
 
 
+def outbox_messages(session: Session, row_ids: Sequence[int]) -> dict[int, Message]:
+    """The messages that reply and notification outbox rows carry, with their contacts, in one query."""
+    if not row_ids:
+        return {}
+    found = session.execute(
+        select(Outbox.id, Message).join(Outbox, Outbox.message_id == Message.id).where(Outbox.id.in_(row_ids))
+        .options(joinedload(Message.contact))
+    ).all()
+    return {row_id: message for row_id, message in found}
+
+
+def finish_send(session: Session, row_id: int, message_id: int, *, provider_message_id: str, status: str,
+                now: datetime) -> None:
+    """A reply or notification was handed to its provider: the message gets the provider's id
+    and status, the outbox row is done (two UPDATEs, nothing loaded)."""
+    session.execute(update(Message).where(Message.id == message_id)
+                    .values(provider_message_id=provider_message_id, status=status, updated_at=now))
+    session.execute(update(Outbox).where(Outbox.id == row_id)
+                    .values(status="done", lease_until=None, done_at=now, updated_at=now))
+
+
 FINAL_STATUSES = ("resolved", "rejected")
 
 
@@ -240,18 +262,17 @@ def iter_complaints(session: Session) -> Iterator[Complaint]:
 # ---------------------------------------------------------------------- outbox
 
 def add_outbox(session: Session, *, kind: str, payload: dict[str, Any], channel: str | None = None,
-               contact_id: int | None = None, message_id: int | None = None, complaint_id: int | None = None,
+               contact_id: int | None = None, message: Message | None = None, complaint_id: int | None = None,
                now: datetime) -> Outbox:
-    """Queue work for delivery: status "pending", due at ``now``.
+    """Queue work for delivery: status "pending", due at ``now``, written with the next flush.
 
-    kind: "reply" or "notification" (set channel, contact_id and usually message_id; delivered
+    kind: "reply" or "notification" (set channel, contact_id and usually the message; delivered
     in order per contact) or "submission" (set complaint_id; channel stays None).
     """
-    row = Outbox(kind=kind, channel=channel, contact_id=contact_id, message_id=message_id,
+    row = Outbox(kind=kind, channel=channel, contact_id=contact_id, message=message,
                  complaint_id=complaint_id, payload=payload, status="pending", attempts=0,
                  next_attempt_at=now, created_at=now, updated_at=now)
     session.add(row)
-    session.flush()
     return row
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.registry.base import RemoteStatus
 from bot.registry.signing import verify
+from dialogs.answers import clean_text
 
 PUSHED_STATUSES = ("received", "verified", "in_progress", "resolved", "rejected")
 
@@ -40,4 +41,5 @@ def parse_callback(body: bytes, signature: str | None, secret: str) -> StatusCal
         raise CallbackRejected(f"status must be one of {', '.join(PUSHED_STATUSES)}", 400)
     if note is not None and not isinstance(note, str):
         raise CallbackRejected("note must be text", 400)
-    return StatusCallback(data["tracking_number"], RemoteStatus(status, (note or "")[:1000] or None))
+    # clean_text: the note is shown to the citizen, and PostgreSQL cannot store a NUL
+    return StatusCallback(data["tracking_number"], RemoteStatus(status, clean_text(note or "")[:1000] or None))

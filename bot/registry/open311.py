@@ -27,6 +27,7 @@ import httpx
 from bot.registry.base import RegistryError, RemoteStatus, Submission, SubmitResult
 from bot.registry.http import RegistryHttp, json_or_none, status_error
 from bot.settings import Settings
+from dialogs.answers import clean_text
 
 NAME = "open311"
 SEARCH_SLACK = timedelta(minutes=10)  # clock skew between us and the registry
@@ -135,7 +136,8 @@ class Open311Registry:
         status = _STATUSES.get(record["status"].strip().lower())
         if status is None:
             raise RegistryError(f"open311 registry answered an unknown status '{record['status'][:40]}'", retryable=True)
-        note = record.get("status_notes") if isinstance(record.get("status_notes"), str) else None
+        # clean_text: the note is shown to the citizen, and PostgreSQL cannot store a NUL
+        note = clean_text(record["status_notes"])[:1000] if isinstance(record.get("status_notes"), str) else None
         if status == "received" and note:
             status = "in_progress"
         return RemoteStatus(status, note or None)

@@ -233,3 +233,10 @@ def test_lapor_worker_refuses_to_start_on_a_wrong_mapping(db_url: str) -> None:
                               text=True, timeout=60)
     assert done.returncode == 1
     assert "health -> KES" in done.stderr and "it offers: INFRA" in done.stderr
+
+
+def test_a_status_note_is_cleaned_before_it_is_stored(server: Open311Server) -> None:
+    registry = client(server)
+    registry_id = registry.submit(submission()).registry_id
+    server.set_status(registry_id, "open", "Dite\x00ruskan\x07 ke Dinas PU.")
+    assert registry.fetch_status(registry_id).note == "Diteruskan ke Dinas PU."

@@ -67,3 +67,9 @@ def test_the_catalog_parses_each_version_once(db) -> None:
 def test_the_shipped_script_fits_sms() -> None:
     script = load_script((SHIPPED / "complaint.yaml").read_text(encoding="utf-8"), "complaint.yaml")
     assert sms_warnings(script) == []
+
+
+def test_a_script_file_that_is_not_utf8_is_refused_with_its_name(tmp_path: Path, db) -> None:
+    (tmp_path / "broken.yaml").write_bytes(b"id: broken\n\xff\xfe not utf-8\n")
+    with pytest.raises(ScriptInvalid, match="broken.yaml:1: cannot read the file"):
+        sync_files(db, tmp_path, repo.utcnow())

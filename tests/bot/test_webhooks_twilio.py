@@ -199,7 +199,7 @@ def test_whatsapp_free_text_outside_the_24_hour_window_needs_a_template(stack: S
         contact.last_inbound_at = repo.utcnow() - timedelta(hours=25)
         message = repo.add_message(s, contact=contact, conversation=None, direction="out", channel="whatsapp",
                                    text="Kabar laporan LAP-7K3M9Q: selesai.", status="queued")
-        repo.add_outbox(s, kind="notification", channel="whatsapp", contact_id=contact.id, message_id=message.id,
+        repo.add_outbox(s, kind="notification", channel="whatsapp", contact_id=contact.id, message=message,
                         payload={}, now=repo.utcnow())
     stack.services.delivery.drain()
     with stack.services.db.transaction() as s:

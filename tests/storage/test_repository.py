@@ -124,6 +124,7 @@ def test_messages_are_found_by_provider_id_and_duplicates_are_refused(db: Databa
         contact = repo.lock_contact(session, cipher, "sms", PHONE, T0)
         inbound = repo.add_message(session, contact=contact, conversation=None, direction="in", channel="sms",
                                    text="halo", provider_message_id="SM1", status="received", now=T0)
+        session.flush()  # written with the transaction's next flush
         assert inbound.id is not None and inbound.payload == {} and inbound.created_at == T0
         for _ in range(2):  # outbound rows have no provider id yet: NULLs never clash
             repo.add_message(session, contact=contact, conversation=None, direction="out", channel="sms",
@@ -157,6 +158,7 @@ def test_active_conversation_is_the_newest_active_one(db: Database, cipher: Data
         assert repo.active_conversation(session, contact.id) is None
         message = repo.add_message(session, contact=contact, conversation=older, direction="in", channel="sms",
                                    text="x", status="received")
+        session.flush()
         assert message.conversation_id == older.id
 
 
@@ -257,8 +259,10 @@ def test_concurrent_script_versions_get_distinct_numbers(db: Database) -> None:
 def queue(db: Database, *rows: tuple[str, int | None, str | None]) -> list[int]:
     """Add outbox rows (kind, contact_id, channel), due at T0; returns their ids."""
     with db.transaction() as session:
-        return [repo.add_outbox(session, kind=kind, payload={"n": i}, channel=channel, contact_id=contact_id, now=T0).id
-                for i, (kind, contact_id, channel) in enumerate(rows)]
+        added = [repo.add_outbox(session, kind=kind, payload={"n": i}, channel=channel, contact_id=contact_id, now=T0)
+                 for i, (kind, contact_id, channel) in enumerate(rows)]
+        session.flush()
+        return [row.id for row in added]
 
 
 def claim(db: Database, now: datetime = T0, limit: int = 100, lease: float = 60, **kw: Any) -> list[int]:

@@ -1,0 +1,26 @@
+"""What ``lapor serve`` and ``lapor worker`` do before they start: migrate, import the dialog
+scripts and check the registry set-up, in a short-lived child process.
+
+The child does the heavy lifting (Alembic, the whole service stack) and exits, so the serving
+processes never hold Alembic in memory and a gunicorn master stays small: it only supervises.
+"""
+from __future__ import annotations
+
+import multiprocessing
+
+from bot.settings import Settings
+
+
+def prepare(settings: Settings) -> bool:
+    """Migrate, import scripts, check the registry; False (the reason logged) when that failed."""
+    child = multiprocessing.get_context("fork").Process(target=_prepare, args=(settings,), name="lapor-prepare")
+    child.start()
+    child.join()
+    return child.exitcode == 0
+
+
+def _prepare(settings: Settings) -> None:
+    from bot.services import check_registry, prepare_database
+
+    prepare_database(settings)
+    raise SystemExit(0 if check_registry(settings) else 1)
