@@ -27,7 +27,6 @@ class Report:
     soak: list[str] = field(default_factory=list)
     fuzz: str = ""
     command: str = "make bench"
-    notes: list[str] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
@@ -97,6 +96,15 @@ def render(report: Report) -> str:
     for database, concurrency, result in report.load:
         rss = ", ".join(f"{role} {mib:.0f}" for role, mib in result.peak_rss_mib.items())
         out.append(f"| {database} c={concurrency} | {result.ready_seconds:.2f} | {rss} |")
+    out += ["", "### Where the CPU goes", "",
+            "CPU time per message (milliseconds) of each process during the run, from /proc; the driver's",
+            "share includes the stand-in providers and registry.", ""]
+    roles = sorted({role for _, _, r in report.load for role in r.cpu_ms_per_message})
+    out += ["| run | " + " | ".join(roles) + " | total |", "| --- |" + " ---: |" * (len(roles) + 1)]
+    for database, concurrency, result in report.load:
+        cpu = result.cpu_ms_per_message
+        out.append(f"| {database} c={concurrency} | " + " | ".join(f"{cpu.get(role, 0):.2f}" for role in roles)
+                   + f" | {sum(cpu.values()):.2f} |")
     out += ["", "### Audit", "", "After each run the harness waits for the outbox to empty, then compares what the driver",
             "had accepted, what the database holds, what the provider received and what the registry stored.", "",
             "| run | sent | in DB (in/out) | provider | complaints | registry (repeats) |",
@@ -125,8 +133,9 @@ def render(report: Report) -> str:
             *(f"- Registry backlog: 1,000 queued complaints drained into a local webhook registry in "
               f"**{seconds:.2f} s on {database}** ({1000 / seconds:.0f}/s; `bench/registry_drain.py`)."
               for database, seconds in report.drain.items())]
-    if report.notes:
-        out += ["", "## Notes", "", *report.notes]
+    history = Path(__file__).with_name("HISTORY.md")
+    if history.is_file():  # hand-written: what profiling found and what changed, with before/after
+        out += ["", history.read_text(encoding="utf-8").strip()]
     out += ["", "## How it is measured", "",
             "- `make bench` runs `python -m bench.run`; `python -m bench.run --help` lists the knobs (databases,",
             "  concurrencies, citizens, fault scenarios, soak length). `make test` runs a few-second smoke version.",

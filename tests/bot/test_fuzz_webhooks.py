@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import os
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
@@ -65,7 +66,8 @@ HTML = "<script>alert(1)</script><b onmouseover=\"x()\">&amp;</b>"
 COMPLAINT_LINES = ("halo", "1", "Jalan rusak", "Jalan di depan sekolah rusak parah sejak Januari.", "1",
                    "Jl. Merdeka 1", "kemarin", "lewati", "1", "Budi Santoso", "ya")
 
-FUZZ = settings(max_examples=300, deadline=None,
+SCALE = int(os.environ.get("LAPOR_FUZZ_SCALE", "1"))  # `make bench` runs ten times as many examples
+FUZZ = settings(max_examples=300 * SCALE, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 

@@ -36,9 +36,10 @@ FIRST_PROMPT = "      id: Jenis laporan Anda?\n"  # the Indonesian prompt of the
 SOURCE = "fuzz/script.yaml"
 TIME_LIMIT = 2.0  # seconds for one example: checking and loading
 
-FUZZ = settings(max_examples=150, deadline=None,
+SCALE = int(os.environ.get("LAPOR_FUZZ_SCALE", "1"))  # `make bench` runs ten times as many examples
+FUZZ = settings(max_examples=150 * SCALE, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-SLOW = settings(FUZZ, max_examples=50)  # examples that take some 50 ms each
+SLOW = settings(FUZZ, max_examples=50 * SCALE)  # examples that take some 50 ms each
 
 
 def last_line(text: str) -> int:
@@ -165,7 +166,7 @@ def test_random_bytes_and_invalid_utf8_are_refused_with_file_and_line(tmp_path: 
     check(raw.decode("utf-8", "surrogateescape"))
 
 
-@settings(FUZZ, max_examples=300)
+@settings(FUZZ, max_examples=300 * SCALE)
 @given(script=mutated_complaint())
 def test_mutations_of_the_complaint_script_load_or_name_the_line(script: str) -> None:
     check(script)
