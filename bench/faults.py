@@ -112,6 +112,8 @@ async def soak(report: Report, workers: int, minutes: float) -> None:
     samples: list[tuple[float, dict[str, int]]] = []
 
     async def scenario(w: World) -> int:
+        await w.warm_up(lanes, lanes)
+
         async def sample() -> None:
             while True:
                 samples.append((time.monotonic(), {role: memory_kib(pid, "VmRSS")

@@ -14,9 +14,12 @@ from pathlib import Path
 from typing import AsyncIterator
 
 from bench import minihttp
-from bench.driver import Driver, Stats
+from bench.driver import Driver, Stats, citizens
 from bench.stack import REGISTRY_SECRET, CeilingStack, Database, Stack, cpu_seconds, memory_kib, postgres_pids
 from bench.stubs import ProviderStub, RegistryStub
+
+
+WARMUP_NUMBERS = 900_000  # the warm-up citizens' numbers start here, apart from the measured ones
 
 
 @dataclass
@@ -72,6 +75,13 @@ class World:
     stack: Stack
     driver: Driver
     notes: list[str] = field(default_factory=list)  # what a scenario did, for the report
+    warmup: Driver | None = None  # conversations before the measured ones (audited, not timed)
+
+    async def warm_up(self, conversations: int, concurrency: int) -> None:
+        """Run ``conversations`` whole conversations first, so that what is timed is the steady
+        state (connections open, scripts parsed, code paths warm), not each process's first use."""
+        self.warmup = Driver(self.stack.port, self.provider)
+        await self.warmup.run(citizens(conversations, WARMUP_NUMBERS), concurrency)
 
 
 @asynccontextmanager
@@ -114,20 +124,23 @@ async def audit(w: World, expected_replies: int, settle_seconds: float = 120.0) 
     """Compare the four counts; every mismatch is a problem."""
     counts = await settle(w, settle_seconds)
     stats, provider, registry = w.driver.stats, w.provider, w.registry
-    result = Audit(stats.sent, counts, provider.total, len(registry.stored), registry.repeats)
-    if counts["in"] != stats.sent:
-        result.problems.append(f"the driver had {stats.sent} messages accepted, the database holds {counts['in']}")
+    warm = w.warmup.stats if w.warmup is not None else Stats()
+    sent, finished = stats.sent + warm.sent, stats.complaints + warm.complaints
+    expected_replies += warm.sent
+    result = Audit(sent, counts, provider.total, len(registry.stored), registry.repeats)
+    if counts["in"] != sent:
+        result.problems.append(f"the driver had {sent} messages accepted, the database holds {counts['in']}")
     if counts["out_sent"] != provider.total:
         result.problems.append(f"{counts['out_sent']} replies marked sent, the provider received {provider.total}")
     if provider.total != expected_replies:
         result.problems.append(f"{expected_replies} replies expected, the provider received {provider.total}")
     if counts["complaints"] != len(registry.stored):
         result.problems.append(f"{counts['complaints']} complaints filed, the registry stored {len(registry.stored)}")
-    if counts["complaints"] != stats.complaints:
-        result.problems.append(f"{stats.complaints} conversations finished, {counts['complaints']} complaints filed")
+    if counts["complaints"] != finished:
+        result.problems.append(f"{finished} conversations finished, {counts['complaints']} complaints filed")
     if counts["outbox_open"] or counts["outbox_dead"]:
         result.problems.append(f"outbox left with {counts['outbox_open']} open and {counts['outbox_dead']} dead rows")
-    extra = stats.errors.get("unexpected extra reply", 0)
+    extra = stats.errors.get("unexpected extra reply", 0) + warm.errors.get("unexpected extra reply", 0)
     if extra:
         result.problems.append(f"{extra} replies nobody waited for (duplicates)")
     result.problems.extend(provider.violations + registry.violations)
@@ -153,6 +166,7 @@ async def ceiling(people, concurrency: int, workers: int) -> RunResult:
     stack = CeilingStack(workers)
     await asyncio.to_thread(stack.start)
     try:
+        await Driver(stack.port, provider=None).run(citizens(max(3, concurrency), WARMUP_NUMBERS), concurrency)
         stats = await Driver(stack.port, provider=None).run(people, concurrency)
         return RunResult(f"bare ceiling c={concurrency}", stats, stack.ready_seconds, peak_rss(stack.processes()))
     finally:

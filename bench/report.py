@@ -12,7 +12,7 @@ from bench.load import RunResult
 
 TARGET_RATIO = 0.60
 TARGET_P99_MS = 50.0
-TARGET_RSS_MIB = 100.0
+TARGET_RSS_MB = 100.0
 TARGET_READY_S = 2.0
 TARGET_STEPS = 20_000
 
@@ -147,7 +147,10 @@ def render(report: Report) -> str:
             "  so send and arrival times share one clock. Provider rate limits are off in the benchmark",
             "  configuration: the simulated citizens answer instantly, and Telegram's 1 message/s per chat",
             "  would measure our pacing, not our speed.",
-            "- Peak RSS is each process's `VmHWM` at the end of the run."]
+            "- Each run (the ceiling's too) starts with a warm-up of one conversation per lane (at least 3),",
+            "  which is audited but not timed: the tables show the steady state, not each process's first",
+            "  use of its connections and code. Start-up is measured on its own (\"ready\").",
+            "- Peak RSS is each process's `VmHWM` at the end of the run, in MiB (1 MiB = 1.049 MB)."]
     return "\n".join(out) + "\n"
 
 
@@ -163,7 +166,9 @@ def _targets(report: Report) -> list[str]:
             p99 = result.stats.percentile(.99) * 1000
             lines.append(f"| p99 latency at c=8 <= 50 ms ({database}) | {p99:.1f} ms | {_mark(p99 <= TARGET_P99_MS)} |")
     peak = max((mib for _, _, r in report.load for mib in r.peak_rss_mib.values()), default=0.0)
-    lines.append(f"| peak RSS per process <= 100 MB | {peak:.0f} MiB | {_mark(peak <= TARGET_RSS_MIB)} |")
+    peak_mb = peak * 1.048576
+    lines.append(f"| peak RSS per process <= 100 MB | {peak_mb:.0f} MB ({peak:.0f} MiB, the largest process) | "
+                 f"{_mark(peak_mb <= TARGET_RSS_MB)} |")
     ready = max((r.ready_seconds for _, _, r in report.load), default=0.0)
     lines.append(f"| ready in < 2 s | {ready:.2f} s (slowest start) | {_mark(ready < TARGET_READY_S)} |")
     lines.append(f"| pure engine >= 20,000 steps/s | {report.engine_steps:,.0f} | "

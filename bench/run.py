@@ -37,6 +37,7 @@ async def load_matrix(report: Report, databases: list[str], concurrencies: list[
         print(f"bare ceiling c={concurrency}: {_rate(report.ceiling[concurrency])}", flush=True)
         for database in databases:
             async def scenario(w, people=people, concurrency=concurrency) -> int:
+                await w.warm_up(max(3, concurrency), concurrency)
                 return (await w.driver.run(people, concurrency)).sent
             result = await measured(f"{database} c={concurrency}", database, workers, scenario)
             report.load.append((database, concurrency, result))
@@ -77,27 +78,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn workers (one per core)")
     parser.add_argument("--faults", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--soak-minutes", type=float, default=10.0)
+    parser.add_argument("--fuzz", action=argparse.BooleanOptionalAction, default=True,
+                        help="the fuzz tests at ten times their examples")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "BENCHMARKS.md")
     args = parser.parse_args(argv)
     report = Report(command="python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:]))
     if args.quick:
         args.databases, args.concurrency, args.scale, args.faults, args.soak_minutes = "sqlite", "3", 0.1, False, 0
+        args.fuzz = False
     databases = [d for d in args.databases.split(",") if d]
     concurrencies = [int(c) for c in args.concurrency.split(",") if c]
 
     steps, _, elapsed = engine_speed.run(1.0 if args.quick else 3.0)
     report.engine_steps = steps / elapsed
     print(f"engine: {report.engine_steps:,.0f} steps/s", flush=True)
-    if not args.quick:
+    if not args.quick and "sqlite" in databases:
         with tempfile.TemporaryDirectory() as tmp:
             report.drain["SQLite"] = registry_drain.drain(f"sqlite:///{tmp}/drain.sqlite3", 1000)
+    if not args.quick and "postgresql" in databases:
         report.drain["PostgreSQL"] = registry_drain.drain_postgres(registry_drain.POSTGRES_URL, 1000)
     asyncio.run(load_matrix(report, databases, concurrencies, args.scale, args.workers))
     if args.faults or args.soak_minutes:
         from bench import faults
 
         asyncio.run(faults.run_all(report, args.workers, with_faults=args.faults, soak_minutes=args.soak_minutes))
-    if not args.quick:
+    if args.fuzz:
         report.fuzz = fuzz(scale=10)
         print(report.fuzz, flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
