@@ -29,6 +29,7 @@ LINES = ("halo", "1", "Jalan berlubang", "Lubang besar di depan SD Negeri 3 suda
          "Jl. Merdeka 10, Bandung", "kemarin", "lewati", "1", "Budi Santoso", "ya")
 RESEND_DELAY = 0.5  # seconds before re-sending a webhook that failed (providers wait longer)
 RESEND_FOR = 120.0  # give up re-sending after this long
+_UPDATE_IDS = itertools.count(int(time.time()) % 1_000_000 * 1000)  # unique per bot, as Telegram's are
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +80,6 @@ class Driver:
         self.public_url = f"http://127.0.0.1:{port}"
         self.stats = Stats()
         self._validator = RequestValidator(AUTH_TOKEN)
-        self._update_ids = itertools.count(int(time.time()) % 1_000_000 * 1000)
 
     async def run(self, people: list[Citizen], concurrency: int, lines: tuple[str, ...] = LINES) -> Stats:
         """Every citizen runs the conversation; at most ``concurrency`` at once."""
@@ -204,7 +204,7 @@ class Driver:
     def webhook(self, person: Citizen, text: str) -> tuple[str, dict[str, str], bytes]:
         """The provider's request for a citizen's message: path, headers and body."""
         if person.channel == "telegram":
-            update_id = next(self._update_ids)
+            update_id = next(_UPDATE_IDS)
             chat = int(person.address)
             update = {"update_id": update_id, "message": {
                 "message_id": update_id, "date": int(time.time()), "text": text,
