@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from bot.ratelimit import RateLimiter
 from bot.registry import Registry, RegistryError, Submission
@@ -21,7 +22,7 @@ from bot.settings import Settings
 from channels.base import Channel, DeliveryError, OutboundMessage
 from storage import repository as repo
 from storage.crypto import DataCipher
-from storage.db import Database
+from storage.db import Database, Unavailable
 from storage.models import Complaint, Outbox
 
 if TYPE_CHECKING:
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 WHATSAPP_WINDOW = timedelta(hours=24)
 NEEDS_TEMPLATE = "outside the WhatsApp 24-hour session window: needs an approved template message"
+RECORD_RETRY_SECONDS = 0.5
+RECORD_PATIENCE_SECONDS = 600.0
 
 
 class Delivery:
@@ -121,9 +124,27 @@ class Delivery:
             log.exception("outbox row %s failed unexpectedly", row_id)
             self._failed(row_id, attempts, DeliveryError(f"{type(exc).__name__}: {exc}", retryable=True), now)
             return
-        with self._db.transaction() as session:
-            repo.finish_send(session, row_id, message_id, provider_message_id=result.provider_message_id,
-                             status=result.status, now=repo.utcnow())
+        self._record(lambda session: repo.finish_send(session, row_id, message_id, status=result.status,
+                                                      provider_message_id=result.provider_message_id,
+                                                      now=repo.utcnow()))
+
+    def _record(self, write: Callable[[Any], None]) -> None:
+        """Record what already happened at a provider or registry. If the database is down,
+        keep trying (every RECORD_RETRY_SECONDS, for up to RECORD_PATIENCE_SECONDS): giving up
+        would leave the row leased, and when the lease ran out it would be sent a second time.
+        This batch's thread waits meanwhile, so this worker claims nothing else."""
+        deadline = time.monotonic() + RECORD_PATIENCE_SECONDS
+        while True:
+            try:
+                with self._db.transaction() as session:
+                    write(session)
+                return
+            except Unavailable:
+                if time.monotonic() > deadline:
+                    log.error("could not record a delivered outbox row for %s s; it may be sent again",
+                              RECORD_PATIENCE_SECONDS)
+                    raise
+                time.sleep(RECORD_RETRY_SECONDS)
 
     # ------------------------------------------------------------------ registry submissions
 
@@ -147,7 +168,8 @@ class Delivery:
     def _submit(self, row_id: int, complaint_id: int, submission: Submission, retry: bool) -> None:
         result = self._registry.submit(submission, retry=retry)
         now = repo.utcnow()
-        with self._db.transaction() as session:
+
+        def accepted(session) -> None:
             complaint = session.get(Complaint, complaint_id)
             complaint.registry_id = result.registry_id or complaint.registry_id
             complaint.registry_token = result.token or complaint.registry_token
@@ -156,6 +178,8 @@ class Delivery:
             complaint.submitted_at = complaint.submitted_at or now
             complaint.updated_at = now
             repo.finish_outbox(session, row_id, now)
+
+        self._record(accepted)
         log.info("complaint %s accepted by the %s registry", submission.tracking_number, self._registry.name)
 
     def _submission(self, complaint) -> Submission:

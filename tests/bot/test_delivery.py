@@ -12,6 +12,7 @@ from sqlalchemy import select
 from bot.delivery import DeliveryThread, backoff
 from bot.registry import RegistryError
 from bot.services import Services
+from storage.db import Unavailable
 from channels.base import DeliveryError, InboundMessage, OutboundMessage, SendResult
 from storage import repository as repo
 from storage.models import Complaint, Message, Outbox
@@ -218,3 +219,32 @@ def test_a_complaint_is_retried_until_too_old_then_dead_lettered(services: Servi
     assert timedelta(hours=72) < later - row.created_at <= timedelta(hours=75)
     with services.db.transaction() as s:
         assert s.scalars(select(Complaint.status)).one() == "queued"  # kept, visible, never dropped
+
+
+class OutageAfterSend(ScriptedChannel):
+    """A provider that takes the message, after which the database is down for ``outages``
+    transactions (as during a PostgreSQL restart)."""
+
+    def __init__(self, db, outages: int):
+        super().__init__()
+        self.real_transaction = db.transaction
+        self.outages = outages
+        db.transaction = self.transaction
+
+    def transaction(self):
+        if self.sent and self.outages:
+            self.outages -= 1
+            raise Unavailable("the postgresql database is unavailable")
+        return self.real_transaction()
+
+
+def test_a_sent_reply_is_recorded_when_the_database_is_back_and_never_sent_twice(services: Services, monkeypatch) -> None:
+    monkeypatch.setattr("bot.delivery.RECORD_RETRY_SECONDS", 0.01)
+    say(services, "halo")
+    channel = OutageAfterSend(services.db, outages=3)
+    services.delivery._channels["terminal"] = channel
+    assert services.delivery.run_once() == 1
+    assert channel.outages == 0 and len(channel.sent) == 1
+    assert rows(services)[0][:3] == ("reply", "done", 1)
+    assert services.delivery.run_once(now=repo.utcnow() + timedelta(hours=1)) == 0  # nothing left to resend
+    assert len(channel.sent) == 1
