@@ -127,7 +127,7 @@ async def soak(report: Report, workers: int, minutes: float) -> None:
         samples.append((time.monotonic(), {role: memory_kib(pid, "VmRSS") for role, pid in w.stack.processes().items()}))
         return w.driver.stats.sent
 
-    result = await measured(f"soak {minutes:g} min", FAULT_DB, workers, scenario, settle_seconds=120)
+    result = await measured(FAULT_DB, FAULT_DB, workers, scenario, settle_seconds=120)
     s = result.stats
     report.soak.append(f"{minutes:g} minutes on PostgreSQL at a target of {target:.0f} msg/s (half of the best "
                        f"measured): {s.replies} messages, {s.replies / s.seconds:.0f} msg/s, p50 "

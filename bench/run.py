@@ -82,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="the fuzz tests at ten times their examples")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "BENCHMARKS.md")
     args = parser.parse_args(argv)
-    report = Report(command="python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:]))
+    given = argv if argv is not None else sys.argv[1:]
+    report = Report(command=" ".join(["python -m bench.run", *given]) if given else "make bench")
     if args.quick:
         args.databases, args.concurrency, args.scale, args.faults, args.soak_minutes = "sqlite", "3", 0.1, False, 0
         args.fuzz = False
