@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import threading
 import uuid
@@ -73,6 +74,13 @@ def _parser() -> argparse.ArgumentParser:
     set_status.add_argument("status", choices=["received", "verified", "in_progress", "resolved", "rejected"])
     set_status.add_argument("--note", default="", help="a note the citizen reads with the new status")
     set_status.set_defaults(run=_complaints_set_status)
+
+    admin = sub.add_parser("admin", help="admin accounts").add_subparsers(metavar="ACTION")
+    create_user = admin.add_parser("create-user", help="create an admin account (password from "
+                                   "LAPOR_ADMIN_PASSWORD or asked)")
+    create_user.add_argument("name")
+    create_user.add_argument("--role", choices=["viewer", "editor", "admin"], required=True)
+    create_user.set_defaults(run=_admin_create_user)
     return parser
 
 
@@ -242,6 +250,47 @@ def _complaints_set_status(args: argparse.Namespace) -> int:
         print(f"{number}: {args.status}" + ("" if changed else " (unchanged)"))
     finally:
         services.close()
+    return 0
+
+
+def _admin_create_user(args: argparse.Namespace) -> int:
+    """``lapor admin create-user NAME --role ROLE``: the password from LAPOR_ADMIN_PASSWORD, or
+    asked twice at the terminal; never an argument (it would show in the process list)."""
+    import getpass
+
+    from sqlalchemy.exc import IntegrityError
+
+    from bot.admin.passwords import WeakPassword, hash_password
+    from storage import repository as repo
+    from storage.db import Database
+    from storage.migrate import upgrade
+
+    password = os.environ.get("LAPOR_ADMIN_PASSWORD")
+    if password is None:
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("again: ") != password:
+            print("the passwords differ", file=sys.stderr)
+            return 1
+    try:
+        hashed = hash_password(password)
+    except WeakPassword as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    settings = load_settings()
+    upgrade(settings.database_url)
+    db = Database.from_url(settings.database_url)
+    try:
+        with db.transaction() as session:
+            now = repo.utcnow()
+            repo.add_admin_user(session, name=args.name, role=args.role, password_hash=hashed, now=now)
+            repo.add_audit(session, actor="cli", action="create-user", target=args.name, detail={"role": args.role},
+                           now=now)
+    except IntegrityError:
+        print(f"there is already a user {args.name}", file=sys.stderr)
+        return 1
+    finally:
+        db.dispose()
+    print(f"created {args.role} {args.name}")
     return 0
 
 

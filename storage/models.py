@@ -241,3 +241,46 @@ class ScriptVersion(Base):
     def __repr__(self) -> str:
         return (f"ScriptVersion(id={self.id!r}, script_id={self.script_id!r}, version={self.version!r}, "
                 f"source={self.source!r}, published={self.published!r})")
+
+
+ADMIN_ROLES = ("viewer", "editor", "admin")
+
+
+class AdminUser(Base):
+    """Someone who signs in to /admin. ``password_hash`` is scrypt (bot.admin.passwords); after
+    repeated failures the account is locked until ``locked_until``."""
+
+    __tablename__ = "admin_users"
+    __table_args__ = (
+        UniqueConstraint("name"),
+        CheckConstraint(_one_of("role", ADMIN_ROLES), name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    def __repr__(self) -> str:
+        return f"AdminUser(id={self.id!r}, name={self.name!r}, role={self.role!r})"
+
+
+class AuditEntry(Base):
+    """Who did what, when: every admin action that changes something (and sign-ins)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index(None, "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(128), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+    def __repr__(self) -> str:
+        return f"AuditEntry(id={self.id!r}, actor={self.actor!r}, action={self.action!r}, target={self.target!r})"

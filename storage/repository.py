@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, aliased, joinedload
 from storage import tracking
 from storage.columns import utcnow
 from storage.crypto import DataCipher
-from storage.models import Complaint, Contact, Conversation, Message, Outbox, ScriptVersion
+from storage.models import AdminUser, AuditEntry, Complaint, Contact, Conversation, Message, Outbox, ScriptVersion
 from storage.tracking import normalize_tracking_number
 
 __all__ = [
@@ -27,7 +27,8 @@ __all__ = [
     "claim_outbox", "complaint_by_tracking", "complaints_to_poll", "lock_complaint", "contact_sender", "dead_outbox", "defer_pending", "find_message", "finish_outbox",
     "iter_complaints", "lock_contact", "lock_script", "message_by_provider_id", "new_tracking_number",
     "normalize_tracking_number", "notify_outbox", "postpone_outbox", "publish_version", "published_script", "retry_outbox", "script_version", "script_versions",
-    "start_conversation", "utcnow",
+    "start_conversation", "utcnow", "submission_complaints", "outbox_messages", "finish_send",
+    "add_admin_user", "admin_user", "add_audit",
 ]
 
 # Outbox kinds that reach the citizen: their rows are delivered one at a time per contact, in order.
@@ -445,3 +446,25 @@ def publish_version(session: Session, script_id: str, version: int, now: datetim
         row.published, row.published_at = True, now
         session.flush()
     return row
+
+
+# ---------------------------------------------------------------------- admin accounts and audit
+
+def add_admin_user(session: Session, *, name: str, role: str, password_hash: str, now: datetime) -> AdminUser:
+    """A new admin account; IntegrityError if the name is taken."""
+    user = AdminUser(name=name, role=role, password_hash=password_hash, failed_logins=0, created_at=now, updated_at=now)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def admin_user(session: Session, name: str) -> AdminUser | None:
+    return session.scalars(select(AdminUser).where(AdminUser.name == name)).one_or_none()
+
+
+def add_audit(session: Session, *, actor: str, action: str, target: str = "", detail: dict[str, Any] | None = None,
+              now: datetime) -> AuditEntry:
+    """Record who did what (never personal data or complaint text in ``detail``)."""
+    entry = AuditEntry(at=now, actor=actor, action=action, target=target, detail=detail or {})
+    session.add(entry)
+    return entry

@@ -20,7 +20,7 @@ from storage.migrate import alembic_config, upgrade
 from storage.models import Base, Contact
 
 ROOT = Path(__file__).resolve().parents[2]
-TABLES = {"contacts", "conversations", "messages", "complaints", "outbox", "script_versions"}
+TABLES = {"contacts", "conversations", "messages", "complaints", "outbox", "script_versions", "admin_users", "audit_log"}
 UPGRADE = "import sys; from storage.migrate import upgrade; upgrade(sys.argv[1])"
 
 

@@ -1,0 +1,1 @@
+"""The admin side: accounts now; the /admin blueprint (scripts, complaints, deliveries) next."""
