@@ -1,10 +1,12 @@
-"""The Flask application: health endpoints now; webhooks and admin plug in as blueprints."""
+"""The Flask application: health endpoints, and the webhooks and /admin blueprints."""
 from __future__ import annotations
 
 from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
 
 from bot import webhooks
+from bot.admin import views as admin_views
+from bot.admin.auth import SESSION_LIFETIME
 from bot.services import Services, build_services
 from bot.settings import Settings, load_settings
 
@@ -16,8 +18,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app = Flask(__name__)
     app.config["SECRET_KEY"] = settings.secret_key
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024  # webhooks are small; refuse floods early
+    app.config.update(  # the admin session cookie (bot.admin.auth)
+        SESSION_COOKIE_NAME="lapor_admin", SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
+        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
+    )
     app.extensions["lapor"] = services
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(admin_views.bp)
 
     @app.get("/healthz")
     def healthz() -> ResponseReturnValue:

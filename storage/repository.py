@@ -468,3 +468,13 @@ def add_audit(session: Session, *, actor: str, action: str, target: str = "", de
     entry = AuditEntry(at=now, actor=actor, action=action, target=target, detail=detail or {})
     session.add(entry)
     return entry
+
+
+def all_script_versions(session: Session) -> list[ScriptVersion]:
+    """Every version of every script, by script then version (the admin overview)."""
+    return list(session.scalars(select(ScriptVersion).order_by(ScriptVersion.script_id, ScriptVersion.version)))
+
+
+def complaint_counts(session: Session) -> dict[str, int]:
+    """How many complaints have each status."""
+    return dict(session.execute(select(Complaint.status, func.count()).group_by(Complaint.status)).all())

@@ -1,0 +1,70 @@
+"""The /admin blueprint: sign-in and the overview (scripts and complaints follow)."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+
+from bot.admin.auth import (SESSION_LIFETIME, SignInRefused, can, check_csrf, csrf_token, current_user, requires,
+                            safe_next, sign_in, start_session)
+from storage import repository as repo
+
+bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates", static_folder="static")
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+       "base-uri 'none'")
+
+
+def _db():
+    return current_app.extensions["lapor"].db
+
+
+@bp.before_request
+def _csrf() -> None:
+    check_csrf()
+
+
+@bp.after_request
+def _headers(response):
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.app_context_processor
+def _template_globals() -> dict:
+    return {"csrf_token": csrf_token, "can": can, "user": current_user}
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    if request.method == "POST":
+        name = request.form.get("name", "").strip()
+        try:
+            user = sign_in(_db(), name, request.form.get("password", ""), repo.utcnow())
+        except SignInRefused as refused:
+            flash(str(refused))
+            return render_template("admin/login.html", name=name), 401
+        start_session(user)
+        return redirect(safe_next(request.args.get("next")))
+    return render_template("admin/login.html", name="")
+
+
+@bp.post("/logout")
+@requires()
+def logout() -> ResponseReturnValue:
+    with _db().transaction() as s:
+        repo.add_audit(s, actor=g.user["name"], action="sign-out", now=repo.utcnow())
+    session.clear()
+    return redirect(url_for("admin.login"))
+
+
+@bp.get("/")
+@requires()
+def index() -> ResponseReturnValue:
+    scripts, counts = [], {}
+    with _db().transaction() as s:
+        if can("scripts"):
+            scripts = [(v.script_id, v.version, v.published, v.author, v.created_at) for v in repo.all_script_versions(s)]
+        if can("complaints"):
+            counts = repo.complaint_counts(s)
+    return render_template("admin/index.html", scripts=scripts, counts=counts,
+                           session_hours=int(SESSION_LIFETIME.total_seconds() // 3600))
