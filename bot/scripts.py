@@ -104,10 +104,54 @@ def check_file(path: Path) -> list[Diagnostic]:
         text = _read(path)
     except ScriptInvalid as exc:
         return exc.diagnostics
-    diagnostics = check_script(text, source=str(path))
+    return check_text(text, str(path))
+
+
+def check_text(text: str, source: str) -> list[Diagnostic]:
+    """What `lapor dialogs check` says of a script's text (the admin editor uses it too)."""
+    diagnostics = check_script(text, source=source)
     if not any(d.severity == "error" for d in diagnostics):
-        diagnostics += sms_warnings(load_script(text, source=str(path)))
+        diagnostics += sms_warnings(load_script(text, source=source))
     return sorted(diagnostics, key=lambda d: (d.line, d.severity != "error"))
+
+
+def save_draft(db: Database, script_id: str, text: str, author: str, now) -> tuple[int | None, list[Diagnostic]]:
+    """Store an admin's edit as a new, unpublished version: (its number, warnings). With any
+    error, nothing is stored: (None, every finding). The text must keep the script's id."""
+    source = f"{script_id}.yaml"
+    diagnostics = check_text(text, source)
+    if not any(d.severity == "error" for d in diagnostics):
+        found = load_script(text, source=source).id
+        if found != script_id:
+            diagnostics.insert(0, Diagnostic(source, 1, f"the id must stay '{script_id}' (it says '{found}')"))
+    if any(d.severity == "error" for d in diagnostics):
+        return None, diagnostics
+    with db.transaction() as session:
+        row = repo.add_script_version(session, script_id=script_id, text=text, author=author, source="admin",
+                                      publish=False, now=now)
+        repo.add_audit(session, actor=author, action="script-save", target=f"{script_id} v{row.version}", now=now)
+        return row.version, diagnostics
+
+
+def make_live(db: Database, script_id: str, version: int, author: str, now, action: str = "script-publish") -> int:
+    """Make a version's text the live one, without a restart: every process reads the live
+    version per new conversation. The highest version is simply published; an older one (a
+    rollback) is copied into a new published version, so history only grows. Conversations
+    already running stay on their version. Returns the live version number."""
+    with db.transaction() as session:
+        repo.lock_script(session, script_id)
+        versions = repo.script_versions(session, script_id)
+        chosen = next((v for v in versions if v.version == version), None)
+        if chosen is None:
+            raise LookupError(f"script {script_id!r} has no version {version}")
+        if chosen.version == versions[-1].version:
+            live = repo.publish_version(session, script_id, version, now)
+        else:
+            live = repo.add_script_version(session, script_id=script_id, text=chosen.text, author=author,
+                                           source="admin", publish=True, now=now)
+        repo.add_audit(session, actor=author, action=action, target=f"{script_id} v{live.version}",
+                       detail={"from_version": version}, now=now)
+        return live.version
 
 
 def sms_warnings(script: Script) -> list[Diagnostic]:

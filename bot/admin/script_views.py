@@ -1,0 +1,96 @@
+"""/admin/scripts: list, read, edit (checked like `lapor dialogs check`), diff, publish and roll
+back dialog scripts. Editors and admins only; every change is audited (bot.scripts)."""
+from __future__ import annotations
+
+import difflib
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from bot.admin.auth import requires
+from bot.scripts import make_live, save_draft
+from storage import repository as repo
+
+bp = Blueprint("scripts", __name__, url_prefix="/scripts")
+MAX_TEXT = 256 * 1024  # the loader's own limit
+
+
+def _db():
+    return current_app.extensions["lapor"].db
+
+
+def _versions(script_id: str):
+    with _db().transaction() as s:
+        versions = repo.script_versions(s, script_id)
+        live = repo.published_script(s, script_id)
+    if not versions:
+        abort(404)
+    return versions, live
+
+
+@bp.get("/")
+@requires("scripts")
+def index() -> ResponseReturnValue:
+    with _db().transaction() as s:
+        rows = repo.all_script_versions(s)
+    scripts: dict[str, list] = {}
+    for row in rows:
+        scripts.setdefault(row.script_id, []).append(row)
+    return render_template("admin/scripts.html", scripts=scripts)
+
+
+@bp.get("/<script_id>/")
+@requires("scripts")
+def versions(script_id: str) -> ResponseReturnValue:
+    rows, live = _versions(script_id)
+    return render_template("admin/script_versions.html", script_id=script_id, versions=rows[::-1],
+                           live=live.version if live else None)
+
+
+@bp.get("/<script_id>/v<int:version>")
+@requires("scripts")
+def version(script_id: str, version: int) -> ResponseReturnValue:
+    rows, live = _versions(script_id)
+    row = next((v for v in rows if v.version == version), None)
+    if row is None:
+        abort(404)
+    diff = []
+    if live is not None and live.version != version:
+        diff = list(difflib.unified_diff(live.text.splitlines(), row.text.splitlines(), lineterm="",
+                                         fromfile=f"v{live.version} (live)", tofile=f"v{version}"))
+    return render_template("admin/script_version.html", script_id=script_id, row=row, diff=diff,
+                           live=live.version if live else None)
+
+
+@bp.route("/<script_id>/edit", methods=["GET", "POST"])
+@requires("scripts")
+def edit(script_id: str) -> ResponseReturnValue:
+    rows, live = _versions(script_id)
+    if request.method == "POST":
+        text = request.form.get("text", "").replace("\r\n", "\n")
+        if len(text.encode("utf-8")) > MAX_TEXT:
+            abort(413)
+        saved, findings = save_draft(_db(), script_id, text, g.user["name"], repo.utcnow())
+        if saved is None:
+            return render_template("admin/script_edit.html", script_id=script_id, text=text, findings=findings,
+                                   base=request.form.get("base", "")), 422
+        flash(f"Tersimpan sebagai versi {saved} (draf, belum terbit)."
+              + (f" {len(findings)} peringatan." if findings else ""))
+        return redirect(url_for("admin.scripts.version", script_id=script_id, version=saved))
+    base = request.args.get("from", type=int) or rows[-1].version
+    row = next((v for v in rows if v.version == base), rows[-1])
+    return render_template("admin/script_edit.html", script_id=script_id, text=row.text, findings=[],
+                           base=row.version)
+
+
+@bp.post("/<script_id>/v<int:version>/publish")
+@requires("scripts")
+def publish(script_id: str, version: int) -> ResponseReturnValue:
+    _versions(script_id)
+    try:
+        live = make_live(_db(), script_id, version, g.user["name"], repo.utcnow(),
+                         action="script-rollback" if request.form.get("rollback") else "script-publish")
+    except LookupError:
+        abort(404)
+    flash(f"Versi {live} sekarang aktif untuk percakapan baru.")
+    return redirect(url_for("admin.scripts.versions", script_id=script_id))
