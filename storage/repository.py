@@ -478,3 +478,42 @@ def all_script_versions(session: Session) -> list[ScriptVersion]:
 def complaint_counts(session: Session) -> dict[str, int]:
     """How many complaints have each status."""
     return dict(session.execute(select(Complaint.status, func.count()).group_by(Complaint.status)).all())
+
+
+def find_complaints(session: Session, *, status: str | None = None, category: str | None = None,
+                    channel: str | None = None, since: datetime | None = None, until: datetime | None = None,
+                    text: str | None = None, offset: int = 0, limit: int = 50) -> tuple[list[Complaint], int]:
+    """One page of complaints, newest first, and how many match in all. ``text`` is searched in
+    the tracking number, title and description (case-insensitive; % and _ match themselves)."""
+    query = select(Complaint)
+    if status:
+        query = query.where(Complaint.status == status)
+    if category:
+        query = query.where(Complaint.category == category)
+    if channel:
+        query = query.where(Complaint.channel == channel)
+    if since:
+        query = query.where(Complaint.created_at >= since)
+    if until:
+        query = query.where(Complaint.created_at < until)
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(Complaint.tracking_number.ilike(pattern, escape="\\"),
+                                Complaint.title.ilike(pattern, escape="\\"),
+                                Complaint.description.ilike(pattern, escape="\\")))
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(Complaint.id.desc()).offset(offset).limit(limit)).all()
+    return list(rows), total or 0
+
+
+def complaint_transcript(session: Session, complaint: Complaint) -> list[Message]:
+    """The messages of the conversation that filed the complaint, in order."""
+    if complaint.conversation_id is None:
+        return []
+    return list(session.scalars(select(Message).where(Message.conversation_id == complaint.conversation_id)
+                                .order_by(Message.id)))
+
+
+def complaint_deliveries(session: Session, complaint_id: int) -> list[Outbox]:
+    """The complaint's registry submission rows (its delivery history)."""
+    return list(session.scalars(select(Outbox).where(Outbox.complaint_id == complaint_id).order_by(Outbox.id)))

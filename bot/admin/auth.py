@@ -7,7 +7,8 @@
 - Failed sign-ins are counted per account: after ``MAX_FAILURES`` the account is locked for
   ``LOCKOUT``. The answer never tells whether the name exists (an unknown name costs the same
   scrypt work as a known one).
-- Roles: ``viewer`` reads complaints, ``editor`` edits dialog scripts, ``admin`` does everything.
+- Roles: ``viewer`` reads complaints, ``editor`` edits dialog scripts, ``admin`` does everything
+  (including changing a complaint's status).
   ``requires(permission)`` guards each view; sign-ins, lockouts and sign-outs go into the audit log.
 """
 from __future__ import annotations
@@ -29,6 +30,7 @@ LOCKOUT = timedelta(minutes=15)
 SESSION_LIFETIME = timedelta(hours=8)
 PERMISSIONS = {
     "complaints": {"viewer", "admin"},
+    "complaints-write": {"admin"},
     "scripts": {"editor", "admin"},
     "users": {"admin"},
 }

@@ -1,0 +1,110 @@
+"""/admin/complaints: the list (filters, text search, pages), a complaint's detail (transcript,
+attachments, registry deliveries), a status change that tells the citizen (admins), and the
+export (CSV or JSON, privacy as in ``lapor complaints export``). Viewers and admins."""
+from __future__ import annotations
+
+import io
+from datetime import datetime, time, timedelta, timezone
+
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from bot.admin.auth import requires
+from bot.complaints import STATUSES
+from bot.export import export_complaints
+from bot.notify import change_status
+from storage import repository as repo
+from storage.tracking import normalize_tracking_number
+
+bp = Blueprint("complaints", __name__, url_prefix="/complaints")
+PAGE = 50
+CHANNELS = ("whatsapp", "sms", "telegram", "terminal")
+
+
+def _services():
+    return current_app.extensions["lapor"]
+
+
+def _day(text: str | None, *, end: bool = False) -> datetime | None:
+    """A YYYY-MM-DD filter as a UTC bound (``end``: the start of the next day)."""
+    try:
+        day = datetime.strptime(text or "", "%Y-%m-%d").date()
+    except ValueError:
+        return None
+    return datetime.combine(day + timedelta(days=1 if end else 0), time(), tzinfo=timezone.utc)
+
+
+@bp.get("/")
+@requires("complaints")
+def index() -> ResponseReturnValue:
+    args = request.args
+    filters = {key: args.get(key, "").strip() for key in ("status", "category", "channel", "from", "to", "q")}
+    page = max(1, args.get("page", 1, type=int))
+    with _services().db.transaction() as s:
+        rows, total = repo.find_complaints(
+            s, status=filters["status"] if filters["status"] in STATUSES else None,
+            category=filters["category"] or None, channel=filters["channel"] if filters["channel"] in CHANNELS else None,
+            since=_day(filters["from"]), until=_day(filters["to"], end=True), text=filters["q"][:100] or None,
+            offset=(page - 1) * PAGE, limit=PAGE)
+    pages = max(1, -(-total // PAGE))
+    return render_template("admin/complaints.html", rows=rows, total=total, page=page, pages=pages,
+                           filters=filters, statuses=STATUSES, channels=CHANNELS,
+                           categories=sorted(_services().settings.categories))
+
+
+@bp.get("/<number>")
+@requires("complaints")
+def detail(number: str) -> ResponseReturnValue:
+    services = _services()
+    with services.db.transaction() as s:
+        complaint = repo.complaint_by_tracking(s, normalize_tracking_number(number) or "")
+        if complaint is None:
+            abort(404)
+        transcript = repo.complaint_transcript(s, complaint)
+        deliveries = repo.complaint_deliveries(s, complaint.id)
+    reporter = None
+    if not complaint.anonymous and complaint.reporter_name_enc:
+        reporter = services.cipher.decrypt(complaint.reporter_name_enc)
+    return render_template("admin/complaint.html", c=complaint, transcript=transcript, deliveries=deliveries,
+                           reporter=reporter, statuses=STATUSES[1:])
+
+
+@bp.post("/<number>/status")
+@requires("complaints-write")
+def set_status(number: str) -> ResponseReturnValue:
+    services = _services()
+    status, note = request.form.get("status", ""), request.form.get("note", "").strip()[:1000]
+    if status not in STATUSES[1:]:
+        abort(400, "unknown status")
+    now = repo.utcnow()
+    with services.db.transaction() as s:
+        complaint = repo.complaint_by_tracking(s, normalize_tracking_number(number) or "")
+        if complaint is None:
+            abort(404)
+        script = services.catalog.current(s, services.settings.default_script)
+        changed = change_status(s, script, complaint, status, note or None, now)
+        if changed:
+            repo.add_audit(s, actor=g.user["name"], action="complaint-status", target=complaint.tracking_number,
+                           detail={"status": status}, now=now)
+    if changed:
+        services.intake.wake()
+        flash("Status diubah; pemberitahuan untuk warga sudah diantrekan.")
+    else:
+        flash("Tidak ada perubahan.")
+    return redirect(url_for("admin.complaints.detail", number=number))
+
+
+@bp.get("/export.<fmt>")
+@requires("complaints")
+def export(fmt: str) -> ResponseReturnValue:
+    if fmt not in ("csv", "json"):
+        abort(404)
+    services = _services()
+    out = io.StringIO()
+    count = export_complaints(services, fmt, out)
+    with services.db.transaction() as s:
+        repo.add_audit(s, actor=g.user["name"], action="complaints-export", detail={"format": fmt, "count": count},
+                       now=repo.utcnow())
+    mimetype = "text/csv" if fmt == "csv" else "application/json"
+    return Response(out.getvalue(), mimetype=f"{mimetype}; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="complaints.{fmt}"'})

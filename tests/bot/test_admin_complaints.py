@@ -1,0 +1,139 @@
+"""Complaints in /admin over real HTTP: list, filters, search, detail, a status change that is
+told to the citizen, exports that honour privacy; and everything a citizen wrote is inert."""
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from bot.admin.passwords import hash_password
+from bot.app import create_app
+from bot.scripts import sync_files
+from bot.services import Services, build_services
+from channels.base import InboundMessage
+from storage import repository as repo
+from storage.models import AuditEntry, Message, Outbox
+from tests_support import LiveServer, make_settings
+
+PASSWORD = "kata-sandi-yang-panjang"
+HASH = hash_password(PASSWORD)
+XSS = "<script>alert('x')</script><img src=x onerror=alert(1)>"
+
+
+def file_complaint(services: Services, sender: str, title: str, *, anonymous: bool, channel: str = "sms") -> str:
+    lines = ["halo", "1", title, f"Jalan di depan sekolah rusak parah sejak Januari. {XSS}", "1", "Jl. Merdeka 1",
+             "kemarin", "lewati", "2" if anonymous else "1", *([] if anonymous else ["Budi Santoso"]), "ya"]
+    for line in lines:
+        result = services.intake.handle(InboundMessage(channel, sender, line, uuid.uuid4().hex, repo.utcnow()))
+    return result.tracking_number
+
+
+@pytest.fixture
+def admin_app(db, db_url: str) -> Iterator[tuple[str, Services, list[str]]]:
+    settings = make_settings(db_url)
+    services = build_services(settings, channels={})
+    sync_files(services.db, settings.scripts_dir, repo.utcnow())
+    with services.db.transaction() as s:
+        for name, role in (("ani", "admin"), ("eko", "editor"), ("vina", "viewer")):
+            repo.add_admin_user(s, name=name, role=role, password_hash=HASH, now=repo.utcnow())
+    numbers = [file_complaint(services, "+628111", "Jalan rusak", anonymous=False),
+               file_complaint(services, "+628222", f"Judul {XSS}", anonymous=True),
+               file_complaint(services, "+628333", "Lampu mati", anonymous=False, channel="whatsapp")]
+    try:
+        with LiveServer(create_app(settings, services)) as live:
+            yield live.url, services, numbers
+    finally:
+        services.close()
+
+
+def csrf(page: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def signed_in(url: str, name: str) -> requests.Session:
+    browser = requests.Session()
+    form = browser.get(f"{url}/admin/login", timeout=10)
+    browser.post(f"{url}/admin/login", data={"csrf_token": csrf(form.text), "name": name, "password": PASSWORD},
+                 timeout=10)
+    return browser
+
+
+def listed(page: str) -> list[str]:
+    return re.findall(r">(LAP-[0-9A-Z]{6})</a>", page)
+
+
+def test_the_list_filters_and_searches(admin_app) -> None:
+    url, _, numbers = admin_app
+    viewer = signed_in(url, "vina")
+    assert listed(viewer.get(f"{url}/admin/complaints/", timeout=10).text) == numbers[::-1]
+    assert listed(viewer.get(f"{url}/admin/complaints/?channel=whatsapp", timeout=10).text) == [numbers[2]]
+    assert listed(viewer.get(f"{url}/admin/complaints/?q=lampu", timeout=10).text) == [numbers[2]]
+    assert listed(viewer.get(f"{url}/admin/complaints/?q=100%25", timeout=10).text) == []  # % is literal
+    assert listed(viewer.get(f"{url}/admin/complaints/?status=resolved", timeout=10).text) == []
+    assert listed(viewer.get(f"{url}/admin/complaints/?from=2000-01-01&to=2999-12-31", timeout=10).text) == numbers[::-1]
+
+
+def test_what_a_citizen_wrote_is_inert_everywhere(admin_app) -> None:
+    url, _, numbers = admin_app
+    viewer = signed_in(url, "vina")
+    for page in (viewer.get(f"{url}/admin/complaints/", timeout=10).text,
+                 viewer.get(f"{url}/admin/complaints/{numbers[1]}", timeout=10).text):
+        assert "<script>" not in page and "<img" not in page
+        assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page
+
+
+def test_the_detail_shows_the_transcript_and_hides_an_anonymous_reporter(admin_app) -> None:
+    url, _, numbers = admin_app
+    viewer = signed_in(url, "vina")
+    named = viewer.get(f"{url}/admin/complaints/{numbers[0]}", timeout=10).text
+    hidden = viewer.get(f"{url}/admin/complaints/{numbers[1].lower()}", timeout=10).text
+    assert "Budi Santoso" in named and "Budi Santoso" not in hidden and "(disembunyikan)" in hidden
+    assert "Warga:" in named and "Selamat datang" in named  # the transcript, both sides
+    assert "628111" not in named  # never a phone number
+    assert "Ubah status" not in named  # viewers read only
+    assert viewer.get(f"{url}/admin/complaints/LAP-000000", timeout=10).status_code == 404
+
+
+def test_an_admin_changes_a_status_and_the_citizen_is_told(admin_app) -> None:
+    url, services, numbers = admin_app
+    admin = signed_in(url, "ani")
+    page = admin.get(f"{url}/admin/complaints/{numbers[0]}", timeout=10)
+    done = admin.post(f"{url}/admin/complaints/{numbers[0]}/status", timeout=10,
+                      data={"csrf_token": csrf(page.text), "status": "in_progress", "note": "Tim datang Senin."})
+    assert "pemberitahuan untuk warga sudah diantrekan" in done.text and "in_progress" in done.text
+    with services.db.transaction() as s:
+        note = s.scalars(select(Message).join(Outbox, Outbox.message_id == Message.id)
+                         .where(Outbox.kind == "notification")).one()
+        assert numbers[0] in note.text and "Tim datang Senin." in note.text and note.channel == "sms"
+        assert [(e.actor, e.action, e.target) for e in s.scalars(select(AuditEntry))
+                if e.action == "complaint-status"] == [("ani", "complaint-status", numbers[0])]
+    viewer = signed_in(url, "vina")
+    page = viewer.get(f"{url}/admin/", timeout=10)
+    denied = viewer.post(f"{url}/admin/complaints/{numbers[0]}/status", timeout=10,
+                         data={"csrf_token": csrf(page.text), "status": "resolved"})
+    assert denied.status_code == 403
+
+
+def test_exports_honour_privacy_and_are_audited(admin_app) -> None:
+    url, services, numbers = admin_app
+    viewer = signed_in(url, "vina")
+    csv_text = viewer.get(f"{url}/admin/complaints/export.csv", timeout=10)
+    assert csv_text.headers["Content-Type"].startswith("text/csv")
+    assert "attachment" in csv_text.headers["Content-Disposition"]
+    records = json.loads(viewer.get(f"{url}/admin/complaints/export.json", timeout=10).text)
+    names = {r["tracking_number"]: r["reporter_name"] for r in records}
+    assert names == {numbers[0]: "Budi Santoso", numbers[1]: None, numbers[2]: "Budi Santoso"}
+    assert "628" not in csv_text.text  # no contacts at all
+    with services.db.transaction() as s:
+        assert [e.detail for e in s.scalars(select(AuditEntry)) if e.action == "complaints-export"] == [
+            {"format": "csv", "count": 3}, {"format": "json", "count": 3}]
+
+
+def test_editors_do_not_see_complaints(admin_app) -> None:
+    url, _, _ = admin_app
+    assert signed_in(url, "eko").get(f"{url}/admin/complaints/", timeout=10).status_code == 403
