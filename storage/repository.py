@@ -517,3 +517,37 @@ def complaint_transcript(session: Session, complaint: Complaint) -> list[Message
 def complaint_deliveries(session: Session, complaint_id: int) -> list[Outbox]:
     """The complaint's registry submission rows (its delivery history)."""
     return list(session.scalars(select(Outbox).where(Outbox.complaint_id == complaint_id).order_by(Outbox.id)))
+
+
+def outbox_page(session: Session, *, status: str, offset: int = 0, limit: int = 50) -> tuple[list[Outbox], int]:
+    """Outbox rows of one status, newest first, with their messages (the admin delivery view).
+    For "dead", rows an admin discarded are left out."""
+    query = select(Outbox).where(Outbox.status == status)
+    rows = list(session.scalars(query.order_by(Outbox.id.desc())
+                                .options(joinedload(Outbox.message), joinedload(Outbox.complaint))))
+    if status == "dead":
+        rows = [row for row in rows if not (row.payload or {}).get("discarded_by")]
+    return rows[offset:offset + limit], len(rows)
+
+
+def requeue_outbox(session: Session, row_id: int, now: datetime) -> Outbox:
+    """Send a dead or pending row again now (an admin's retry); its attempts start over."""
+    row = _outbox_row(session, row_id)
+    if row.status not in ("dead", "pending"):
+        raise ValueError(f"a {row.status} row cannot be retried")
+    row.status, row.next_attempt_at, row.lease_until, row.attempts, row.updated_at = "pending", now, None, 0, now
+    if row.message is not None and row.message.status == "failed":
+        row.message.status = "queued"
+    return row
+
+
+def discard_outbox(session: Session, row_id: int, actor: str, now: datetime) -> Outbox:
+    """Give up on a pending or dead row for good (an admin's decision, kept for the record)."""
+    row = _outbox_row(session, row_id)
+    if row.status not in ("dead", "pending"):
+        raise ValueError(f"a {row.status} row cannot be discarded")
+    if row.status == "pending":
+        row.last_error = f"discarded by {actor}"
+    row.status, row.lease_until, row.updated_at = "dead", None, now
+    row.payload = {**(row.payload or {}), "discarded_by": actor}
+    return row
