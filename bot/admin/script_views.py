@@ -8,6 +8,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask.typing import ResponseReturnValue
 
 from bot.admin.auth import requires
+from bot.admin.simulator import CHANNELS as SIMULATED_CHANNELS, Simulation
 from bot.scripts import make_live, save_draft
 from storage import repository as repo
 
@@ -94,3 +95,29 @@ def publish(script_id: str, version: int) -> ResponseReturnValue:
         abort(404)
     flash(f"Versi {live} sekarang aktif untuk percakapan baru.")
     return redirect(url_for("admin.scripts.versions", script_id=script_id))
+
+
+@bp.route("/<script_id>/v<int:version>/simulate", methods=["GET", "POST"])
+@requires("scripts")
+def simulate(script_id: str, version: int) -> ResponseReturnValue:
+    """Chat with a version (drafts too) as a citizen on a chosen channel; nothing is stored."""
+    channel = request.values.get("channel", "sms")
+    channel = channel if channel in SIMULATED_CHANNELS else "sms"
+    language = request.values.get("language", "id")
+    with _db().transaction() as s:
+        try:
+            script = current_app.extensions["lapor"].catalog.get(s, script_id, version)
+        except LookupError:
+            abort(404)
+    language = language if language in script.languages else script.default_language
+    simulation = Simulation(current_app.config["SECRET_KEY"], script, channel, language)
+    state, lines = None, []
+    if request.method == "POST" and not request.form.get("restart"):
+        try:
+            state, lines = simulation.load(request.form.get("state", ""))
+        except ValueError as exc:
+            abort(400, str(exc))
+        state, lines = simulation.say(state, lines, request.form.get("text", "")[:2000], repo.utcnow())
+    return render_template("admin/simulate.html", script_id=script_id, version=version, lines=lines,
+                           token=simulation.dump(state, lines), channel=channel, language=language,
+                           channels=SIMULATED_CHANNELS, languages=script.languages)

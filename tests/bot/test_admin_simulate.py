@@ -1,0 +1,93 @@
+"""Simulating a script version in /admin: the real engine, per-channel rendering, either
+language, drafts included, and nothing stored."""
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+
+import pytest
+import requests
+from sqlalchemy import func, select
+
+from bot.admin.passwords import hash_password
+from bot.app import create_app
+from bot.scripts import save_draft, sync_files
+from bot.services import Services, build_services
+from storage import repository as repo
+from storage.models import Complaint, Conversation, Message
+from tests_support import LiveServer, make_settings
+
+PASSWORD = "kata-sandi-yang-panjang"
+HAPPY = ["halo", "1", "Jalan rusak", "Jalan di depan sekolah rusak parah sejak Januari.", "1", "Jl. Merdeka 1",
+         "kemarin", "lewati", "1", "Budi Santoso", "ya"]
+
+
+@pytest.fixture
+def admin_app(db, db_url: str) -> Iterator[tuple[str, Services]]:
+    settings = make_settings(db_url)
+    services = build_services(settings, channels={})
+    sync_files(services.db, settings.scripts_dir, repo.utcnow())
+    with services.db.transaction() as s:
+        repo.add_admin_user(s, name="eko", role="editor", password_hash=hash_password(PASSWORD), now=repo.utcnow())
+    try:
+        with LiveServer(create_app(settings, services)) as live:
+            yield live.url, services
+    finally:
+        services.close()
+
+
+def signed_in(url: str) -> requests.Session:
+    browser = requests.Session()
+    form = browser.get(f"{url}/admin/login", timeout=10)
+    browser.post(f"{url}/admin/login", data={"csrf_token": field(form.text, "csrf_token"), "name": "eko",
+                                             "password": PASSWORD}, timeout=10)
+    return browser
+
+
+def field(page: str, name: str) -> str:
+    return html.unescape(re.search(rf'name="{name}" value="([^"]*)"', page).group(1))
+
+
+def chat(browser: requests.Session, url: str, lines: list[str], version: int = 1, **choices: str) -> str:
+    page = browser.get(f"{url}/admin/scripts/complaint/v{version}/simulate", timeout=10).text
+    for line in lines:
+        page = browser.post(f"{url}/admin/scripts/complaint/v{version}/simulate", timeout=10, data={
+            "csrf_token": field(page, "csrf_token"), "state": field(page, "state"), "text": line, **choices}).text
+    return page
+
+
+def test_a_whole_complaint_in_the_simulator_files_nothing(admin_app) -> None:
+    url, services = admin_app
+    page = chat(signed_in(url), url, HAPPY, channel="sms", language="id")
+    assert "Selamat datang" in page and "SMS GSM-7, 1 segmen" in page
+    assert "LAP-XXXXXX" in page  # the completion reply, with a sample number
+    with services.db.transaction() as s:
+        assert [s.scalar(select(func.count()).select_from(model)) for model in (Complaint, Conversation, Message)] == [0, 0, 0]
+
+
+def test_english_on_telegram(admin_app) -> None:
+    url, _ = admin_app
+    page = chat(signed_in(url), url, ["hi"], channel="telegram", language="en")
+    assert "What kind of report?" in page and "karakter" in page and "SMS" not in page.split("<ol")[1].split("</ol>")[0]
+
+
+def test_a_draft_can_be_simulated_before_it_is_published(admin_app) -> None:
+    url, services = admin_app
+    with services.db.transaction() as s:
+        text = repo.published_script(s, "complaint").text
+    version, _ = save_draft(services.db, "complaint", text.replace("id: Jenis laporan Anda?", "id: Laporan apa?"),
+                            "eko", repo.utcnow())
+    browser = signed_in(url)
+    assert "Laporan apa?" in chat(browser, url, ["halo"], version=version)
+    assert "Jenis laporan Anda?" in chat(browser, url, ["halo"], version=1)
+
+
+def test_a_changed_state_is_refused(admin_app) -> None:
+    url, _ = admin_app
+    browser = signed_in(url)
+    page = browser.get(f"{url}/admin/scripts/complaint/v1/simulate", timeout=10).text
+    forged = browser.post(f"{url}/admin/scripts/complaint/v1/simulate", timeout=10, data={
+        "csrf_token": field(page, "csrf_token"), "state": "eyJzdGF0ZSI6e319.forged", "text": "halo"})
+    assert forged.status_code == 400
+    assert browser.get(f"{url}/admin/scripts/complaint/v99/simulate", timeout=10).status_code == 404
