@@ -165,7 +165,7 @@ class _Run:
         else:
             self.replies.extend(prefix + list(turn.replies))
         conversation.state = state.to_json()
-        conversation.step_id = state.step_id
+        conversation.step_id = state.step_id or conversation.step_id  # an ended one keeps its last step (the funnel)
         conversation.updated_at = self.now
         if state.status is not Status.ACTIVE:
             self._end(conversation, state.status)

@@ -196,7 +196,9 @@ def _reject(script: Script, state: DialogState, current: Step, hint: str) -> Tur
         help_text = _pick(current.help, state.language, script) if current.help else ""
         text = "\n".join(filter(None, (text, help_text, script.text("help_offer", state.language))))
     event = Event("rejected", {"step": current.id, "failures": failures})
-    return Turn(state.evolve(failures=failures), (Reply(text, _choices(script, current, state.language)),), (event,))
+    reprompts = {**state.reprompts, current.id: state.reprompts.get(current.id, 0) + 1}  # for the admin funnel
+    return Turn(state.evolve(failures=failures, reprompts=reprompts), (Reply(text, _choices(script, current, state.language)),),
+                (event,))
 
 
 def _confirm(script: Script, state: DialogState, current: Step, message: Inbound) -> Turn:

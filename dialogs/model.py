@@ -196,6 +196,7 @@ class DialogState:
     answers: Mapping[str, Any] = field(default_factory=dict)
     history: tuple[str, ...] = ()
     failures: int = 0  # consecutive rejected answers at step_id
+    reprompts: Mapping[str, int] = field(default_factory=dict)  # rejected answers per step, all told
     editing: bool = False
     started_at: datetime | None = None
     updated_at: datetime | None = None
@@ -210,6 +211,7 @@ class DialogState:
             "answers": dict(self.answers),
             "history": list(self.history),
             "failures": self.failures,
+            "reprompts": dict(self.reprompts),
             "editing": self.editing,
             "started_at": self.started_at.isoformat() if self.started_at else None,
             "updated_at": self.updated_at.isoformat() if self.updated_at else None,
@@ -226,6 +228,7 @@ class DialogState:
             answers=dict(data.get("answers") or {}),
             history=tuple(data.get("history") or ()),
             failures=int(data.get("failures") or 0),
+            reprompts={str(k): int(v) for k, v in (data.get("reprompts") or {}).items()},
             editing=bool(data.get("editing")),
             started_at=_dt(data.get("started_at")),
             updated_at=_dt(data.get("updated_at")),

@@ -551,3 +551,10 @@ def discard_outbox(session: Session, row_id: int, actor: str, now: datetime) -> 
     row.status, row.lease_until, row.updated_at = "dead", None, now
     row.payload = {**(row.payload or {}), "discarded_by": actor}
     return row
+
+
+def conversation_states(session: Session, script_id: str) -> Iterator[Any]:
+    """(status, step_id, state, updated_at) of every conversation of a script, in batches."""
+    query = (select(Conversation.status, Conversation.step_id, Conversation.state, Conversation.updated_at)
+             .where(Conversation.script_id == script_id).execution_options(yield_per=500))
+    return iter(session.execute(query))

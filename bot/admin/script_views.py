@@ -8,6 +8,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask.typing import ResponseReturnValue
 
 from bot.admin.auth import requires
+from bot.admin.funnel import build as build_funnel, svg as funnel_svg
 from bot.admin.simulator import CHANNELS as SIMULATED_CHANNELS, Simulation
 from bot.scripts import make_live, save_draft
 from storage import repository as repo
@@ -121,3 +122,18 @@ def simulate(script_id: str, version: int) -> ResponseReturnValue:
     return render_template("admin/simulate.html", script_id=script_id, version=version, lines=lines,
                            token=simulation.dump(state, lines), channel=channel, language=language,
                            channels=SIMULATED_CHANNELS, languages=script.languages)
+
+
+@bp.get("/<script_id>/funnel")
+@requires("scripts")
+def funnel(script_id: str) -> ResponseReturnValue:
+    """Started, completed, reached and abandoned per step, and re-prompts, for every version."""
+    services = current_app.extensions["lapor"]
+    with _db().transaction() as s:
+        try:
+            script = services.catalog.current(s, script_id)
+        except LookupError:
+            abort(404)
+        result = build_funnel(repo.conversation_states(s, script_id), list(script.steps), repo.utcnow(),
+                              services.settings.idle_timeout)
+    return render_template("admin/funnel.html", script_id=script_id, funnel=result, chart=funnel_svg(result))
