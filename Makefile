@@ -4,7 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run chat test check bench clean
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: install browser run chat test check bench clean
 
 install: $(STAMP)
 
@@ -21,13 +23,19 @@ run: install            ## migrate, then serve on http://127.0.0.1:8000 (SQLite,
 chat: install           ## file a complaint from the terminal
 	$(BIN)/lapor chat
 
-test: install           ## every test, against SQLite and PostgreSQL
+browser:                ## Debian's chromium for the admin browser tests (Playwright drives it; no download)
+	@test -x $(CHROMIUM) || { command -v apt-get >/dev/null && \
+	  { DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium || \
+	    { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }; }; } || \
+	  echo "chromium could not be installed: the browser tests will fail in CI and be skipped elsewhere" >&2
+
+test: install browser   ## every test, against SQLite and PostgreSQL, and in chromium
 	$(BIN)/python -m pytest
 
 check: install          ## validate the dialog scripts
 	$(BIN)/lapor dialogs check
 
-bench: install          ## the whole benchmark: load, ceiling, faults, soak -> docs/BENCHMARKS.md (about 25 min)
+bench: install          ## the whole benchmark: load, ceiling, faults, soak, fuzz -> docs/BENCHMARKS.md (about 30 min)
 	$(BIN)/python -m bench.run
 
 clean:

@@ -48,7 +48,7 @@ def act(row_id: int, action: str) -> ResponseReturnValue:
     except LookupError:
         abort(404)
     except ValueError as exc:
-        flash(str(exc))
+        flash(str(exc), "error")
         return redirect(url_for("admin.deliveries.index", status=request.args.get("status", "dead")))
     if action == "retry":
         services.intake.wake()

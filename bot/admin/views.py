@@ -45,7 +45,7 @@ def login() -> ResponseReturnValue:
         try:
             user = sign_in(_db(), name, request.form.get("password", ""), repo.utcnow())
         except SignInRefused as refused:
-            flash(str(refused))
+            flash(str(refused), "error")
             return render_template("admin/login.html", name=name), 401
         start_session(user)
         return redirect(safe_next(request.args.get("next")))
