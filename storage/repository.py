@@ -558,3 +558,21 @@ def conversation_states(session: Session, script_id: str) -> Iterator[Any]:
     query = (select(Conversation.status, Conversation.step_id, Conversation.state, Conversation.updated_at)
              .where(Conversation.script_id == script_id).execution_options(yield_per=500))
     return iter(session.execute(query))
+
+
+def recent_audit(session: Session, limit: int = 200) -> list[AuditEntry]:
+    """The newest audit entries first."""
+    return list(session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)))
+
+
+def admin_users(session: Session) -> list[AdminUser]:
+    return list(session.scalars(select(AdminUser).order_by(AdminUser.name)))
+
+
+def unlock_admin_user(session: Session, user_id: int, now: datetime) -> AdminUser:
+    """Lift a lockout (LookupError if there is no such account)."""
+    user = session.get(AdminUser, user_id)
+    if user is None:
+        raise LookupError(f"no admin user {user_id}")
+    user.locked_until, user.failed_logins, user.updated_at = None, 0, now
+    return user

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
-from bot.admin import complaint_views, delivery_views, script_views
+from bot.admin import complaint_views, delivery_views, script_views, user_views
 from bot.admin.auth import (SESSION_LIFETIME, SignInRefused, can, check_csrf, csrf_token, current_user, requires,
                             safe_next, sign_in, start_session)
 from storage import repository as repo
@@ -13,6 +13,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="template
 bp.register_blueprint(script_views.bp)  # /admin/scripts: the admin hooks below apply to it too
 bp.register_blueprint(complaint_views.bp)  # /admin/complaints
 bp.register_blueprint(delivery_views.bp)  # /admin/deliveries
+bp.register_blueprint(user_views.bp)  # /admin/users: accounts and the audit log
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
        "base-uri 'none'")
 

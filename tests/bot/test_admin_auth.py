@@ -125,3 +125,24 @@ def test_a_name_with_html_is_shown_as_text(admin_app) -> None:
     _, response = sign_in(url, "<script>alert(1)</script>", "whatever-password")
     assert "<script>alert(1)</script>" not in response.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
+
+
+def test_admins_see_accounts_and_the_audit_log_and_can_unlock(admin_app) -> None:
+    url, services = admin_app
+    for _ in range(MAX_FAILURES):
+        sign_in(url, "eko", "not-the-password")
+    sign_in(url, "<b>x</b>", "whatever-password")  # a name with HTML lands in the log as text
+    admin, _ = sign_in(url, "ani")
+    page = admin.get(f"{url}/admin/users/", timeout=10).text
+    assert "Buka kunci eko" in page and "sign-in-failed" in page and "locked" in page
+    assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
+    admin.post(f"{url}/admin/users/{_user_id(services, 'eko')}/unlock", data={"csrf_token": csrf(page)}, timeout=10)
+    _, response = sign_in(url, "eko")
+    assert response.status_code == 200 and "Ringkasan" in response.text
+    editor, _ = sign_in(url, "eko")
+    assert editor.get(f"{url}/admin/users/", timeout=10).status_code == 403
+
+
+def _user_id(services, name: str) -> int:
+    with services.db.transaction() as s:
+        return s.scalars(select(AdminUser).where(AdminUser.name == name)).one().id
