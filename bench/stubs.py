@@ -23,9 +23,11 @@ from urllib.parse import parse_qsl
 
 from bench.minihttp import HttpRequest, HttpResponse
 
-ACCOUNT_SID = "AC" + "b" * 32
-AUTH_TOKEN = "bench-auth-token-0123456789abcdef"
-BOT_TOKEN = "987654321:AAbenchTOKENforLAPORintake_0123456789"
+# Made up afresh for every run: the stand-ins accept only these, and the service under test gets
+# them through its environment, as it would get real credentials.
+ACCOUNT_SID = "AC" + secrets.token_hex(16)
+AUTH_TOKEN = secrets.token_hex(16)
+BOT_TOKEN = f"{secrets.randbelow(9 * 10**8) + 10**8}:{secrets.token_urlsafe(26)}"
 BOT_USER = {"id": 987654321, "is_bot": True, "first_name": "LAPOR!", "username": "lapor_bench_bot"}
 _TWILIO = re.compile(r"/2010-04-01/Accounts/(AC[0-9a-f]{32})/Messages\.json")
 _TELEGRAM = re.compile(r"/bot([^/]+)/([A-Za-z]+)")
