@@ -1,51 +1,22 @@
 """Signing in to /admin over real HTTP: sessions, CSRF, lockout, roles and security headers."""
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import pytest
 import requests
 from sqlalchemy import select
 
+from admin_support import PASSWORD, admin_site, field, sign_in
 from bot.admin.auth import MAX_FAILURES
-from bot.admin.passwords import hash_password
-from bot.app import create_app
-from bot.scripts import sync_files
-from bot.services import Services, build_services
-from storage import repository as repo
+from bot.services import Services
 from storage.models import AdminUser, AuditEntry
-from tests_support import LiveServer, make_settings
-
-PASSWORD = "kata-sandi-yang-panjang"
-HASH = hash_password(PASSWORD)  # once: scrypt is slow on purpose
 
 
 @pytest.fixture
 def admin_app(db, db_url: str) -> Iterator[tuple[str, Services]]:
-    settings = make_settings(db_url)
-    services = build_services(settings, channels={})
-    sync_files(services.db, settings.scripts_dir, repo.utcnow())
-    with services.db.transaction() as s:
-        for name, role in (("ani", "admin"), ("eko", "editor"), ("vina", "viewer")):
-            repo.add_admin_user(s, name=name, role=role, password_hash=HASH, now=repo.utcnow())
-    try:
-        with LiveServer(create_app(settings, services)) as live:
-            yield live.url, services
-    finally:
-        services.close()
-
-
-def csrf(page: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-
-
-def sign_in(url: str, name: str, password: str = PASSWORD) -> tuple[requests.Session, requests.Response]:
-    browser = requests.Session()
-    form = browser.get(f"{url}/admin/login", timeout=10)
-    response = browser.post(f"{url}/admin/login", data={"csrf_token": csrf(form.text), "name": name,
-                                                         "password": password}, timeout=10)
-    return browser, response
+    with admin_site(db_url) as site:
+        yield site
 
 
 def test_every_page_needs_a_sign_in(admin_app) -> None:
@@ -63,7 +34,7 @@ def test_signing_in_and_out(admin_app) -> None:
     raw = response.history[0].headers["Set-Cookie"]
     assert "HttpOnly" in raw and "SameSite=Strict" in raw
     page = browser.get(f"{url}/admin/", timeout=10).text
-    out = browser.post(f"{url}/admin/logout", data={"csrf_token": csrf(page)}, allow_redirects=False, timeout=10)
+    out = browser.post(f"{url}/admin/logout", data={"csrf_token": field(page)}, allow_redirects=False, timeout=10)
     assert out.status_code == 302
     assert browser.get(f"{url}/admin/", allow_redirects=False, timeout=10).status_code == 302
     with services.db.transaction() as s:
@@ -116,7 +87,7 @@ def test_security_headers_and_no_open_redirect(admin_app) -> None:
     browser = requests.Session()
     form = browser.get(f"{url}/admin/login?next=https://evil.example/", timeout=10)
     response = browser.post(f"{url}/admin/login?next=https://evil.example/", allow_redirects=False, timeout=10,
-                            data={"csrf_token": csrf(form.text), "name": "ani", "password": PASSWORD})
+                            data={"csrf_token": field(form.text), "name": "ani", "password": PASSWORD})
     assert response.status_code == 302 and response.headers["Location"].endswith("/admin/")
 
 
@@ -136,7 +107,7 @@ def test_admins_see_accounts_and_the_audit_log_and_can_unlock(admin_app) -> None
     page = admin.get(f"{url}/admin/users/", timeout=10).text
     assert "Buka kunci eko" in page and "sign-in-failed" in page and "locked" in page
     assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
-    admin.post(f"{url}/admin/users/{_user_id(services, 'eko')}/unlock", data={"csrf_token": csrf(page)}, timeout=10)
+    admin.post(f"{url}/admin/users/{_user_id(services, 'eko')}/unlock", data={"csrf_token": field(page)}, timeout=10)
     _, response = sign_in(url, "eko")
     assert response.status_code == 200 and "Ringkasan" in response.text
     editor, _ = sign_in(url, "eko")

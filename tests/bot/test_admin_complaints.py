@@ -8,20 +8,14 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-import requests
 from sqlalchemy import select
 
-from bot.admin.passwords import hash_password
-from bot.app import create_app
-from bot.scripts import sync_files
-from bot.services import Services, build_services
+from admin_support import admin_site, field, signed_in
+from bot.services import Services
 from channels.base import InboundMessage
 from storage import repository as repo
 from storage.models import AuditEntry, Message, Outbox
-from tests_support import LiveServer, make_settings
 
-PASSWORD = "kata-sandi-yang-panjang"
-HASH = hash_password(PASSWORD)
 XSS = "<script>alert('x')</script><img src=x onerror=alert(1)>"
 
 
@@ -35,32 +29,11 @@ def file_complaint(services: Services, sender: str, title: str, *, anonymous: bo
 
 @pytest.fixture
 def admin_app(db, db_url: str) -> Iterator[tuple[str, Services, list[str]]]:
-    settings = make_settings(db_url)
-    services = build_services(settings, channels={})
-    sync_files(services.db, settings.scripts_dir, repo.utcnow())
-    with services.db.transaction() as s:
-        for name, role in (("ani", "admin"), ("eko", "editor"), ("vina", "viewer")):
-            repo.add_admin_user(s, name=name, role=role, password_hash=HASH, now=repo.utcnow())
-    numbers = [file_complaint(services, "+628111", "Jalan rusak", anonymous=False),
-               file_complaint(services, "+628222", f"Judul {XSS}", anonymous=True),
-               file_complaint(services, "+628333", "Lampu mati", anonymous=False, channel="whatsapp")]
-    try:
-        with LiveServer(create_app(settings, services)) as live:
-            yield live.url, services, numbers
-    finally:
-        services.close()
-
-
-def csrf(page: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-
-
-def signed_in(url: str, name: str) -> requests.Session:
-    browser = requests.Session()
-    form = browser.get(f"{url}/admin/login", timeout=10)
-    browser.post(f"{url}/admin/login", data={"csrf_token": csrf(form.text), "name": name, "password": PASSWORD},
-                 timeout=10)
-    return browser
+    with admin_site(db_url) as (url, services):
+        numbers = [file_complaint(services, "+628111", "Jalan rusak", anonymous=False),
+                   file_complaint(services, "+628222", f"Judul {XSS}", anonymous=True),
+                   file_complaint(services, "+628333", "Lampu mati", anonymous=False, channel="whatsapp")]
+        yield url, services, numbers
 
 
 def listed(page: str) -> list[str]:
@@ -104,7 +77,7 @@ def test_an_admin_changes_a_status_and_the_citizen_is_told(admin_app) -> None:
     admin = signed_in(url, "ani")
     page = admin.get(f"{url}/admin/complaints/{numbers[0]}", timeout=10)
     done = admin.post(f"{url}/admin/complaints/{numbers[0]}/status", timeout=10,
-                      data={"csrf_token": csrf(page.text), "status": "in_progress", "note": "Tim datang Senin."})
+                      data={"csrf_token": field(page.text), "status": "in_progress", "note": "Tim datang Senin."})
     assert "pemberitahuan untuk warga sudah diantrekan" in done.text and "in_progress" in done.text
     with services.db.transaction() as s:
         note = s.scalars(select(Message).join(Outbox, Outbox.message_id == Message.id)
@@ -115,7 +88,7 @@ def test_an_admin_changes_a_status_and_the_citizen_is_told(admin_app) -> None:
     viewer = signed_in(url, "vina")
     page = viewer.get(f"{url}/admin/", timeout=10)
     denied = viewer.post(f"{url}/admin/complaints/{numbers[0]}/status", timeout=10,
-                         data={"csrf_token": csrf(page.text), "status": "resolved"})
+                         data={"csrf_token": field(page.text), "status": "resolved"})
     assert denied.status_code == 403
 
 

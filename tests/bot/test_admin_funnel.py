@@ -7,21 +7,16 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import requests
 from sqlalchemy import update
 
+from admin_support import admin_site, signed_in
 from bot.admin.funnel import Funnel, StepRow, build, svg
-from bot.admin.passwords import hash_password
-from bot.app import create_app
-from bot.scripts import sync_files
-from bot.services import Services, build_services
+from bot.services import Services
 from channels.base import InboundMessage
 from storage import repository as repo
 from storage.models import Conversation
-from tests_support import LiveServer, make_settings
 
 NOW = datetime(2026, 11, 28, 12, tzinfo=timezone.utc)
-PASSWORD = "kata-sandi-yang-panjang"
 
 
 def test_counts_per_step() -> None:
@@ -44,16 +39,8 @@ def test_the_chart_escapes_step_ids() -> None:
 
 @pytest.fixture
 def admin_app(db, db_url: str) -> Iterator[tuple[str, Services]]:
-    settings = make_settings(db_url)
-    services = build_services(settings, channels={})
-    sync_files(services.db, settings.scripts_dir, repo.utcnow())
-    with services.db.transaction() as s:
-        repo.add_admin_user(s, name="eko", role="editor", password_hash=hash_password(PASSWORD), now=repo.utcnow())
-    try:
-        with LiveServer(create_app(settings, services)) as live:
-            yield live.url, services
-    finally:
-        services.close()
+    with admin_site(db_url) as site:
+        yield site
 
 
 def say(services: Services, sender: str, *lines: str) -> None:
@@ -70,11 +57,7 @@ def test_the_funnel_page_counts_real_conversations(admin_app) -> None:
     with services.db.transaction() as s:
         s.execute(update(Conversation).where(Conversation.step_id == "title")
                   .values(updated_at=repo.utcnow() - timedelta(days=3)))
-    browser = requests.Session()
-    form = browser.get(f"{url}/admin/login", timeout=10).text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
-    browser.post(f"{url}/admin/login", data={"csrf_token": token, "name": "eko", "password": PASSWORD}, timeout=10)
-    page = browser.get(f"{url}/admin/scripts/complaint/funnel", timeout=10).text
+    page = signed_in(url, "eko").get(f"{url}/admin/scripts/complaint/funnel", timeout=10).text
     assert "3 percakapan dimulai, 1 selesai" in page and "<svg" in page
     rows = dict(re.findall(r"<tr><td>(\w+)</td><td>(\d+</td><td>\d+</td><td>[\d.]+)</td></tr>", page))
     assert rows["report_type"] == "3</td><td>1</td><td>0.33"  # all reached it; one gave up; one re-prompt

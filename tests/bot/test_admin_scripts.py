@@ -10,45 +10,19 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from bot.admin.passwords import hash_password
-from bot.app import create_app
-from bot.scripts import sync_files
+from admin_support import admin_site, field, signed_in
 from bot.services import Services, build_services
 from channels.base import InboundMessage
 from storage import repository as repo
 from storage.models import AuditEntry, ScriptVersion
-from tests_support import LiveServer, make_settings
 
-PASSWORD = "kata-sandi-yang-panjang"
-HASH = hash_password(PASSWORD)
 OLD_PROMPT, NEW_PROMPT = "id: Jenis laporan Anda?", "id: Apa jenis laporan Anda?"
 
 
 @pytest.fixture
 def admin_app(db, db_url: str) -> Iterator[tuple[str, Services]]:
-    settings = make_settings(db_url)
-    services = build_services(settings, channels={})
-    sync_files(services.db, settings.scripts_dir, repo.utcnow())
-    with services.db.transaction() as s:
-        for name, role in (("eko", "editor"), ("vina", "viewer")):
-            repo.add_admin_user(s, name=name, role=role, password_hash=HASH, now=repo.utcnow())
-    try:
-        with LiveServer(create_app(settings, services)) as live:
-            yield live.url, services
-    finally:
-        services.close()
-
-
-def csrf(page: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-
-
-def signed_in(url: str, name: str) -> requests.Session:
-    browser = requests.Session()
-    form = browser.get(f"{url}/admin/login", timeout=10)
-    browser.post(f"{url}/admin/login", data={"csrf_token": csrf(form.text), "name": name, "password": PASSWORD},
-                 timeout=10)
-    return browser
+    with admin_site(db_url) as site:
+        yield site
 
 
 def versions(services: Services) -> list[tuple[int, bool]]:
@@ -59,7 +33,7 @@ def versions(services: Services) -> list[tuple[int, bool]]:
 def save(browser: requests.Session, url: str, text: str) -> requests.Response:
     page = browser.get(f"{url}/admin/scripts/complaint/edit", timeout=10)
     return browser.post(f"{url}/admin/scripts/complaint/edit", timeout=10,
-                        data={"csrf_token": csrf(page.text), "text": text, "base": "1"})
+                        data={"csrf_token": field(page.text), "text": text, "base": "1"})
 
 
 def first_prompt(services: Services, sender: str) -> str:
@@ -91,7 +65,7 @@ def test_save_diff_publish_and_roll_back_without_a_restart(admin_app) -> None:
     assert "Jenis laporan Anda?" in first_prompt(services, "+628111")  # a draft is not live
 
     page = browser.get(f"{url}/admin/scripts/complaint/v2", timeout=10)
-    browser.post(f"{url}/admin/scripts/complaint/v2/publish", data={"csrf_token": csrf(page.text)}, timeout=10)
+    browser.post(f"{url}/admin/scripts/complaint/v2/publish", data={"csrf_token": field(page.text)}, timeout=10)
     assert versions(services) == [(1, True), (2, True)]
     assert "Apa jenis laporan Anda?" in first_prompt(services, "+628222")  # live, without a restart,
     assert "Apa jenis laporan Anda?" in first_prompt(other_process, "+628333")  # in every process
@@ -99,7 +73,7 @@ def test_save_diff_publish_and_roll_back_without_a_restart(admin_app) -> None:
 
     page = browser.get(f"{url}/admin/scripts/complaint/", timeout=10)
     assert "Kembalikan ke v1" in page.text
-    browser.post(f"{url}/admin/scripts/complaint/v1/publish", data={"csrf_token": csrf(page.text), "rollback": "1"},
+    browser.post(f"{url}/admin/scripts/complaint/v1/publish", data={"csrf_token": field(page.text), "rollback": "1"},
                  timeout=10)
     assert versions(services) == [(1, True), (2, True), (3, True)]  # history only grows
     assert _live_text(services) == original_text
@@ -122,7 +96,7 @@ def test_the_id_cannot_change_and_viewers_cannot_edit(admin_app) -> None:
     viewer = signed_in(url, "vina")
     assert viewer.get(f"{url}/admin/scripts/", timeout=10).status_code == 403
     page = viewer.get(f"{url}/admin/", timeout=10)
-    denied = viewer.post(f"{url}/admin/scripts/complaint/v1/publish", data={"csrf_token": csrf(page.text)}, timeout=10)
+    denied = viewer.post(f"{url}/admin/scripts/complaint/v1/publish", data={"csrf_token": field(page.text)}, timeout=10)
     assert denied.status_code == 403
     assert versions(services) == [(1, True)]
 

@@ -2,51 +2,26 @@
 language, drafts included, and nothing stored."""
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Iterator
 
 import pytest
 import requests
 from sqlalchemy import func, select
 
-from bot.admin.passwords import hash_password
-from bot.app import create_app
-from bot.scripts import save_draft, sync_files
-from bot.services import Services, build_services
+from admin_support import admin_site, field, signed_in
+from bot.scripts import save_draft
+from bot.services import Services
 from storage import repository as repo
 from storage.models import Complaint, Conversation, Message
-from tests_support import LiveServer, make_settings
 
-PASSWORD = "kata-sandi-yang-panjang"
 HAPPY = ["halo", "1", "Jalan rusak", "Jalan di depan sekolah rusak parah sejak Januari.", "1", "Jl. Merdeka 1",
          "kemarin", "lewati", "1", "Budi Santoso", "ya"]
 
 
 @pytest.fixture
 def admin_app(db, db_url: str) -> Iterator[tuple[str, Services]]:
-    settings = make_settings(db_url)
-    services = build_services(settings, channels={})
-    sync_files(services.db, settings.scripts_dir, repo.utcnow())
-    with services.db.transaction() as s:
-        repo.add_admin_user(s, name="eko", role="editor", password_hash=hash_password(PASSWORD), now=repo.utcnow())
-    try:
-        with LiveServer(create_app(settings, services)) as live:
-            yield live.url, services
-    finally:
-        services.close()
-
-
-def signed_in(url: str) -> requests.Session:
-    browser = requests.Session()
-    form = browser.get(f"{url}/admin/login", timeout=10)
-    browser.post(f"{url}/admin/login", data={"csrf_token": field(form.text, "csrf_token"), "name": "eko",
-                                             "password": PASSWORD}, timeout=10)
-    return browser
-
-
-def field(page: str, name: str) -> str:
-    return html.unescape(re.search(rf'name="{name}" value="([^"]*)"', page).group(1))
+    with admin_site(db_url) as site:
+        yield site
 
 
 def chat(browser: requests.Session, url: str, lines: list[str], version: int = 1, **choices: str) -> str:
@@ -59,7 +34,7 @@ def chat(browser: requests.Session, url: str, lines: list[str], version: int = 1
 
 def test_a_whole_complaint_in_the_simulator_files_nothing(admin_app) -> None:
     url, services = admin_app
-    page = chat(signed_in(url), url, HAPPY, channel="sms", language="id")
+    page = chat(signed_in(url, "eko"), url, HAPPY, channel="sms", language="id")
     assert "Selamat datang" in page and "SMS GSM-7, 1 segmen" in page
     assert "LAP-XXXXXX" in page  # the completion reply, with a sample number
     with services.db.transaction() as s:
@@ -68,7 +43,7 @@ def test_a_whole_complaint_in_the_simulator_files_nothing(admin_app) -> None:
 
 def test_english_on_telegram(admin_app) -> None:
     url, _ = admin_app
-    page = chat(signed_in(url), url, ["hi"], channel="telegram", language="en")
+    page = chat(signed_in(url, "eko"), url, ["hi"], channel="telegram", language="en")
     assert "What kind of report?" in page and "karakter" in page and "SMS" not in page.split("<ol")[1].split("</ol>")[0]
 
 
@@ -78,14 +53,14 @@ def test_a_draft_can_be_simulated_before_it_is_published(admin_app) -> None:
         text = repo.published_script(s, "complaint").text
     version, _ = save_draft(services.db, "complaint", text.replace("id: Jenis laporan Anda?", "id: Laporan apa?"),
                             "eko", repo.utcnow())
-    browser = signed_in(url)
+    browser = signed_in(url, "eko")
     assert "Laporan apa?" in chat(browser, url, ["halo"], version=version)
     assert "Jenis laporan Anda?" in chat(browser, url, ["halo"], version=1)
 
 
 def test_a_changed_state_is_refused(admin_app) -> None:
     url, _ = admin_app
-    browser = signed_in(url)
+    browser = signed_in(url, "eko")
     page = browser.get(f"{url}/admin/scripts/complaint/v1/simulate", timeout=10).text
     forged = browser.post(f"{url}/admin/scripts/complaint/v1/simulate", timeout=10, data={
         "csrf_token": field(page, "csrf_token"), "state": "eyJzdGF0ZSI6e319.forged", "text": "halo"})

@@ -18,20 +18,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.admin.passwords import hash_password
-from bot.app import create_app
-from bot.scripts import sync_files
-from bot.services import Services, build_services
+from admin_support import PASSWORD, admin_site
+from bot.services import Services
 from channels.base import InboundMessage
 from storage import repository as repo
 from storage.migrate import upgrade
 from storage.models import Message, Outbox
-from tests_support import LiveServer, make_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-PASSWORD = "kata-sandi-yang-panjang"
 XSS = "<script>window.pwned = 1</script><img src=x onerror=\"window.pwned = 2\">"
 SHOTS = os.environ.get("LAPOR_SCREENSHOTS")
 
@@ -55,17 +51,8 @@ def browser() -> Iterator:
 def site(tmp_path: Path) -> Iterator[tuple[str, Services]]:
     url = f"sqlite:///{tmp_path}/lapor.sqlite3"
     upgrade(url)
-    settings = make_settings(url)
-    services = build_services(settings, channels={})
-    sync_files(services.db, settings.scripts_dir, repo.utcnow())
-    with services.db.transaction() as s:
-        for name, role in (("ani", "admin"), ("eko", "editor")):
-            repo.add_admin_user(s, name=name, role=role, password_hash=hash_password(PASSWORD), now=repo.utcnow())
-    try:
-        with LiveServer(create_app(settings, services)) as live:
-            yield live.url, services
-    finally:
-        services.close()
+    with admin_site(url) as served:
+        yield served
 
 
 @pytest.fixture

@@ -1,0 +1,54 @@
+"""Shared by the /admin tests: the app served over real HTTP with one account per role, and
+signing in the way a browser does (the login form's CSRF token, then the session cookie)."""
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import requests
+
+from bot.admin.passwords import hash_password
+from bot.app import create_app
+from bot.scripts import sync_files
+from bot.services import Services, build_services
+from storage import repository as repo
+from tests_support import LiveServer, make_settings
+
+PASSWORD = "kata-sandi-yang-panjang"
+HASH = hash_password(PASSWORD)  # once: scrypt is slow on purpose
+ACCOUNTS = {"ani": "admin", "eko": "editor", "vina": "viewer"}
+
+
+@contextmanager
+def admin_site(db_url: str) -> Iterator[tuple[str, Services]]:
+    """(base URL, services) of the app on ``db_url``, scripts imported, the ACCOUNTS created."""
+    settings = make_settings(db_url)
+    services = build_services(settings, channels={})  # no channels: replies stay in the outbox
+    sync_files(services.db, settings.scripts_dir, repo.utcnow())
+    with services.db.transaction() as s:
+        for name, role in ACCOUNTS.items():
+            repo.add_admin_user(s, name=name, role=role, password_hash=HASH, now=repo.utcnow())
+    try:
+        with LiveServer(create_app(settings, services)) as live:
+            yield live.url, services
+    finally:
+        services.close()
+
+
+def field(page: str, name: str = "csrf_token") -> str:
+    """The value of a form's hidden field (the CSRF token by default)."""
+    return html.unescape(re.search(rf'name="{name}" value="([^"]*)"', page).group(1))
+
+
+def sign_in(url: str, name: str, password: str = PASSWORD) -> tuple[requests.Session, requests.Response]:
+    browser = requests.Session()
+    form = browser.get(f"{url}/admin/login", timeout=10)
+    response = browser.post(f"{url}/admin/login", data={"csrf_token": field(form.text), "name": name,
+                                                         "password": password}, timeout=10)
+    return browser, response
+
+
+def signed_in(url: str, name: str) -> requests.Session:
+    return sign_in(url, name)[0]
