@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
+
+from providers.loopback import FaultyServer
 
 BASE = "/v2"
 API_KEY = "open311-test-key"
@@ -48,10 +47,11 @@ class _Problem(Exception):
         self.status = status
 
 
-class Open311Server:
+class Open311Server(FaultyServer):
     """The registry on ``url`` (a context manager that runs it in a thread)."""
 
     def __init__(self, api_key: str = API_KEY, services: Mapping[str, str] = SERVICES, tokens: bool = False) -> None:
+        super().__init__("open311")
         self.api_key = api_key
         self.services = dict(services)
         self.tokens = tokens
@@ -59,46 +59,14 @@ class Open311Server:
         self.violations: list[str] = []
         self.posts = 0
         self.searches = 0
-        self.hanging = threading.Event()
         self._released_tokens = False
-        self._faults: deque[tuple[str, int, str | None]] = deque()
-        self._lock = threading.Lock()
-        self._release = threading.Event()
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="open311", daemon=True)
 
     @property
     def url(self) -> str:
         """What to give as ``LAPOR_REGISTRY_URL``."""
-        return f"http://127.0.0.1:{self._server.server_port}{BASE}"
-
-    def __enter__(self) -> Open311Server:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._release.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        return f"http://127.0.0.1:{self.port}{BASE}"
 
     # ------------------------------------------------------------------ scripting
-
-    def fail_next(self, status: int, *, retry_after: float | str | None = None, times: int = 1) -> None:
-        with self._lock:
-            self._faults.extend([("fail", status, None if retry_after is None else str(retry_after))] * times)
-
-    def hang_next(self, seconds: float, *, store: bool = True) -> None:
-        with self._lock:
-            self._faults.append(("hang" if store else "hang-drop", 0, str(seconds)))
-
-    def release(self) -> None:
-        self._release.set()
-
-    def malformed_next(self) -> None:
-        with self._lock:
-            self._faults.append(("malformed", 200, None))
 
     def release_tokens(self) -> None:
         """From now on, tokens resolve into their request ids."""
@@ -115,9 +83,6 @@ class Open311Server:
             return [r for r in self.requests if r["form"].get("attribute[tracking_number]") == tracking_number]
 
     # ------------------------------------------------------------------ serving
-
-    def _wsgi(self, environ: Any, start_response: Any) -> Iterable[bytes]:
-        return self._answer(Request(environ))(environ, start_response)
 
     def _answer(self, request: Request) -> Response:
         try:
@@ -172,23 +137,19 @@ class Open311Server:
         for key in ("lat", "long"):
             if key in fields and not _is_number(fields[key]):
                 raise _Problem(400, f"{key} must be a number")
-        with self._lock:
-            fault = self._faults.popleft() if self._faults else None
-        if fault is not None and fault[0] == "fail":
-            headers = {"Retry-After": fault[2]} if fault[2] else {}
-            return _json(fault[1], [{"code": fault[1], "description": f"injected {fault[1]}"}], headers)
-        if fault is not None and fault[0] in ("hang", "hang-drop"):
-            self.hanging.set()
-            self._release.wait(float(fault[2]))
-            if fault[0] == "hang-drop":  # the registry lost it (its client is gone, say)
-                return _json(503, [{"code": 503, "description": "dropped"}])
+        fault = self._take_fault()
+        if fault is not None and fault.kind == "fail":
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+            return _json(fault.status, [{"code": fault.status, "description": f"injected {fault.status}"}], headers)
+        if self._dropped(fault):  # the registry lost it (its client is gone, say)
+            return _json(503, [{"code": 503, "description": "dropped"}])
         with self._lock:
             self.posts += 1
             number = len(self.requests) + 1
             record = {"service_request_id": f"{1000 + number}", "token": f"tok-{number}", "form": fields,
                       "status": "open", "status_notes": None, "requested_datetime": _now(), "updated_datetime": _now()}
             self.requests.append(record)
-        if fault is not None and fault[0] == "malformed":
+        if fault is not None and fault.kind == "malformed":
             return Response("<html>Service Unavailable</html>", status=200, mimetype="text/html")
         if self.tokens:
             return _json(201, [{"token": record["token"], "service_notice": "", "account_id": None}])

@@ -21,13 +21,11 @@ import hashlib
 import hmac
 import json
 import re
-import threading
-from collections import deque
-from collections.abc import Iterable
 from typing import Any
 
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
+
+from providers.loopback import FaultyServer
 
 PATH = "/complaints"
 KEYS = ("tracking_number", "type", "title", "description", "category", "agency", "location", "incident_date",
@@ -45,10 +43,11 @@ class _Violation(Exception):
         self.status = status
 
 
-class WebhookRegistryServer:
+class WebhookRegistryServer(FaultyServer):
     """The registry on ``url`` (a context manager that runs it in a thread)."""
 
     def __init__(self, secret: str, api_key: str | None = None, port: int = 0) -> None:
+        super().__init__("registry-webhook", port)
         self.secret = secret
         self.api_key = api_key
         self.received: list[dict[str, Any]] = []
@@ -56,50 +55,13 @@ class WebhookRegistryServer:
         self.headers: list[dict[str, str]] = []
         self.violations: list[str] = []
         self.duplicates = 0
-        self.hanging = threading.Event()  # set while a request is held by hang_next
         self._ids: dict[str, str] = {}
-        self._faults: deque[tuple[str, int, str | None]] = deque()
         self._down = False
-        self._lock = threading.Lock()
-        self._release = threading.Event()
-        self._server = make_server("127.0.0.1", port, self._wsgi, threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="registry-webhook", daemon=True)
 
     @property
     def url(self) -> str:
         """What to give as ``LAPOR_REGISTRY_URL``."""
-        return f"http://127.0.0.1:{self._server.server_port}{PATH}"
-
-    def __enter__(self) -> WebhookRegistryServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._release.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def fail_next(self, status: int, *, retry_after: float | str | None = None, times: int = 1) -> None:
-        """Answer the next ``times`` valid requests ``status`` without storing them."""
-        with self._lock:
-            self._faults.extend([("fail", status, None if retry_after is None else str(retry_after))] * times)
-
-    def hang_next(self, seconds: float, *, store: bool = True) -> None:
-        """Hold the next valid request ``seconds`` (or until ``release``), then store it (or,
-        ``store=False``, drop it and answer 503)."""
-        with self._lock:
-            self._faults.append(("hang" if store else "hang-drop", 0, str(seconds)))
-
-    def release(self) -> None:
-        """End every hang now."""
-        self._release.set()
-
-    def malformed_next(self) -> None:
-        """Store the next valid request but answer 200 with a body that is not JSON."""
-        with self._lock:
-            self._faults.append(("malformed", 200, None))
+        return f"http://127.0.0.1:{self.port}{PATH}"
 
     def down(self) -> None:
         """Answer 503 to everything (an outage) until ``up``."""
@@ -112,9 +74,6 @@ class WebhookRegistryServer:
         with self._lock:
             return self._ids.get(tracking_number)
 
-    def _wsgi(self, environ: Any, start_response: Any) -> Iterable[bytes]:
-        return self._answer(Request(environ))(environ, start_response)
-
     def _answer(self, request: Request) -> Response:
         if self._down:
             return _json(503, {"error": "registry under maintenance"}, {"Retry-After": "1"})
@@ -125,15 +84,12 @@ class WebhookRegistryServer:
             with self._lock:
                 self.violations.append(f"{request.method} {request.path}: {violation}")
             return _json(violation.status, {"error": str(violation)})
-        with self._lock:
-            fault = self._faults.popleft() if self._faults else None
-        if fault is not None and fault[0] == "fail":
-            return _json(fault[1], {"error": f"injected {fault[1]}"}, {"Retry-After": fault[2]} if fault[2] else {})
-        if fault is not None and fault[0] in ("hang", "hang-drop"):
-            self.hanging.set()
-            self._release.wait(float(fault[2]))
-            if fault[0] == "hang-drop":  # the registry lost it (its client is gone, say)
-                return _json(503, {"error": "dropped"})
+        fault = self._take_fault()
+        if fault is not None and fault.kind == "fail":
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+            return _json(fault.status, {"error": f"injected {fault.status}"}, headers)
+        if self._dropped(fault):  # the registry lost it (its client is gone, say)
+            return _json(503, {"error": "dropped"})
         tracking = body["tracking_number"]
         with self._lock:
             if tracking in self._ids:
@@ -144,7 +100,7 @@ class WebhookRegistryServer:
             self.raw.append(raw)
             self.headers.append(dict(request.headers))
             registry_id = self._ids[tracking]
-        if fault is not None and fault[0] == "malformed":
+        if fault is not None and fault.kind == "malformed":
             return Response("<html>502 Bad Gateway</html>", status=200, mimetype="text/html")
         return _json(201, {"id": registry_id})
 
