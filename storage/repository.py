@@ -520,14 +520,16 @@ def complaint_deliveries(session: Session, complaint_id: int) -> list[Outbox]:
 
 
 def outbox_page(session: Session, *, status: str, offset: int = 0, limit: int = 50) -> tuple[list[Outbox], int]:
-    """Outbox rows of one status, newest first, with their messages (the admin delivery view).
-    For "dead", rows an admin discarded are left out."""
+    """One page of outbox rows of one status, newest first, with their messages and complaints
+    (the admin delivery view), and how many there are. For "dead", rows an admin discarded are
+    left out."""
     query = select(Outbox).where(Outbox.status == status)
-    rows = list(session.scalars(query.order_by(Outbox.id.desc())
-                                .options(joinedload(Outbox.message), joinedload(Outbox.complaint))))
     if status == "dead":
-        rows = [row for row in rows if not (row.payload or {}).get("discarded_by")]
-    return rows[offset:offset + limit], len(rows)
+        query = query.where(Outbox.payload["discarded_by"].as_string().is_(None))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Outbox.id.desc()).offset(offset).limit(limit)
+                           .options(joinedload(Outbox.message), joinedload(Outbox.complaint)))
+    return list(rows), total
 
 
 def requeue_outbox(session: Session, row_id: int, now: datetime) -> Outbox:
