@@ -60,3 +60,10 @@ def json_or_none(response: httpx.Response) -> Any:
         return response.json()
     except ValueError:
         return None
+
+
+def id_text(value: Any) -> str | None:
+    """An id or token a registry sent (as a number or a string) as text; None if absent or unusable."""
+    if isinstance(value, bool) or value is None or value == "":
+        return None
+    return str(value)[:100] if isinstance(value, (str, int)) else None

@@ -25,7 +25,7 @@ from urllib.parse import quote
 import httpx
 
 from bot.registry.base import RegistryError, RemoteStatus, Submission, SubmitResult
-from bot.registry.http import RegistryHttp, json_or_none, status_error
+from bot.registry.http import RegistryHttp, id_text, json_or_none, status_error
 from bot.settings import Settings
 from dialogs.answers import clean_text
 
@@ -108,10 +108,10 @@ class Open311Registry:
                                       headers={"Idempotency-Key": submission.tracking_number})
         answer = self._array(response)
         first = answer[0] if answer and isinstance(answer[0], dict) else {}
-        if _id(first.get("service_request_id")):
-            return SubmitResult(registry_id=_id(first["service_request_id"]))
-        if _id(first.get("token")):
-            return SubmitResult(registry_id=None, token=_id(first["token"]))
+        if registry_id := id_text(first.get("service_request_id")):
+            return SubmitResult(registry_id=registry_id)
+        if token := id_text(first.get("token")):
+            return SubmitResult(registry_id=None, token=token)
         # Taken (2xx) but unreadable: the next attempt searches before it posts again.
         raise RegistryError("open311 registry answered without service_request_id or token", retryable=True)
 
@@ -121,7 +121,7 @@ class Open311Registry:
         if response.status_code == 404:
             return None
         answer = self._array(response)
-        return _id(answer[0].get("service_request_id")) if answer and isinstance(answer[0], dict) else None
+        return id_text(answer[0].get("service_request_id")) if answer and isinstance(answer[0], dict) else None
 
     def fetch_status(self, registry_id: str) -> RemoteStatus | None:
         """``GET /requests/{id}.json``, mapped: open -> received (in_progress once the registry
@@ -156,7 +156,7 @@ class Open311Registry:
         tag = f"[{submission.tracking_number}]"
         for record in self._array(response):
             if isinstance(record, dict) and str(record.get("description") or "").startswith(tag):
-                return _id(record.get("service_request_id"))
+                return id_text(record.get("service_request_id"))
         return None
 
     def _array(self, response: httpx.Response) -> list[Any]:
@@ -178,13 +178,6 @@ def _errors(answer: Any) -> str | None:
         return None
     parts = [f"{item.get('code', '?')} {item.get('description', '')}".strip() for item in answer if isinstance(item, dict)]
     return "; ".join(parts) or None
-
-
-def _id(value: Any) -> str | None:
-    """A request id or token as text (registries send numbers or strings); None if absent."""
-    if isinstance(value, bool) or value is None or value == "":
-        return None
-    return str(value)[:100] if isinstance(value, (str, int)) else None
 
 
 def _path(value: str) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from bot.registry.base import Submission, SubmitResult
-from bot.registry.http import RegistryHttp, json_or_none, status_error
+from bot.registry.http import RegistryHttp, id_text, json_or_none, status_error
 from bot.registry.signing import sign
 from bot.settings import Settings
 
@@ -92,11 +92,11 @@ class WebhookRegistry:
     @staticmethod
     def _registry_id(response: httpx.Response, tracking_number: str) -> str | None:
         answer = json_or_none(response)
-        if isinstance(answer, dict) and isinstance(answer.get("id"), (str, int)) and not isinstance(answer["id"], bool):
-            return str(answer["id"])[:100]
-        if response.content and not (isinstance(answer, dict) and "id" not in answer):
+        sent = answer.get("id") if isinstance(answer, dict) else response.content or None
+        registry_id = id_text(sent) if isinstance(answer, dict) else None
+        if registry_id is None and sent is not None:  # something came, but no id we can use
             log.warning("registry took %s but its answer carries no readable id; it stays unlinked", tracking_number)
-        return None
+        return registry_id
 
 
 def _error_text(response: httpx.Response) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 from datetime import timedelta
 
 import pytest
@@ -123,7 +124,7 @@ def test_a_timeout_is_retryable_and_the_retry_is_a_duplicate_not_a_second_compla
     for _ in range(50):  # the held request lands after the client gave up
         if registry.received:
             break
-        __import__("time").sleep(0.05)
+        time.sleep(0.05)
     result = registry_client.submit(submission(), retry=True)
     assert result.registry_id == "REG-000001"
     assert len(registry.received) == 1 and registry.duplicates == 1
