@@ -50,7 +50,6 @@ def citizens(count: int, start: int = 0) -> list[Citizen]:
 @dataclass
 class Stats:
     latencies: list[float] = field(default_factory=list)  # webhook sent -> reply at the provider
-    answers: list[float] = field(default_factory=list)  # webhook sent -> its HTTP answer
     sent: int = 0  # distinct inbound messages the service accepted
     replies: int = 0  # replies the citizens waited for and got
     complaints: int = 0  # conversations that reached the tracking number
@@ -63,8 +62,8 @@ class Stats:
     def seconds(self) -> float:
         return self.finished - self.started
 
-    def percentile(self, share: float, of: str = "latencies") -> float:
-        ordered = sorted(getattr(self, of))
+    def percentile(self, share: float) -> float:
+        ordered = sorted(self.latencies)
         if not ordered:
             return float("nan")
         return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
@@ -165,7 +164,6 @@ class Driver:
             accepted = all(results)
         if not accepted:
             return False
-        self.stats.answers.append(time.monotonic() - sent_at)
         self.stats.sent += 1
         if inbox is None:
             self.stats.latencies.append(time.monotonic() - sent_at)

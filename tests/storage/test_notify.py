@@ -26,10 +26,18 @@ def test_a_ring_ends_the_wait_at_once(tmp_path: Path) -> None:
     assert not (tmp_path / "lapor.sqlite3.wake").exists()
 
 
-def test_ringing_with_nobody_listening_is_harmless(tmp_path: Path) -> None:
-    bell = Doorbell.for_database(f"sqlite:///{tmp_path}/lapor.sqlite3")
-    bell.ring()
-    bell.close()
+def test_ringing_with_nobody_listening_is_harmless_and_not_kept(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/lapor.sqlite3"
+    bell = Doorbell.for_database(url)
+    bell.ring()  # no worker yet: dropped, not an error
+    listener = DoorbellListener.for_database(url)
+    try:
+        assert listener.wait(0.05) is False  # a worker that starts later owes nothing to old rings
+        bell.ring()
+        assert listener.wait(1.0) is True
+    finally:
+        bell.close()
+        listener.close()
 
 
 def test_one_listener_per_database_and_a_dead_ones_socket_is_reclaimed(tmp_path: Path) -> None:
