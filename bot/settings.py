@@ -1,7 +1,7 @@
 """Settings: ``config.yaml`` overridden by the environment. Secrets only come from the environment.
 
 ``load_settings()`` reads ``LAPOR_CONFIG`` (default ``./config.yaml``); relative paths in the
-file are relative to the file. Environment variables named in ``../shared/DESIGN.md`` win.
+file are relative to the file. The environment variables listed in README.md win.
 """
 from __future__ import annotations
 

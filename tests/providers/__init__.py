@@ -1,1 +1,2 @@
-"""Local stand-ins for the providers lapor-intake talks to, checked against ../shared/contracts."""
+"""Local stand-ins for the providers lapor-intake talks to, checked against the providers' published
+specs in ``tests/providers/contracts`` (kept in the repository, with their licences)."""

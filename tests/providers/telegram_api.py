@@ -2,7 +2,7 @@
 
 ``TelegramApiServer`` serves ``/bot<token>/<method>`` (GET or POST) and file downloads at
 ``/file/bot<token>/<path>`` over real HTTP on 127.0.0.1. Each call is checked against
-``shared/contracts/telegram_bot_api.json`` (beside the repository): the token, that the method
+``tests/providers/contracts/telegram_bot_api.json`` (kept in the repository): the token, that the method
 exists, its required fields, no unknown fields, and the type of every value, objects such as
 ``InlineKeyboardMarkup`` recursively against the description's ``types``. Parameters may come as a
 JSON body, a form (python-telegram-bot's way: strings as they are, everything else JSON-encoded)
@@ -34,7 +34,7 @@ from typing import Any
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-CONTRACTS = Path(__file__).resolve().parents[3] / "shared" / "contracts"
+CONTRACTS = Path(__file__).resolve().parent / "contracts"  # the providers' published specs, kept in the repo
 SPEC_PATH = CONTRACTS / "telegram_bot_api.json"
 
 TOKEN = "123456789:AAHtestTOKENforLAPORintake_0123456789"  # the default; any token works

@@ -53,7 +53,7 @@ def assert_rejected(server: TwilioApiServer, response: requests.Response, status
     assert len(server.violations) == 1 and server.messages == []
 
 
-def test_the_spec_is_parsed_once_from_shared_contracts() -> None:
+def test_the_spec_is_parsed_once_from_the_kept_contracts() -> None:
     contract = messages_contract()
     assert contract is messages_contract()
     assert {"To", "From", "Body", "MediaUrl", "StatusCallback", "MessagingServiceSid"} <= set(contract.params)

@@ -2,7 +2,7 @@
 
 ``TwilioApiServer`` serves ``POST /2010-04-01/Accounts/{AccountSid}/Messages.json`` over real HTTP
 on 127.0.0.1. It checks Basic auth, the AccountSid in the path, the content type and every form
-field against the operation in ``shared/contracts/twilio_api_v2010.yaml`` (beside the repository).
+field against the operation in ``tests/providers/contracts/twilio_api_v2010.yaml`` (kept in the repository).
 A request that breaks the contract gets a Twilio-shaped 4xx answer AND is recorded in
 ``violations``, so a test can assert that none happened; a valid one is recorded in ``messages``
 and answered 201 with a complete Message resource, as Twilio would.
@@ -50,7 +50,7 @@ from werkzeug.wrappers import Request, Response
 
 from channels.sms import sms_size
 
-CONTRACTS = Path(__file__).resolve().parents[3] / "shared" / "contracts"
+CONTRACTS = Path(__file__).resolve().parent / "contracts"  # the providers' published specs, kept in the repo
 SPEC_PATH = CONTRACTS / "twilio_api_v2010.yaml"
 MESSAGES_PATH = "/2010-04-01/Accounts/{AccountSid}/Messages.json"
 FORM_TYPE = "application/x-www-form-urlencoded"
