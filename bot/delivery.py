@@ -3,8 +3,10 @@
 ``Delivery.run_once`` claims a batch of due rows (several workers never claim the same row),
 processes each and records the outcome. Failures are retried with exponential backoff and
 jitter (honouring a provider's Retry-After) or dead-lettered with the provider's reason, where
-admins see them. A row whose worker died is claimed again when its lease runs out, so nothing
-is lost; the registry's idempotency key (the tracking number) makes a repeat harmless.
+admins see them. A worker renews the leases of the rows it works on (``LeaseKeeper``), so leases
+are short and a row whose worker died is claimed again within seconds; nothing is lost, and the
+registry's idempotency key (the tracking number) makes a repeat harmless. One row that cannot
+be read (an undecryptable recipient, say) is dead-lettered alone; it never stops the others.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from bot.registry import Registry, RegistryError, Submission
 from bot.settings import Settings
 from channels.base import Channel, DeliveryError, OutboundMessage
 from storage import repository as repo
-from storage.crypto import DataCipher
+from storage.crypto import DataCipher, WrongDataKey
 from storage.db import Database, Unavailable
 from storage.models import Complaint, Outbox
 
@@ -48,6 +50,7 @@ class Delivery:
         self._limiters = {name: RateLimiter(limit.per_second, limit.per_chat_seconds)
                           for name, limit in settings.rate_limits.items()}
         self._pool = ThreadPoolExecutor(max_workers=settings.send_threads, thread_name_prefix="lapor-send")
+        self._leases = LeaseKeeper(db, settings.lease_seconds)
 
     def run_once(self, now: datetime | None = None) -> int:
         """Claim and process one batch of due rows; returns how many were processed.
@@ -61,14 +64,17 @@ class Delivery:
         with self._db.transaction() as session:
             claimed = repo.claim_outbox(session, now=now, limit=self._settings.batch_size,
                                         lease_seconds=self._settings.lease_seconds, channels=tuple(self._channels))
-            complaints = repo.submission_complaints(session, [row.id for row in claimed if row.kind == "submission"])
-            submissions = [(row.id, row.attempts, complaints[row.id].id, self._submission(complaints[row.id]))
-                           for row in claimed if row.kind == "submission"]
+            submissions = self._prepare_submissions(session, [row for row in claimed if row.kind == "submission"], now)
             sends = self._prepare_sends(session, [row for row in claimed if row.kind != "submission"], now)
-        futures = [self._pool.submit(self._send, *send, now) for send in sends]
-        self._submit_in_order(submissions, now)
-        for future in futures:
-            future.result()
+        ids = [send[0] for send in sends] + [submission[0] for submission in submissions]
+        self._leases.hold(ids)
+        try:
+            futures = [self._pool.submit(self._send, *send, now) for send in sends]
+            self._submit_in_order(submissions, now)
+            for future in futures:
+                future.result()
+        finally:
+            self._leases.release(ids)
         return len(claimed)
 
     def drain(self, limit_rounds: int = 1000) -> int:
@@ -83,6 +89,7 @@ class Delivery:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+        self._leases.close()
 
     # ------------------------------------------------------------------ replies and notifications
 
@@ -94,6 +101,12 @@ class Delivery:
         for row in rows:
             message = messages[row.id]
             contact = message.contact
+            try:
+                recipient = repo.contact_sender(self._cipher, contact)
+                text = self._cipher.decrypt(message.text_enc) if message.text_enc is not None else message.text
+            except WrongDataKey as exc:
+                self._unreadable(session, row, exc, now)
+                continue
             if row.channel == "whatsapp" and (contact.last_inbound_at is None or now - contact.last_inbound_at > WHATSAPP_WINDOW):
                 # Free text outside the 24-hour session is refused by WhatsApp: an approved template
                 # is needed. Keep it visible to admins instead of burning attempts.
@@ -106,8 +119,8 @@ class Delivery:
                 continue
             sends.append((row.id, row.attempts, message.id, OutboundMessage(
                 channel=row.channel,
-                recipient=repo.contact_sender(self._cipher, contact),
-                text=message.text,
+                recipient=recipient,
+                text=text,
                 message_id=message.id,
                 choices=tuple((reply, label) for reply, label in (message.payload or {}).get("choices", [])),
             )))
@@ -124,9 +137,19 @@ class Delivery:
             log.exception("outbox row %s failed unexpectedly", row_id)
             self._failed(row_id, attempts, DeliveryError(f"{type(exc).__name__}: {exc}", retryable=True), now)
             return
-        self._record(lambda session: repo.finish_send(session, row_id, message_id, status=result.status,
-                                                      provider_message_id=result.provider_message_id,
-                                                      now=repo.utcnow()))
+        try:
+            self._record(lambda session: repo.finish_send(session, row_id, message_id, status=result.status,
+                                                          provider_message_id=result.provider_message_id,
+                                                          now=repo.utcnow()))
+        except Exception:  # the row stays leased; it is sent again at most repo.MAX_RECLAIMS times
+            log.exception("outbox row %s was sent but its outcome could not be recorded", row_id)
+
+    def _unreadable(self, session, row: Outbox, exc: Exception, now: datetime) -> None:
+        """Dead-letter a row whose personal data cannot be decrypted (a wrong or lost data key, a
+        corrupted value): admins see it; the rest of the batch goes on."""
+        error = f"cannot decrypt this row's personal data ({exc}); check LAPOR_DATA_KEY and LAPOR_DATA_KEY_PREVIOUS"
+        repo.dead_outbox(session, row.id, error=error, now=now)
+        log.error("outbox row %s is dead: its personal data cannot be decrypted", row.id)
 
     def _record(self, write: Callable[[Any], None]) -> None:
         """Record what already happened at a provider or registry. If the database is down,
@@ -147,6 +170,19 @@ class Delivery:
                 time.sleep(RECORD_RETRY_SECONDS)
 
     # ------------------------------------------------------------------ registry submissions
+
+    def _prepare_submissions(self, session, rows: list[Outbox], now: datetime) -> list[tuple[int, int, int, Submission]]:
+        """What to submit: (row id, attempts, complaint id, submission); a row whose complaint
+        cannot be decrypted is dead-lettered instead."""
+        complaints = repo.submission_complaints(session, [row.id for row in rows])
+        prepared = []
+        for row in rows:
+            complaint = complaints[row.id]
+            try:
+                prepared.append((row.id, row.attempts, complaint.id, self._submission(complaint)))
+            except WrongDataKey as exc:
+                self._unreadable(session, row, exc, now)
+        return prepared
 
     def _submit_in_order(self, submissions: list[tuple[int, int, int, Submission]], now: datetime) -> None:
         """Submit oldest first; once the registry fails, hold the rest of the batch until the
@@ -240,6 +276,58 @@ def backoff(attempts: int, base: float, cap: float) -> float:
     """Exponential backoff with full jitter in its upper half: base*2^(n-1), capped."""
     ceiling = min(cap, base * (2 ** max(0, attempts - 1)))
     return ceiling * random.uniform(0.5, 1.0)
+
+
+class LeaseKeeper:
+    """Renews the leases of the rows a Delivery is working on, every third of a lease, from a
+    thread of its own (started at the first ``hold``): a row stays leased for as long as its
+    worker lives, and no longer than ``lease_seconds`` after it died."""
+
+    def __init__(self, db: Database, lease_seconds: float):
+        self._db = db
+        self._lease = float(lease_seconds)
+        self._rows: dict[int, int] = {}  # row id -> holds
+        self._lock = threading.Lock()
+        self._halt = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def hold(self, row_ids: list[int]) -> None:
+        with self._lock:
+            for row_id in row_ids:
+                self._rows[row_id] = self._rows.get(row_id, 0) + 1
+            if self._thread is None and row_ids and not self._halt.is_set():
+                self._thread = threading.Thread(target=self._run, name="lapor-leases", daemon=True)
+                self._thread.start()
+
+    def release(self, row_ids: list[int]) -> None:
+        with self._lock:
+            for row_id in row_ids:
+                if self._rows.get(row_id, 0) <= 1:
+                    self._rows.pop(row_id, None)
+                else:
+                    self._rows[row_id] -= 1
+
+    def renew(self) -> int:
+        """Extend every held lease by a whole lease from now; returns how many rows."""
+        with self._lock:
+            held = list(self._rows)
+        if not held:
+            return 0
+        now = repo.utcnow()
+        with self._db.transaction() as session:
+            return repo.renew_leases(session, held, until=now + timedelta(seconds=self._lease), now=now)
+
+    def close(self) -> None:
+        self._halt.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._halt.wait(self._lease / 3):
+            try:
+                self.renew()
+            except Exception as exc:  # the database is away: the next round tries again
+                log.warning("could not renew outbox leases (%s)", type(exc).__name__)
 
 
 class DeliveryThread(threading.Thread):

@@ -53,7 +53,7 @@ class Settings:
     embedded_worker: bool = True
     batch_size: int = 50
     send_threads: int = 8
-    lease_seconds: int = 60
+    lease_seconds: int = 5
     max_attempts: int = 10
     backoff_seconds: float = 2.0
     max_backoff_seconds: float = 900.0
@@ -98,7 +98,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         "embedded_worker": bool(delivery.get("embedded_worker", True)),
         "batch_size": int(delivery.get("batch_size", 50)),
         "send_threads": max(1, int(delivery.get("send_threads", 8))),
-        "lease_seconds": int(delivery.get("lease_seconds", 60)),
+        "lease_seconds": int(delivery.get("lease_seconds", 5)),
         "max_attempts": int(delivery.get("max_attempts", 10)),
         "backoff_seconds": float(delivery.get("backoff_seconds", 2)),
         "max_backoff_seconds": float(delivery.get("max_backoff_seconds", 900)),

@@ -15,7 +15,7 @@ import time
 from bot.services import Services
 
 log = logging.getLogger(__name__)
-IDLE_SECONDS = 5.0  # a NOTIFY (PostgreSQL) or the doorbell (SQLite) ends the wait at once
+IDLE_SECONDS = 4.0  # with a 5 s lease, a dead worker's rows are taken over within 9 s; a NOTIFY (PostgreSQL) or the doorbell (SQLite) ends the wait at once
 POLL_SECONDS = 0.2  # a second worker on SQLite, which finds the doorbell taken, polls
 RETRY_SECONDS = 1.0  # after a failed round (the database is down, say)
 

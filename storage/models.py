@@ -1,7 +1,8 @@
 """The tables of lapor-intake, as SQLAlchemy 2 typed ORM classes.
 
-Personal data (phone numbers, chat ids, reporter names) lives only in ``*_enc`` columns
-(``storage.crypto.DataCipher``) and, for look-ups, as a keyed hash. Every datetime is
+Personal data (phone numbers, chat ids, reporter names, shared contacts, answers to personal
+steps) lives only in ``*_enc`` columns and sealed state values (``storage.crypto.DataCipher``)
+and, for look-ups, as a keyed hash. Every datetime is
 timezone-aware UTC on both SQLite and PostgreSQL. JSON columns must be reassigned to change:
 in-place edits of a loaded dict or list are not saved. ``__repr__`` never shows personal data or
 message and complaint text, so objects can be logged.
@@ -16,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
+    false,
     Float,
     ForeignKey,
     Index,
@@ -24,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -98,13 +101,29 @@ class Conversation(Base):
                 f"v{self.script_version!r}, status={self.status!r}, step_id={self.step_id!r})")
 
 
+INBOUND = text("direction = 'in'")
+OUTBOUND = text("direction = 'out'")
+
+
 class Message(Base):
-    """Every message in and out. (channel, provider_message_id) is unique, which makes a
-    provider's retry of an inbound message detectable, and harmless."""
+    """Every message in and out.
+
+    Inbound, (channel, provider_message_id) is unique: a provider's retry of a message is
+    detectable, and harmless. Outbound ids are the provider's for our sends, unique only within
+    their contact: Telegram numbers messages per chat. They are indexed (not unique) for
+    delivery reports.
+
+    ``text`` never holds personal data in clear: where a message carries some (a reporter's
+    name, a shared contact, the summary that repeats them), ``text`` is redacted and
+    ``text_enc`` holds the whole text, encrypted (``bot.privacy``).
+    """
 
     __tablename__ = "messages"
     __table_args__ = (
-        UniqueConstraint("channel", "provider_message_id"),
+        Index("uq_messages_inbound_provider_id", "channel", "provider_message_id", unique=True,
+              sqlite_where=INBOUND, postgresql_where=INBOUND),
+        Index("ix_messages_outbound_provider_id", "channel", "provider_message_id",
+              sqlite_where=OUTBOUND, postgresql_where=OUTBOUND),
         Index(None, "conversation_id"),
         Index(None, "contact_id"),
         CheckConstraint(_one_of("direction", ("in", "out")), name="direction"),
@@ -117,6 +136,7 @@ class Message(Base):
     channel: Mapped[str] = mapped_column(String(16))
     provider_message_id: Mapped[str | None] = mapped_column(String(128))
     text: Mapped[str] = mapped_column(Text)
+    text_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     # in: received; out: queued | sent | delivered | failed | undelivered | needs_template
     status: Mapped[str] = mapped_column(String(24))
@@ -169,6 +189,10 @@ class Complaint(Base):
     registry_token: Mapped[str | None] = mapped_column(String(128))  # Open311: resolved into registry_id later
     registry_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # last status poll
     status_note: Mapped[str | None] = mapped_column(Text)
+    # The registry's timestamp and digest of the last status callback applied: an older one never
+    # overrides it, and the same one again is a replay (bot.registry.callbacks).
+    callback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    callback_digest: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -185,6 +209,9 @@ class Outbox(Base):
     """Work for the delivery worker: a reply or notification to send, or a complaint to submit.
 
     pending -> sending (claimed, with a lease) -> done, or back to pending (retry), or dead.
+    ``reclaims`` counts claims of a row whose lease ran out with no outcome recorded (its worker
+    died, or could not record): such a row may have reached its provider, so it is sent again
+    only a few times (``storage.repository.MAX_RECLAIMS``), then dead-lettered for admins.
     """
 
     __tablename__ = "outbox"
@@ -204,6 +231,7 @@ class Outbox(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     status: Mapped[str] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
+    reclaims: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -247,8 +275,9 @@ ADMIN_ROLES = ("viewer", "editor", "admin")
 
 
 class AdminUser(Base):
-    """Someone who signs in to /admin. ``password_hash`` is scrypt (bot.admin.passwords); after
-    repeated failures the account is locked until ``locked_until``."""
+    """Someone who signs in to /admin. ``password_hash`` is Argon2id (older ones scrypt, rehashed
+    at the next sign-in; bot.admin.passwords). ``locked_until`` is a lock for every address (an
+    admin's, or a password reset pending); ``disabled`` accounts cannot sign in at all."""
 
     __tablename__ = "admin_users"
     __table_args__ = (
@@ -262,11 +291,68 @@ class AdminUser(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disabled: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     def __repr__(self) -> str:
         return f"AdminUser(id={self.id!r}, name={self.name!r}, role={self.role!r})"
+
+
+class AdminSession(Base):
+    """A signed-in browser. The cookie carries a random token; only its SHA-256 is stored, so a
+    copy of the database signs nobody in. Signing out deletes the row."""
+
+    __tablename__ = "admin_sessions"
+    __table_args__ = (Index(None, "user_id"), Index(None, "expires_at"))
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("admin_users.id", ondelete="CASCADE"))
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    user: Mapped[AdminUser] = relationship()
+
+    def __repr__(self) -> str:
+        return f"AdminSession(user_id={self.user_id!r}, expires_at={self.expires_at!r})"
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins counted per client address, and per (address, account name), in a window.
+
+    ``key`` is a keyed hash of the address (and the name), so neither is stored. Rows expire with
+    their window; an unknown name costs one row per address at most, never an audit entry.
+    """
+
+    __tablename__ = "sign_in_throttle"
+    __table_args__ = (Index(None, "window_until"),)
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    window_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"SignInThrottle(failures={self.failures!r}, blocked_until={self.blocked_until!r})"
+
+
+class DataKey(Base):
+    """A data key (by its id, never the key) that encrypted something in this database.
+
+    The key check at start-up: every key not ``retired`` must be one the process holds
+    (``LAPOR_DATA_KEY`` or ``LAPOR_DATA_KEY_PREVIOUS``). ``lapor keys rotate`` retires the old
+    ones once nothing is encrypted with them.
+    """
+
+    __tablename__ = "data_keys"
+
+    key_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"DataKey(key_id={self.key_id!r}, retired_at={self.retired_at!r})"
 
 
 class AuditEntry(Base):

@@ -24,7 +24,7 @@ from storage.tracking import normalize_tracking_number
 
 __all__ = [
     "ComplaintFields", "active_conversation", "add_complaint", "add_message", "add_outbox", "add_script_version",
-    "claim_outbox", "complaint_by_tracking", "complaints_to_poll", "lock_complaint", "contact_sender", "dead_outbox", "defer_pending", "find_message", "finish_outbox",
+    "claim_outbox", "renew_leases", "complaint_by_tracking", "complaints_to_poll", "lock_complaint", "contact_sender", "dead_outbox", "defer_pending", "find_message", "finish_outbox",
     "iter_complaints", "lock_contact", "lock_script", "message_by_provider_id", "new_tracking_number",
     "normalize_tracking_number", "notify_outbox", "postpone_outbox", "publish_version", "published_script", "retry_outbox", "script_version", "script_versions",
     "start_conversation", "utcnow", "submission_complaints", "outbox_messages", "finish_send",
@@ -33,6 +33,11 @@ __all__ = [
 
 # Outbox kinds that reach the citizen: their rows are delivered one at a time per contact, in order.
 ORDERED_KINDS = ("reply", "notification")
+# A row whose lease ran out with no outcome recorded may already have reached its provider: it is
+# claimed again at most this many times, then dead-lettered for an admin to check and retry.
+MAX_RECLAIMS = 3
+UNRECORDED = ("its worker stopped or could not record the outcome {n} times: it may have been delivered; "
+              "check before retrying")
 _SCRIPT_LOCK_CLASS = 0x4C50  # first key of pg_advisory_xact_lock(int, int) for script versions
 
 
@@ -85,9 +90,14 @@ def contact_sender(cipher: DataCipher, contact: Contact) -> str:
 # ---------------------------------------------------------------------- messages and conversations
 
 def find_message(session: Session, channel: str, provider_message_id: str) -> Message | None:
-    """The message a provider already delivered with this id on this channel, if any."""
+    """The inbound message a provider already delivered with this id on this channel, if any.
+
+    Only inbound rows count: our own sends carry the provider's ids too (Telegram's are per
+    chat, and may equal an ``update_id``), and they are never a duplicate of a citizen's message.
+    """
     return session.scalars(
-        select(Message).where(Message.channel == channel, Message.provider_message_id == provider_message_id)
+        select(Message).where(Message.channel == channel, Message.provider_message_id == provider_message_id,
+                              Message.direction == "in")
     ).one_or_none()
 
 
@@ -97,8 +107,9 @@ def add_message(session: Session, *, contact: Contact, conversation: Conversatio
     """Record a message ("in" with status "received", "out" with status "queued"). It is
     written with the transaction's next flush (its id is known from then on).
 
-    A second message with the same (channel, provider_message_id) raises IntegrityError at that
-    flush: check ``find_message`` first (under ``lock_contact``) to treat a retry as a no-op.
+    A second inbound message with the same (channel, provider_message_id) raises IntegrityError
+    at that flush: check ``find_message`` first (under ``lock_contact``) to treat a retry as a
+    no-op. Outbound ids need not be unique (Telegram numbers messages per chat).
     """
     at = now or utcnow()
     message = Message(
@@ -278,7 +289,7 @@ def add_outbox(session: Session, *, kind: str, payload: dict[str, Any], channel:
 
 
 def claim_outbox(session: Session, *, now: datetime, limit: int, lease_seconds: float,
-                 channels: Sequence[str] | None = None) -> list[Outbox]:
+                 channels: Sequence[str] | None = None, max_reclaims: int = MAX_RECLAIMS) -> list[Outbox]:
     """Claim up to ``limit`` due rows, oldest first, for this worker.
 
     Due: "pending" with ``next_attempt_at <= now``, or "sending" with ``lease_until < now`` (its
@@ -290,8 +301,17 @@ def claim_outbox(session: Session, *, now: datetime, limit: int, lease_seconds: 
 
     Claimed rows become "sending" with ``lease_until = now + lease_seconds`` and one more attempt.
     Commit the claim before doing the work, then record the outcome with ``finish_outbox``,
-    ``retry_outbox`` or ``dead_outbox``.
+    ``retry_outbox`` or ``dead_outbox``; renew the lease while the work lasts (``renew_leases``).
+
+    A row whose lease ran out is claimed again (one more ``reclaims``) at most ``max_reclaims``
+    times: after that it goes dead instead, since each of those sends may have arrived.
     """
+    session.execute(
+        update(Outbox)
+        .where(Outbox.status == "sending", Outbox.lease_until < now, Outbox.reclaims >= max_reclaims)
+        .values(status="dead", lease_until=None, updated_at=now, last_error=UNRECORDED.format(n=max_reclaims + 1))
+        .execution_options(synchronize_session=False)
+    )
     older = aliased(Outbox)
     earlier_in_line = exists().where(
         older.contact_id == Outbox.contact_id,
@@ -316,12 +336,26 @@ def claim_outbox(session: Session, *, now: datetime, limit: int, lease_seconds: 
     rows = list(session.scalars(query))
     lease_until = now + timedelta(seconds=lease_seconds)
     for row in rows:
+        if row.status == "sending":  # its lease ran out: the last attempt's outcome is unknown
+            row.reclaims += 1
         row.status = "sending"
         row.lease_until = lease_until
         row.attempts += 1
         row.updated_at = now
     session.flush()
     return rows
+
+
+def renew_leases(session: Session, row_ids: Sequence[int], *, until: datetime, now: datetime) -> int:
+    """Extend the leases of rows this worker is still working on (still "sending"); returns how
+    many. A worker renews while it works, so a short lease hands a dead worker's rows on fast."""
+    if not row_ids:
+        return 0
+    result = session.execute(
+        update(Outbox).where(Outbox.id.in_(tuple(row_ids)), Outbox.status == "sending")
+        .values(lease_until=until, updated_at=now).execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
 
 
 def _outbox_row(session: Session, row_id: int) -> Outbox:
@@ -379,9 +413,11 @@ def notify_outbox(session: Session) -> None:
 
 
 def message_by_provider_id(session: Session, channels: Sequence[str], provider_message_id: str) -> Message | None:
-    """The message a provider knows by ``provider_message_id`` on one of ``channels``."""
+    """Our outbound message that a provider knows by ``provider_message_id`` on one of
+    ``channels`` (for delivery reports: Twilio's message SIDs are unique across its account)."""
     return session.scalars(
-        select(Message).where(Message.channel.in_(tuple(channels)), Message.provider_message_id == provider_message_id)
+        select(Message).where(Message.channel.in_(tuple(channels)), Message.provider_message_id == provider_message_id,
+                              Message.direction == "out")
     ).first()
 
 

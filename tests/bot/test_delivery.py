@@ -248,3 +248,54 @@ def test_a_sent_reply_is_recorded_when_the_database_is_back_and_never_sent_twice
     assert rows(services)[0][:3] == ("reply", "done", 1)
     assert services.delivery.run_once(now=repo.utcnow() + timedelta(hours=1)) == 0  # nothing left to resend
     assert len(channel.sent) == 1
+
+
+def test_telegram_message_ids_repeat_across_chats_and_every_send_is_recorded(db, settings) -> None:
+    """Telegram numbers messages per chat: two chats' first replies both get message_id 1, and
+    each is recorded against its own contact (a global unique id left the second row leased and
+    re-sent for ever). An update_id equal to one of those ids is a new message, not a duplicate."""
+    from bot.scripts import sync_files
+    from bot.services import build_services
+    from channels.telegram import TelegramChannel
+    from providers.telegram_api import TOKEN, TelegramApiServer
+
+    with TelegramApiServer() as api:
+        channel = TelegramChannel(token=TOKEN, webhook_secret="s", api_base_url=api.base_url)
+        services = build_services(settings, channels={"telegram": channel})
+        sync_files(services.db, settings.scripts_dir, repo.utcnow())
+        try:
+            for chat in (7001, 7002):
+                services.intake.handle(InboundMessage("telegram", str(chat), "halo", f"{chat}00", repo.utcnow()))
+            assert services.delivery.drain() == 2
+            with services.db.transaction() as s:
+                sent = s.execute(select(Message.contact_id, Message.provider_message_id, Message.status)
+                                 .where(Message.direction == "out")).all()
+                assert sorted(r[1:] for r in sent) == [("1", "sent"), ("1", "sent")] and len({r[0] for r in sent}) == 2
+                assert s.scalars(select(Outbox.status)).all() == ["done", "done"]
+            again = services.intake.handle(InboundMessage("telegram", "7001", "1", "1", repo.utcnow()))
+            assert not again.duplicate and again.replies
+        finally:
+            services.close()
+        assert api.violations == [] and len(api.calls_to("sendMessage")) == 2
+
+
+def test_a_send_whose_outcome_is_never_recorded_is_resent_at_most_a_few_times(services: Services, monkeypatch) -> None:
+    """The provider took the reply each time, but recording it failed (the bug above did this):
+    the row's lease runs out and it is claimed again, at most repo.MAX_RECLAIMS times, then it is
+    dead-lettered for an admin instead of being sent again and again."""
+    say(services, "halo")
+    channel = ScriptedChannel()
+    services.delivery._channels["terminal"] = channel
+
+    def broken_record(*args, **kwargs):
+        raise RuntimeError("the outcome could not be written")
+
+    monkeypatch.setattr(repo, "finish_send", broken_record)
+    later = repo.utcnow()
+    for _ in range(10):
+        services.delivery.run_once(now=later)
+        later += timedelta(seconds=services.settings.lease_seconds + 1)
+    assert len(channel.sent) == 1 + repo.MAX_RECLAIMS
+    [(kind, status, attempts, error)] = rows(services)
+    assert (kind, status, attempts) == ("reply", "dead", 1 + repo.MAX_RECLAIMS)
+    assert "may have been delivered" in error

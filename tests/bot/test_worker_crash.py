@@ -1,12 +1,14 @@
 """A `lapor worker` process SIGKILLed in the middle of a submission: the complaint is neither
 lost nor counted twice at the registry, for each registry protocol, whether or not the registry
-had taken the request the dead worker was sending."""
+had taken the request the dead worker was sending; its row is taken over within 10 s. A worker
+that lives renews its lease, so a slow registry never has its row taken over."""
 from __future__ import annotations
 
 import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -21,13 +23,12 @@ from storage.models import Outbox
 from tests_support import ROOT, chat_env, wait_for
 
 SECRET = "crash-test-secret"
-LEASE_SECONDS = 2
+TAKEOVER_SECONDS = 10  # a dead worker's rows are someone else's within this long
 
 
-def short_lease_config(tmp_path: Path) -> Path:
-    """config.yaml with a 2 s lease, so the second worker need not wait a minute."""
+def worker_config(tmp_path: Path) -> Path:
+    """The shipped config.yaml (its lease and its worker's idle wait), for separate workers."""
     config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
-    config["delivery"]["lease_seconds"] = LEASE_SECONDS
     config["delivery"]["embedded_worker"] = False
     config["dialogs"]["scripts_dir"] = str(ROOT / "dialogs" / "scripts")
     path = tmp_path / "config.yaml"
@@ -65,7 +66,7 @@ def test_sigkill_mid_submission_neither_loses_nor_doubles(db, db_url: str, tmp_p
     with registry_server(protocol) as server:
         env = registry_env(protocol, server)
         services = registry_services(db_url, env)  # this process only takes the citizen's messages
-        worker_env = chat_env(db_url, LAPOR_CONFIG=str(short_lease_config(tmp_path)), **env)
+        worker_env = chat_env(db_url, LAPOR_CONFIG=str(worker_config(tmp_path)), **env)
         try:
             number = file_complaint(services)
             server.hang_next(60, store=registry_took_it)
@@ -74,6 +75,7 @@ def test_sigkill_mid_submission_neither_loses_nor_doubles(db, db_url: str, tmp_p
                 assert server.hanging.wait(30), "the worker never reached the registry"
             finally:
                 os.kill(first.pid, signal.SIGKILL)  # inside the HTTP call, after the request was sent
+                killed_at = time.monotonic()
                 first.wait(timeout=10)
             assert first.returncode == -signal.SIGKILL
             with services.db.transaction() as session:
@@ -89,6 +91,7 @@ def test_sigkill_mid_submission_neither_loses_nor_doubles(db, db_url: str, tmp_p
                         complaint = repo.complaint_by_tracking(session, number)
                         return complaint.registry_id
                 registry_id = wait_for(linked, timeout=30)
+                taken_over_after = time.monotonic() - killed_at
             finally:
                 second.terminate()
                 second.wait(timeout=10)
@@ -106,3 +109,35 @@ def test_sigkill_mid_submission_neither_loses_nor_doubles(db, db_url: str, tmp_p
             assert server.searches == 1  # the retry looked before posting
             assert server.posts == 1  # requests it created (the dropped one was not)
             assert registry_id == server.by_tracking_number(number)[0]["service_request_id"]
+        assert taken_over_after < TAKEOVER_SECONDS  # it was 60 s and more with the old fixed lease
+
+
+@pytest.mark.slow
+def test_a_living_worker_keeps_its_row_however_slow_the_registry(db, db_url: str, tmp_path: Path) -> None:
+    """The registry takes longer than a lease to answer (within its request timeout) while a
+    second worker waits for work: the first worker renews its lease, so the second never sends
+    the complaint again."""
+    lease = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))["delivery"]["lease_seconds"]
+    with registry_server("webhook") as server:
+        env = registry_env("webhook", server)
+        services = registry_services(db_url, env)
+        worker_env = chat_env(db_url, LAPOR_CONFIG=str(worker_config(tmp_path)), **env)
+        workers = []
+        try:
+            number = file_complaint(services)
+            server.hang_next(lease + 3, store=True)
+            workers.append(start_worker(worker_env))
+            assert server.hanging.wait(30), "the worker never reached the registry"
+            workers.append(start_worker(worker_env))  # idle, and watching for expired leases
+            def done():
+                with services.db.transaction() as session:
+                    row = session.scalars(select(Outbox).where(Outbox.kind == "submission")).one()
+                    return row if row.status == "done" else None
+            row = wait_for(done, timeout=lease + 30)
+        finally:
+            for worker in workers:
+                worker.terminate()
+                worker.wait(timeout=10)
+            services.close()
+        assert (row.attempts, row.reclaims) == (1, 0)
+        assert server.duplicates == 0 and [b["tracking_number"] for b in server.received] == [number]

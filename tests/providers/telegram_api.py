@@ -11,6 +11,9 @@ recorded in ``violations``; a valid one is recorded in ``calls`` and answered wi
 objects (python-telegram-bot rejects partial ones), which are themselves checked against the
 description, so the stand-in cannot drift from it either.
 
+Like Telegram, it numbers messages per chat: ``message_id`` is unique only inside one chat (each
+chat's first message is 1), so code that takes it for a global id fails here as it would live.
+
 Where this stand-in goes beyond the description's fields (documented in the methods' prose):
 1. ``sendMessage.text`` must have 1-4096 characters.
 2. An ``InlineKeyboardButton`` needs exactly one action field (``callback_data``, ``url``, ...),
@@ -248,7 +251,7 @@ class TelegramApiServer:
         self._max_poll_wait = max_poll_wait
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(100_000_001)
-        self._message_ids = itertools.count(1)
+        self._message_ids: dict[int, itertools.count[int]] = {}  # per chat, as Telegram numbers them
         self._files: dict[str, tuple[str, bytes]] = {}  # file_id -> (file_path, content)
         self._faults: dict[str, deque[_Fault]] = {}
         self._hangs: deque[float] = deque()
@@ -406,11 +409,15 @@ class TelegramApiServer:
         chat_id = params["chat_id"]
         if not isinstance(chat_id, int):
             raise _ApiError(400, "Bad Request: chat not found")
-        message = {"message_id": next(self._message_ids), "from": dict(BOT_USER), "date": int(time.time()),
+        message = {"message_id": self._next_message_id(chat_id), "from": dict(BOT_USER), "date": int(time.time()),
                    "chat": {"id": chat_id, "type": "private", "first_name": "Warga"}, "text": params["text"]}
         if isinstance(params.get("reply_markup"), dict) and "inline_keyboard" in params["reply_markup"]:
             message["reply_markup"] = params["reply_markup"]
         return message
+
+    def _next_message_id(self, chat_id: int) -> int:
+        with self._lock:
+            return next(self._message_ids.setdefault(chat_id, itertools.count(1)))
 
     def _set_webhook(self, params: dict[str, Any]) -> bool:
         with self._lock:

@@ -42,6 +42,13 @@ def test_a_valid_json_call_is_recorded_and_answered_with_a_whole_message(api: Te
     assert api.violations == []
 
 
+def test_message_ids_are_numbered_per_chat_as_telegram_does(api: TelegramApiServer) -> None:
+    def send(chat_id: int) -> int:
+        return call(api, "sendMessage", json={"chat_id": chat_id, "text": "halo"}).json()["result"]["message_id"]
+
+    assert [send(42), send(42), send(43), send(42), send(43)] == [1, 2, 1, 3, 2]
+
+
 def test_form_values_are_decoded_by_their_types(api: TelegramApiServer) -> None:
     markup = {"inline_keyboard": [[BUTTON]]}
     response = call(api, "sendMessage", data={
