@@ -9,6 +9,7 @@ from bot.admin import views as admin_views
 from bot.admin.auth import SESSION_LIFETIME
 from bot.services import Services, build_services
 from bot.settings import Settings, load_settings
+from storage.keys import key_problem
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
@@ -34,15 +35,20 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @app.get("/readyz")
     def readyz() -> ResponseReturnValue:
-        """Readiness: the database answers and the default script is published."""
+        """Readiness: the database answers and takes writes in time (SQLite: not locked by
+        another program), the data key can read it, and the default script is published."""
         if not services.db.ping():
             return jsonify(status="unavailable", database=False), 503
+        if not services.db.writable():
+            return jsonify(status="busy", database=True, writable=False), 503, {"Retry-After": "5"}
         try:
-            with services.db.transaction() as session:
+            with services.db.reading() as session:
+                if key_problem(session, services.cipher):
+                    return jsonify(status="unavailable", database=True, data_key=False), 503
                 services.catalog.current(session, settings.default_script)
         except LookupError:
-            return jsonify(status="unavailable", database=True, script=False), 503
-        return jsonify(status="ready", database=True, script=True)
+            return jsonify(status="unavailable", database=True, data_key=True, script=False), 503
+        return jsonify(status="ready", database=True, data_key=True, script=True)
 
     @app.after_request
     def security_headers(response):

@@ -1,4 +1,8 @@
-"""The ``lapor`` command: serve, worker, chat, dialogs check, db upgrade, complaints export."""
+"""The ``lapor`` command: serve, worker, chat, dialogs check, db upgrade, complaints, admin, keys.
+
+Commands that read personal data refuse to start with a data key that cannot read the database
+(``storage.keys``): they print why, naming LAPOR_DATA_KEY, and exit 1.
+"""
 from __future__ import annotations
 
 import argparse
@@ -23,7 +27,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
-    return int(args.run(args) or 0)
+    from storage.crypto import WrongDataKey
+
+    try:
+        return int(args.run(args) or 0)
+    except WrongDataKey as exc:
+        print(f"lapor: {exc}", file=sys.stderr)
+        return 1
 
 
 def quiet_libraries() -> None:
@@ -74,6 +84,12 @@ def _parser() -> argparse.ArgumentParser:
     set_status.add_argument("status", choices=["received", "verified", "in_progress", "resolved", "rejected"])
     set_status.add_argument("--note", default="", help="a note the citizen reads with the new status")
     set_status.set_defaults(run=_complaints_set_status)
+
+    keys = sub.add_parser("keys", help="the data key (LAPOR_DATA_KEY)").add_subparsers(metavar="ACTION")
+    keys.add_parser("status", help="the keys this database knows, and which this process holds").set_defaults(
+        run=_keys_status)
+    keys.add_parser("rotate", help="re-encrypt everything with LAPOR_DATA_KEY, then retire the previous keys "
+                    "(LAPOR_DATA_KEY_PREVIOUS)").set_defaults(run=_keys_rotate)
 
     admin = sub.add_parser("admin", help="admin accounts").add_subparsers(metavar="ACTION")
     create_user = admin.add_parser("create-user", help="create an admin account (password from "
@@ -139,7 +155,7 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _chat(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
-    from bot.services import build_services, prepare_database
+    from bot.services import build_services, check_key, prepare_database
     from channels.base import InboundMessage
     from channels.terminal import TerminalChannel
     from storage.repository import utcnow
@@ -149,6 +165,7 @@ def _chat(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO 
     logging.getLogger().setLevel(logging.WARNING)  # the conversation owns the terminal
     settings = load_settings()
     prepare_database(settings)
+    check_key(settings)
     services = build_services(settings, channels={"terminal": TerminalChannel(stdout)})
     interactive = stdin.isatty()
     if interactive:
@@ -220,11 +237,13 @@ def _telegram_poll(args: argparse.Namespace) -> int:
 
 def _complaints_export(args: argparse.Namespace) -> int:
     from bot.export import export_complaints
-    from bot.services import build_services
+    from bot.services import build_services, check_key
 
-    services = build_services(load_settings(), channels={})
+    settings = load_settings()
+    check_key(settings)
+    services = build_services(settings, channels={})
     try:
-        export_complaints(services, args.format, sys.stdout)
+        export_complaints(services.db, args.format, sys.stdout)
     finally:
         services.close()
     return 0
@@ -232,11 +251,12 @@ def _complaints_export(args: argparse.Namespace) -> int:
 
 def _complaints_set_status(args: argparse.Namespace) -> int:
     from bot.notify import change_status
-    from bot.services import build_services
+    from bot.services import build_services, check_key
     from storage import repository as repo
     from storage.tracking import normalize_tracking_number
 
     settings = load_settings()
+    check_key(settings)
     services = build_services(settings, channels={})
     try:
         number = normalize_tracking_number(args.tracking_number)
@@ -291,6 +311,56 @@ def _admin_create_user(args: argparse.Namespace) -> int:
     finally:
         db.dispose()
     print(f"created {args.role} {args.name}")
+    return 0
+
+
+def _keys_status(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from bot.services import data_cipher
+    from storage.db import Database
+    from storage.keys import key_problem
+    from storage.models import DataKey
+
+    settings = load_settings()
+    cipher = data_cipher(settings)
+    db = Database.from_url(settings.database_url)
+    try:
+        with db.transaction() as session:
+            rows = session.scalars(select(DataKey).order_by(DataKey.created_at)).all()
+            problem = key_problem(session, cipher)
+    finally:
+        db.dispose()
+    for row in rows:
+        held = "LAPOR_DATA_KEY" if row.key_id == cipher.key_id else (
+            "LAPOR_DATA_KEY_PREVIOUS" if row.key_id in cipher.key_ids else "not held")
+        state = f"retired {row.retired_at:%Y-%m-%d %H:%M} UTC" if row.retired_at else "in use"
+        print(f"{row.key_id}  {state:<28} {held}")
+    if cipher.key_id not in {row.key_id for row in rows}:
+        print(f"{cipher.key_id}  {'not yet used here':<28} LAPOR_DATA_KEY")
+    print(problem or "ok: this process can read everything in this database")
+    return 1 if problem else 0
+
+
+def _keys_rotate(args: argparse.Namespace) -> int:
+    from bot.services import data_cipher
+    from storage import repository as repo
+    from storage.db import Database
+    from storage.keys import rotate
+
+    settings = load_settings()
+    db = Database.from_url(settings.database_url)
+    try:
+        done = rotate(db, data_cipher(settings), repo.utcnow())
+    finally:
+        db.dispose()
+    for table, count in done.reencrypted.items():
+        print(f"{table}: {count} value(s) re-encrypted")
+    if done.unreadable:
+        print(f"{len(done.unreadable)} value(s) no key of ours can read (nothing retired): "
+              + ", ".join(done.unreadable[:20]), file=sys.stderr)
+        return 1
+    print("retired: " + (", ".join(done.retired) or "none") + "; LAPOR_DATA_KEY_PREVIOUS is no longer needed")
     return 0
 
 

@@ -4,7 +4,8 @@
 and locks the sender's conversation, runs the dialog engine, and in the same transaction saves
 the new state, the replies (as outbox rows) and, when the dialog completes, the complaint and
 its submission (as an outbox row). No provider or registry is called here: delivery does that
-after the commit. Phone numbers and message text are never logged.
+after the commit. Phone numbers and message text are never logged; personal answers are
+sealed in the state and redacted from stored messages (``bot.privacy``).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from bot import privacy
 from bot.complaints import fields_from_answers, status_text
 from bot.scripts import ScriptCatalog
 from bot.settings import Settings
@@ -21,7 +23,7 @@ from dialogs import engine
 from dialogs.answers import clean_text
 from dialogs.model import DialogState, GeoPoint, Inbound, MediaRef, Reply, Script, Status, Turn
 from storage import repository as repo
-from storage.crypto import DataCipher
+from storage.crypto import DataCipher, WrongDataKey
 from storage.db import Database
 from storage.models import Contact, Conversation
 from storage.tracking import normalize_tracking_number
@@ -81,6 +83,9 @@ class _Run:
         self.now = message.received_at
         self.replies: list[Reply] = []
         self.tracking_number: str | None = None
+        self.answering_personal = False  # the message answers a personal step (the reporter's name)
+        self.personal: tuple[str, ...] = ()  # personal answers to redact from what is stored
+        self.filed_anonymously: int | None = None  # the conversation of an anonymous report just filed
 
     def run(self) -> IntakeResult:
         msg = self.message
@@ -90,13 +95,16 @@ class _Run:
         conversation = repo.active_conversation(self.session, contact.id)
         inbound_row = repo.add_message(
             self.session, contact=contact, conversation=conversation, direction="in", channel=msg.channel,
-            text=clean_text(msg.text), provider_message_id=msg.provider_message_id or None,
-            payload=_payload(msg), status="received",
+            text="", provider_message_id=msg.provider_message_id or None, payload=_payload(msg), status="received",
         )
         conversation = self._converse(contact, conversation)
         if conversation is not None:
             inbound_row.conversation = conversation
+        inbound_row.text, inbound_row.text_enc = privacy.stored(
+            self.intake.cipher, clean_text(msg.text), self.personal, whole=msg.shared_contact or self.answering_personal)
         self._queue_replies(contact, conversation)
+        if self.filed_anonymously is not None:
+            repo.forget_personal_texts(self.session, self.filed_anonymously)
         self.session.flush()  # everything this message changed, written at once
         return IntakeResult(
             duplicate=False,
@@ -108,21 +116,30 @@ class _Run:
     # ------------------------------------------------------------------ dialog
 
     def _converse(self, contact: Contact, conversation: Conversation | None) -> Conversation | None:
+        location = self.message.location
         inbound = Inbound(
             text=self.message.text,
             received_at=self.now,
             media=tuple(MediaRef(m.url, m.content_type) for m in self.message.media),
-            location=GeoPoint(self.message.location.latitude, self.message.location.longitude, self.message.location.address)
-            if self.message.location else None,
+            location=GeoPoint(location.latitude, location.longitude, location.address) if location else None,
         )
         notice = "welcome"
+        state: DialogState | None = None
         if conversation is not None:
-            state = DialogState.from_json(conversation.state)
-            if engine.is_expired(state, self.now, self.settings.idle_timeout):
+            try:
+                state = DialogState.from_json(privacy.unseal_state(self.intake.cipher, conversation.state))
+            except WrongDataKey:  # one damaged conversation: start the citizen afresh, never fail them
+                log.error("conversation %s cannot be decrypted; it is closed and a new one starts", conversation.id)
                 self._end(conversation, Status.EXPIRED)
                 conversation, notice = None, "expired"
-        if conversation is None:
+        if conversation is not None and state is not None:
+            if engine.is_expired(state, self.now, self.settings.idle_timeout):
+                self._end(conversation, Status.EXPIRED)
+                conversation, state, notice = None, None, "expired"
+        if conversation is None or state is None:
             script = self.intake.catalog.current(self.session, self.settings.default_script)
+            if self.message.shared_contact:
+                inbound = Inbound(text="", received_at=self.now)  # a contact card is no answer here
             command = engine.match_command(script, inbound.text) if not inbound.media and inbound.location is None else None
             if contact.opted_out and (command is None or command[0] != "start"):
                 return None  # stored, and silence: the citizen asked us to stop
@@ -134,14 +151,18 @@ class _Run:
                 contact.language = engine.switch_language(script, contact.language, command[1])
             turn = engine.start(script, now=self.now, language=contact.language, notice=notice)
             conversation = repo.start_conversation(self.session, contact=contact, script_id=script.id,
-                                                   script_version=script.version, state=turn.state.to_json(), now=self.now)
+                                                   script_version=script.version, state={}, now=self.now)
         else:
             script = self.intake.catalog.get(self.session, conversation.script_id, conversation.script_version)
+            self.answering_personal = state.step_id in script.personal
+            if self.message.shared_contact and not self.answering_personal:
+                inbound = Inbound(text="", received_at=self.now)  # a contact card answers only a personal step
             if contact.opted_out:
                 command = engine.match_command(script, inbound.text)
                 if command is None or command[0] != "start":
                     return conversation
-            turn = engine.step(script, DialogState.from_json(conversation.state), inbound)
+            turn = engine.step(script, state, inbound)
+        self.personal = privacy.personal_values(script, state.answers if state else {}, turn.state.answers)
         self._apply(script, contact, conversation, turn)
         return conversation
 
@@ -150,7 +171,8 @@ class _Run:
         prefix: list[Reply] = []
         for event in turn.events:
             if event.kind == "completed":
-                self.tracking_number = self._file_complaint(contact, conversation, event.data["answers"], event.data["language"])
+                self.tracking_number = self._file_complaint(script, contact, conversation, event.data["answers"],
+                                                            event.data["language"])
                 self.replies.extend(turn.replies)
                 self.replies.append(engine.completion_reply(script, state.language, self.tracking_number))
                 break
@@ -164,7 +186,10 @@ class _Run:
                 contact.language = event.data["language"]
         else:
             self.replies.extend(prefix + list(turn.replies))
-        conversation.state = state.to_json()
+        stored_state = state.to_json()
+        if state.status is not Status.ACTIVE:  # an ended conversation keeps no personal answers
+            stored_state["answers"] = privacy.without_personal(script, stored_state["answers"])
+        conversation.state = privacy.seal_state(self.intake.cipher, script, stored_state)
         conversation.step_id = state.step_id or conversation.step_id  # an ended one keeps its last step (the funnel)
         conversation.updated_at = self.now
         if state.status is not Status.ACTIVE:
@@ -192,11 +217,14 @@ class _Run:
             lines.append(script.text("status_note", lang, note=complaint.status_note))
         return Reply("\n".join(lines))
 
-    def _file_complaint(self, contact: Contact, conversation: Conversation, answers: dict[str, Any], language: str) -> str:
+    def _file_complaint(self, script: Script, contact: Contact, conversation: Conversation, answers: dict[str, Any],
+                        language: str) -> str:
         fields = fields_from_answers(answers, self.settings)
+        if fields.anonymous:
+            self.filed_anonymously = conversation.id
         complaint = repo.add_complaint(
             self.session, contact=contact, conversation=conversation, channel=self.message.channel,
-            language=language, fields=fields, answers={k: v for k, v in answers.items() if k != "name"},
+            language=language, fields=fields, answers=privacy.without_personal(script, answers),
             reporter_name_enc=self.intake.cipher.encrypt(fields.reporter_name) if fields.reporter_name else None,
             now=self.now,
         )
@@ -222,6 +250,7 @@ class _Run:
                 row = repo.add_message(self.session, contact=contact, conversation=conversation, direction="out",
                                        channel=channel, text=part,
                                        payload={"choices": choices if index == len(parts) else []}, status="queued")
+                row.text, row.text_enc = privacy.stored(self.intake.cipher, part, self.personal)
                 repo.add_outbox(self.session, kind="reply", channel=channel, contact_id=contact.id,
                                 message=row, payload={}, now=self.now)
         if self.replies or self.tracking_number:

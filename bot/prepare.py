@@ -1,5 +1,5 @@
 """What ``lapor serve`` and ``lapor worker`` do before they start: migrate, import the dialog
-scripts and check the registry set-up, in a short-lived child process.
+scripts, check the data key and the registry set-up, in a short-lived child process.
 
 The child does the heavy lifting (Alembic, the whole service stack) and exits, so the serving
 processes never hold Alembic in memory and a gunicorn master stays small: it only supervises.
@@ -12,7 +12,8 @@ from bot.settings import Settings
 
 
 def prepare(settings: Settings) -> bool:
-    """Migrate, import scripts, check the registry; False (the reason logged) when that failed."""
+    """Migrate, import scripts, check the data key and the registry; False (the reason logged)
+    when that failed."""
     child = multiprocessing.get_context("fork").Process(target=_prepare, args=(settings,), name="lapor-prepare")
     child.start()
     child.join()
@@ -20,7 +21,15 @@ def prepare(settings: Settings) -> bool:
 
 
 def _prepare(settings: Settings) -> None:
-    from bot.services import check_registry, prepare_database
+    import logging
+
+    from bot.services import check_key, check_registry, prepare_database
+    from storage.crypto import WrongDataKey
 
     prepare_database(settings)
+    try:
+        check_key(settings)
+    except WrongDataKey as exc:
+        logging.getLogger("lapor").error("%s", exc)
+        raise SystemExit(1) from None
     raise SystemExit(0 if check_registry(settings) else 1)

@@ -19,6 +19,7 @@ from channels.base import Channel
 from storage import repository as repo
 from storage.crypto import DataCipher
 from storage.db import Database
+from storage.keys import check_data_key
 from storage.migrate import upgrade
 from storage.notify import Doorbell
 
@@ -97,6 +98,21 @@ def check_registry(settings: Settings) -> bool:
     return True
 
 
+def data_cipher(settings: Settings) -> DataCipher:
+    """The cipher of ``LAPOR_DATA_KEY``, reading ``LAPOR_DATA_KEY_PREVIOUS`` too."""
+    return DataCipher.from_secret(settings.data_key, settings.data_key_previous)
+
+
+def check_key(settings: Settings) -> None:
+    """Refuse to start (WrongDataKey, its message naming LAPOR_DATA_KEY) with a data key that
+    cannot read this database; record the key otherwise. Run after ``prepare_database``."""
+    db = Database.from_url(settings.database_url)
+    try:
+        check_data_key(db, data_cipher(settings), repo.utcnow())
+    finally:
+        db.dispose()
+
+
 def prepare_database(settings: Settings) -> None:
     """Migrate the schema and import the script files (idempotent; safe to run concurrently)."""
     upgrade(settings.database_url)
@@ -132,7 +148,7 @@ def build_services(settings: Settings, channels: Mapping[str, Channel] | None = 
     return Services(
         settings=settings,
         db=db,
-        cipher=DataCipher.from_secret(settings.data_key),
+        cipher=data_cipher(settings),
         catalog=ScriptCatalog(db),
         registry=make_registry(settings),
         channels=dict(channels or {}),

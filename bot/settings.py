@@ -42,6 +42,7 @@ class Settings:
     database_url: str
     data_key: str
     secret_key: str
+    data_key_previous: tuple[str, ...] = field(default=(), repr=False)  # still read, never written
     public_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
     port: int = 8000
@@ -86,6 +87,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     values: dict[str, Any] = {
         "database_url": database_url,
         "data_key": env.get("LAPOR_DATA_KEY") or _dev_secret(database_url, base, "data.key"),
+        "data_key_previous": tuple(k.strip() for k in env.get("LAPOR_DATA_KEY_PREVIOUS", "").split(",") if k.strip()),
         "secret_key": env.get("LAPOR_SECRET_KEY") or _dev_secret(database_url, base, "secret.key"),
         "public_url": env.get("LAPOR_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
         "host": server.get("host", "127.0.0.1"),

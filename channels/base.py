@@ -39,7 +39,8 @@ class InboundMessage:
     received_at: datetime  # UTC, timezone-aware
     media: tuple[Media, ...] = ()
     location: Location | None = None
-    profile_name: str = ""  # what the provider says the sender calls themselves
+    profile_name: str = ""  # what the provider says the sender calls themselves (never stored)
+    shared_contact: bool = False  # text is the phone number of a contact card: personal data, stored encrypted
 
 
 @dataclass(frozen=True, slots=True)

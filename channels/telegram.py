@@ -65,11 +65,13 @@ log = logging.getLogger(__name__)
 DEFAULT_API_BASE_URL = "https://api.telegram.org"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ("message", "callback_query")  # what set_webhook and poll subscribe to
-TEXT_LIMIT = 4096  # characters in one sendMessage
+TEXT_LIMIT = 4096  # characters in one sendMessage, and in any message a citizen sends
+CAPTION_LIMIT = 4096  # characters in a citizen's caption: 1,024 for most, more for Premium users
 CALLBACK_DATA_LIMIT = 64  # bytes of UTF-8 in one inline button's callback_data
 FILE_REF_PREFIX = "tg-file:"
 
 _SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret_token
+_FILE_ID = re.compile(r"[A-Za-z0-9_-]{1,256}")  # Telegram's file ids are URL-safe base64
 _COMMAND = re.compile(r"/([A-Za-z0-9_]+)(?:@\w+)?(\s.*)?", re.DOTALL)  # "/start", "/status@Bot X"
 _BUTTONS_PER_ROW = 3
 _SHORT_LABEL = 12  # characters; any longer label puts every button on a row of its own
@@ -143,9 +145,16 @@ class TelegramChannel:
             raise WebhookRejected("missing or wrong Telegram secret token", status=403)
 
     def parse(self, request: WebhookRequest) -> list[InboundMessage]:
-        """The citizen message in one update (see ``messages_from_update``); WebhookRejected
-        (400) when the body is not JSON, not an object, lacks an integer update_id, or has a
-        field of the wrong type (python-telegram-bot checks no types: text may be a list)."""
+        """The citizen message in one update (see ``messages_from_update``).
+
+        WebhookRejected (400), so that nothing is stored, for what Telegram never sends: a body
+        that is not JSON, not an object, or lacks an integer update_id; a field of the wrong type
+        (python-telegram-bot checks no types: text may be a list); and in the update's
+        ``message`` or ``callback_query`` (see ``_check_read_parts``), a chat or user id that is
+        not a JSON integer, a text or caption over 4,096 characters, a file_id that is not 1-256 of
+        A-Z, a-z, 0-9, ``_`` and ``-``, or a location that is not JSON numbers within ±90 and
+        ±180 (a numeric string such as ``"1.5"`` included).
+        """
         update = _update_from_body(request.body)
         try:
             messages = messages_from_update(update)
@@ -269,7 +278,8 @@ def messages_from_update(update: Update) -> list[InboundMessage]:
 
     Read: ``message`` in a private chat, with text, a caption, media (photo: the largest size;
     document, video, voice, audio), a location or venue, or a shared contact (its phone number
-    becomes the text, so a phone question can be answered with the contact button); and
+    becomes the text, so a phone question can be answered with the contact button, and the
+    message says ``shared_contact``: intake stores it encrypted); and
     ``callback_query`` from our inline keyboards (the button's data becomes the text). A bot
     command such as ``/start`` or ``/status@OurBot LAP-7K3M9Q`` loses its slash and bot name.
     Ignored, as []: edited messages (the dialog has moved on; an edit is not a new answer),
@@ -294,6 +304,7 @@ def _update_from_body(body: bytes) -> Update:
     update_id = data.get("update_id")
     if not isinstance(update_id, int) or isinstance(update_id, bool):
         raise WebhookRejected("the update has no integer update_id", status=400)
+    _check_read_parts(data)
     try:
         update = Update.de_json(data, None)
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError):
@@ -305,10 +316,48 @@ def _update_from_body(body: bytes) -> Update:
     return update
 
 
+def _check_read_parts(data: dict[str, Any]) -> None:
+    """Raise WebhookRejected (400) for a value that Telegram never sends in the parts of an
+    update we read, whatever the chat. This reads the JSON itself: python-telegram-bot checks
+    no types (a chat id may arrive as ``"42"``, ``4.2`` or ``true``) and turns any file_id, even
+    ``7`` or ``null``, into a string. Parts of the wrong shape are left to ``Update.de_json``."""
+    if isinstance(message := data.get("message"), dict):
+        _check_message(message)
+    if isinstance(query := data.get("callback_query"), dict):
+        _check_id("callback_query.from.id", _member(query.get("from"), "id"))
+        if isinstance(shown := query.get("message"), dict):
+            _check_id("callback_query.message.chat.id", _member(shown.get("chat"), "id"))
+
+
+def _check_message(message: dict[str, Any]) -> None:
+    """Its chat id is an integer; its text and caption fit Telegram's limits (counted in code
+    points, never more than Telegram's count); every file id is one Telegram could have made."""
+    _check_id("message.chat.id", _member(message.get("chat"), "id"))
+    for name, limit in (("text", TEXT_LIMIT), ("caption", CAPTION_LIMIT)):
+        if isinstance(value := message.get(name), str) and len(value) > limit:
+            raise WebhookRejected(f"the {name} is longer than Telegram's {limit} characters", status=400)
+    photo = message.get("photo")
+    files = [*(photo if isinstance(photo, list) else ()), *(message.get(name) for name, _ in _FILE_KINDS)]
+    for file in files:
+        if isinstance(file, dict) and not (isinstance(file_id := file.get("file_id"), str)
+                                           and _FILE_ID.fullmatch(file_id)):
+            raise WebhookRejected("a file_id is not a Telegram file id", status=400)
+
+
+def _member(value: object, name: str) -> object:
+    """``value[name]`` when ``value`` is a JSON object, else None."""
+    return value.get(name) if isinstance(value, dict) else None
+
+
+def _check_id(name: str, value: object) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise WebhookRejected(f"{name} is not an integer", status=400)
+
+
 def _well_typed(message: InboundMessage) -> bool:
     """Whether the values python-telegram-bot passed through unchecked are what the Bot API
     promises: text as text, storable media references and address (see ``storable``), and a
-    location of finite coordinates on the globe."""
+    location of finite coordinates on the globe, given as JSON numbers (not ``"1.5"`` or ``true``)."""
     stored = [value for media in message.media for value in (media.url, media.content_type)]
     if (location := message.location) is not None:
         stored.append(location.address)
@@ -331,6 +380,7 @@ def _from_message(message: Message, provider_id: str) -> list[InboundMessage]:
         provider_message_id=provider_id, received_at=message.date or datetime.now(UTC),
         media=media, location=location,
         profile_name=message.from_user.full_name if message.from_user else "",
+        shared_contact=not (message.text or message.caption) and message.contact is not None,
     )]
 
 

@@ -9,7 +9,7 @@ messages can echo the number, so they are redacted before they become a ``Delive
 """
 from __future__ import annotations
 
-import math
+import ipaddress
 import re
 import threading
 from collections.abc import Iterable, Mapping
@@ -59,7 +59,12 @@ _STATUSES = {
 }
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _PHONE_LIKE = re.compile(r"\+?[0-9]{7,}")  # any run long enough to be a phone number (error codes have 5 digits)
-_MEDIA_COUNT = re.compile(r"[0-9]{1,2}")  # Twilio sends at most 10 attachments
+_MEDIA_COUNT = re.compile(r"[0-9]{1,2}")
+MEDIA_LIMIT = 10  # attachments in one message: Twilio sends at most 10
+BODY_LIMIT = 1600  # characters in one message's Body: Twilio's limit
+_MEDIA_PATH = "/2010-04-01/Accounts/{account_sid}/Messages/"  # then {MessageSid}/Media/{MediaSid}
+_MEDIA_SIDS = r"[A-Za-z0-9]{1,128}/Media/[A-Za-z0-9]{1,128}"
+_COORDINATE = re.compile(r"-?[0-9]{1,3}(\.[0-9]{1,20})?")  # a plain decimal: no exponent, sign, space or _
 _SID = re.compile(r"[A-Za-z0-9]{1,128}")  # Twilio's SIDs are 34 letters and digits; 128 is the column's size
 
 
@@ -83,15 +88,19 @@ class TwilioChannel:
         timeout: float = 10.0,
     ) -> None:
         """``from_number`` is our Twilio number, with or without ``whatsapp:``; ``public_url`` is
-        the external base URL (``LAPOR_PUBLIC_URL``) that status callbacks are sent to."""
+        the external base URL (``LAPOR_PUBLIC_URL``) that status callbacks are sent to;
+        ``api_base_url`` is where Twilio's API is, and so where inbound media must be (see
+        ``parse``). ValueError when either URL is not an absolute http(s) URL."""
         _check_kind(kind)
-        public = urlsplit(public_url)
-        if public.scheme not in ("http", "https") or not public.netloc:
-            raise ValueError("public_url must be an absolute http(s) URL")
+        for name, url in (("public_url", public_url), ("api_base_url", api_base_url)):
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"{name} must be an absolute http(s) URL")
         self.name = kind
         self._from = _address(kind, from_number)
         self._status_callback = public_url.rstrip("/") + STATUS_CALLBACK_PATH
         self._validator = RequestValidator(auth_token)
+        self._media_url = _media_url_pattern(api_base_url, account_sid)
         self._rest_args = (account_sid, auth_token, api_base_url.rstrip("/"), timeout)
         self._rest: TwilioMessages | None = None  # built at the first send (serving processes never send)
         self._rest_lock = threading.Lock()
@@ -127,20 +136,26 @@ class TwilioChannel:
     def parse(self, request: WebhookRequest) -> list[InboundMessage]:
         """The one citizen message in a verified inbound webhook.
 
-        Raise WebhookRejected(status=400) without ``MessageSid`` or ``From``, for a ``MessageSid``
-        that is not letters and digits, a ``From`` of the other kind (``whatsapp:`` on the SMS
-        webhook or its absence on the WhatsApp one) or not E.164, and for a bad ``NumMedia``, a
-        missing ``MediaUrl{N}`` or bad coordinates.
+        Raise WebhookRejected(status=400), so that nothing is stored, for anything Twilio never
+        sends: no ``MessageSid`` or ``From``; a ``MessageSid`` that is not letters and digits; a
+        ``From`` of the other kind (``whatsapp:`` on the SMS webhook or its absence on the
+        WhatsApp one) or not E.164; a ``Body`` over 1,600 characters; a ``NumMedia`` that is not
+        a number from 0 to 10; a missing ``MediaUrl{N}``, or one that is not Twilio's URL of a
+        medium of our account (``<api_base_url's origin>/2010-04-01/Accounts/<our
+        AccountSid>/Messages/<sid>/Media/<sid>``, https unless the API base is http on a loopback
+        host), so no ``file://``, other host or loopback address ever reaches a registry; and
+        ``Latitude``/``Longitude`` that are not plain decimals (``-6.9147``: no exponent, ``+``,
+        ``_``, spaces, ``inf`` or ``nan``) within ±90 and ±180.
         """
         form = request.form_dict()
         return [
             InboundMessage(
                 channel=self.name,
                 sender=self._sender(_required(form, "From")),
-                text=form.get("Body", ""),
+                text=_body(form),
                 provider_message_id=_sid(form),
                 received_at=datetime.now(timezone.utc),
-                media=_media(form),
+                media=_media(form, self._media_url),
                 location=_location(form),
                 profile_name=form.get("ProfileName", ""),
             )
@@ -234,19 +249,51 @@ def _sid(form: Mapping[str, str]) -> str:
     return sid
 
 
-def _media(form: Mapping[str, str]) -> tuple[Media, ...]:
-    """``NumMedia`` attachments from ``MediaUrl{N}`` and ``MediaContentType{N}``."""
+def _body(form: Mapping[str, str]) -> str:
+    """The ``Body``, which Twilio never sends longer than 1,600 characters."""
+    body = form.get("Body", "")
+    if len(body) > BODY_LIMIT:
+        raise WebhookRejected(f"Body is longer than Twilio's {BODY_LIMIT} characters", 400)
+    return body
+
+
+def _media_url_pattern(api_base_url: str, account_sid: str) -> re.Pattern[str]:
+    """What every ``MediaUrl{N}`` must fully match: Twilio's URL of a medium of ``account_sid``
+    on the scheme and host[:port] of ``api_base_url``, where the scheme is https unless that
+    base is itself http on a loopback host (a local stand-in for Twilio)."""
+    base = urlsplit(api_base_url)
+    host = base.netloc.rpartition("@")[2].lower()
+    scheme = "http" if base.scheme == "http" and _is_loopback(base.hostname or "") else "https"
+    prefix = f"{scheme}://{host}" + _MEDIA_PATH.format(account_sid=account_sid)
+    return re.compile(re.escape(prefix) + _MEDIA_SIDS)
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether ``host`` (a URL's hostname, without brackets) names this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _media(form: Mapping[str, str], url_pattern: re.Pattern[str]) -> tuple[Media, ...]:
+    """``NumMedia`` (at most 10) attachments from ``MediaUrl{N}``, each fully matching
+    ``url_pattern``, and ``MediaContentType{N}``."""
     count = form.get("NumMedia", "0")
-    if not _MEDIA_COUNT.fullmatch(count):
-        raise WebhookRejected("NumMedia is not a number from 0 to 99", 400)
-    return tuple(_media_item(form, index) for index in range(int(count)))
+    if not _MEDIA_COUNT.fullmatch(count) or int(count) > MEDIA_LIMIT:
+        raise WebhookRejected(f"NumMedia is not a number from 0 to {MEDIA_LIMIT}", 400)
+    return tuple(_media_item(form, index, url_pattern) for index in range(int(count)))
 
 
-def _media_item(form: Mapping[str, str], index: int) -> Media:
+def _media_item(form: Mapping[str, str], index: int, url_pattern: re.Pattern[str]) -> Media:
     url = _required(form, f"MediaUrl{index}")
+    if not url_pattern.fullmatch(url):
+        raise WebhookRejected(f"MediaUrl{index} is not Twilio's URL of a medium of our account", 400)
     content_type = form.get(f"MediaContentType{index}")
-    if not storable(url) or not storable(content_type or ""):
-        raise WebhookRejected(f"MediaUrl{index} or MediaContentType{index} contains a NUL", 400)
+    if not storable(content_type or ""):
+        raise WebhookRejected(f"MediaContentType{index} contains a NUL", 400)
     return Media(url, content_type) if content_type else Media(url)
 
 
@@ -264,11 +311,11 @@ def _location(form: Mapping[str, str]) -> Location | None:
 
 
 def _coordinate(name: str, text: str, limit: float) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise WebhookRejected(f"{name} is not a number", 400) from None
-    if not math.isfinite(value) or abs(value) > limit:
+    """``text`` as degrees: a plain decimal (``-6.9147``, see ``_COORDINATE``) within ±``limit``."""
+    if not _COORDINATE.fullmatch(text):
+        raise WebhookRejected(f"{name} is not a plain decimal number", 400)
+    value = float(text)
+    if abs(value) > limit:
         raise WebhookRejected(f"{name} is out of range", 400)
     return value
 

@@ -25,7 +25,7 @@ _LANG = re.compile(r"^[a-z]{2,3}$")
 
 TOP_KEYS = ("id", "title", "languages", "default_language", "timezone", "start", "messages", "commands", "steps")
 STEP_KEYS = {
-    "common": ("id", "type", "prompt", "help", "summary", "when", "next", "optional"),
+    "common": ("id", "type", "prompt", "help", "summary", "when", "next", "optional", "personal"),
     AnswerType.CHOICE: ("options", "strict"),
     AnswerType.TEXT: ("min_length", "max_length"),
     AnswerType.NUMBER: ("min", "max"),
@@ -234,6 +234,8 @@ class _Builder:
             "when": self._condition(raw.get("when"), raw.line_of("when"), where),
             "routes": self._routes(raw.get("next"), raw.line_of("next"), where),
             "optional": self._bool(raw, "optional", where, False),
+            # a phone number always identifies someone; other steps say so (the reporter's name)
+            "personal": self._bool(raw, "personal", where, answer_type is AnswerType.PHONE),
         }
         if answer_type is AnswerType.CHOICE:
             fields["options"] = self._options(raw.get("options"), raw.line_of("options"), where)

@@ -86,6 +86,7 @@ class Step:
     when: Condition | None = None  # skip the step when false
     routes: tuple[Route, ...] = ()  # first match wins; empty: the next step in file order
     optional: bool = False  # "lewati"/"skip" answers None
+    personal: bool = False  # the answer identifies the citizen (a name, a phone): stored encrypted, never shown
     # choice
     options: tuple[Option, ...] = ()
     strict: bool = False  # no typo tolerance (for answers that must never be guessed)
@@ -131,9 +132,12 @@ class Script:
 
     # each step id -> the step after it in the file (None for the last); derived from order
     successors: Mapping[str, str | None] = field(init=False, repr=False, compare=False)
+    # the ids of the steps whose answers identify the citizen (Step.personal); derived from steps
+    personal: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "successors", dict(zip(self.order, self.order[1:] + (None,))))
+        object.__setattr__(self, "personal", frozenset(s.id for s in self.steps.values() if s.personal))
 
     def next_in_order(self, step_id: str) -> str | None:
         return self.successors.get(step_id)

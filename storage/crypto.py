@@ -10,13 +10,17 @@ hashes everything new, and any previous keys (``LAPOR_DATA_KEY_PREVIOUS``), whic
 and still find what they wrote. A blob names the key that made it:
 ``0x01 || key id (4 bytes) || nonce (12) || ciphertext+tag``. Blobs written before key ids
 existed (``nonce || ciphertext+tag``) are still read, by trying each key.
+
+Inside JSON (a conversation's answers), an encrypted value is *sealed*: ``{"$enc": "<base64>"}``.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
 from collections.abc import Sequence
+from typing import Any
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -143,3 +147,32 @@ def _open(key: _Key, sealed: bytes) -> str | None:
         return key.aead.decrypt(sealed[:NONCE_SIZE], sealed[NONCE_SIZE:], None).decode("utf-8")
     except InvalidTag:
         return None
+
+
+SEALED = "$enc"
+
+
+def seal(cipher: DataCipher, value: str) -> dict[str, str]:
+    """``value`` encrypted, as a JSON value: ``{"$enc": "<base64 blob>"}``."""
+    return {SEALED: base64.b64encode(cipher.encrypt(value)).decode("ascii")}
+
+
+def is_sealed(value: Any) -> bool:
+    return isinstance(value, dict) and len(value) == 1 and isinstance(value.get(SEALED), str)
+
+
+def sealed_blob(value: Any) -> bytes:
+    """The blob inside a sealed JSON value (ValueError if it is not one)."""
+    if not is_sealed(value):
+        raise ValueError("not a sealed value")
+    return base64.b64decode(value[SEALED], validate=True)
+
+
+def unseal(cipher: DataCipher, value: Any) -> str:
+    """The text inside a sealed JSON value; WrongDataKey when no key of ours made it."""
+    try:
+        return cipher.decrypt(sealed_blob(value))
+    except (ValueError, TypeError) as exc:
+        if isinstance(exc, WrongDataKey):
+            raise
+        raise WrongDataKey(f"cannot unseal a value: {exc}") from None

@@ -2,17 +2,23 @@
 
 On SQLite every transaction starts with ``BEGIN IMMEDIATE``: it takes the database's write lock
 at BEGIN, before its first read, and holds it until COMMIT or ROLLBACK; ``WriteGate`` queues
-writers in the kernel so that waiting costs no sleeps. So transactions are
-serialised whole, which is what keeps two concurrent messages from one sender from reading the
-same conversation state (WAL still lets plain autocommit reads, such as ``Database.ping``, run
-alongside). On PostgreSQL transactions run at READ COMMITTED and serialise per sender with row
-locks (``storage.repository.lock_contact``).
+writers of this service ahead of SQLite's own busy handler. So transactions are serialised
+whole, which is what keeps two concurrent messages from one sender from reading the same
+conversation state. Reads that need no lock (admin pages, exports, ``Database.ping``) run in
+``Database.reading()``: a plain deferred transaction that WAL lets run alongside the writers.
+A writer waits at most ``LOCK_WAIT_SECONDS`` for the gate and as long again for SQLite's lock
+(another program may hold it), then gets ``Busy``: webhooks answer 503 and the provider retries,
+well inside Twilio's 15 s. On PostgreSQL transactions run at READ COMMITTED and serialise per
+sender with row locks (``storage.repository.lock_contact``).
+
+The SQLite file, its WAL and its directory are created readable by their owner only.
 """
 from __future__ import annotations
 
 import fcntl
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -23,7 +29,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+LOCK_WAIT_SECONDS = 2.5  # for the gate, then as long for SQLite's lock: 5 s at most in all
+SQLITE_BUSY_TIMEOUT_MS = int(LOCK_WAIT_SECONDS * 1000)
 # Applied to every new SQLite connection, in this order (busy_timeout first: switching to WAL
 # may have to wait for another connection).
 SQLITE_PRAGMAS = (
@@ -63,7 +70,7 @@ def _sqlite_engine(url: URL) -> Engine:
     database = url.database or ""
     if database in ("", ":memory:") or database.startswith("file:") or url.query.get("mode") == "memory":
         raise ValueError("SQLite needs a database file: use sqlite:///PATH (in-memory databases are not supported)")
-    Path(database).parent.mkdir(parents=True, exist_ok=True)
+    private_file(Path(database))
     engine = create_engine(url)
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", _sqlite_begin)
@@ -82,17 +89,43 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def private_file(path: Path) -> None:
+    """Create ``path`` (and missing parent directories) readable by its owner only, unless it
+    exists. SQLite gives its -wal and -shm files the database file's permissions."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
 def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def sqlite_reader(engine: Engine) -> Engine:
+    """A second engine on the same SQLite file for ``Database.reading``: deferred transactions
+    (no write lock) on connections that refuse writes (``PRAGMA query_only``)."""
+    reader = create_engine(engine.url)
+    event.listen(reader, "connect", _sqlite_reader_connect)
+    event.listen(reader, "begin", lambda connection: connection.exec_driver_sql("BEGIN"))
+    return reader
+
+
+def _sqlite_reader_connect(dbapi_connection: Any, record: Any) -> None:
+    _sqlite_connect(dbapi_connection, record)
+    dbapi_connection.execute("PRAGMA query_only=ON")
+
+
 class WriteGate:
     """Serialises SQLite write transactions across the threads and processes of one database
-    without sleeping. SQLite's own busy handler retries in sleeps of up to 100 ms, which shows as
-    latency spikes when gunicorn workers and ``lapor worker`` write at once; a kernel file lock
-    (``<database>-writer.lock``) wakes the next writer the moment the lock is free. SQLite's
-    busy timeout stays as the backstop for writers outside the gate (migrations, other tools).
-    Re-entrant within a thread, like the transactions it guards."""
+    with short waits. SQLite's own busy handler retries in sleeps of up to 100 ms, which shows as
+    latency spikes when gunicorn workers and ``lapor worker`` write at once. Threads of one
+    process queue on a lock (woken at once); across processes, a kernel file lock
+    (``<database>-writer.lock``) is tried every few hundred microseconds to 2 ms. Either wait
+    ends with ``Busy`` after ``timeout`` seconds. SQLite's busy timeout stays as the backstop for
+    writers outside the gate (migrations, other tools). Re-entrant within a thread, like the
+    transactions it guards."""
 
     def __init__(self, database: str):
         self._path = database + "-writer.lock"
@@ -102,10 +135,13 @@ class WriteGate:
         self._pid = 0
 
     @contextmanager
-    def held(self) -> Iterator[None]:
-        with self._lock:
+    def held(self, timeout: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
+        deadline = time.monotonic() + timeout
+        if not self._lock.acquire(timeout=timeout):
+            raise Busy(f"the SQLite database is busy: no write turn within {timeout:g} s")
+        try:
             if self._depth == 0:
-                fcntl.flock(self._descriptor(), fcntl.LOCK_EX)
+                self._lock_file(deadline)
             self._depth += 1
             try:
                 yield
@@ -113,6 +149,20 @@ class WriteGate:
                 self._depth -= 1
                 if self._depth == 0:
                     fcntl.flock(self._descriptor(), fcntl.LOCK_UN)
+        finally:
+            self._lock.release()
+
+    def _lock_file(self, deadline: float) -> None:
+        pause = 0.0002
+        while True:
+            try:
+                fcntl.flock(self._descriptor(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() + pause > deadline:
+                    raise Busy("the SQLite database is busy: another process holds the write turn") from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.002)
 
     def _descriptor(self) -> int:
         if self._fd is None or self._pid != os.getpid():  # a forked child needs its own open file
@@ -125,12 +175,19 @@ class Unavailable(Exception):
     """The database cannot be reached right now (callers answer 503 and let providers retry)."""
 
 
+class Busy(Unavailable):
+    """The database answers, but its write lock stayed taken too long (SQLite): answer 503."""
+
+
 class Database:
     """An engine and its sessions. Thread-safe; create one per process and share it."""
 
     def __init__(self, engine: Engine):
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._reader = sqlite_reader(engine) if engine.dialect.name == "sqlite" else \
+            engine.execution_options(postgresql_readonly=True)
+        self._readers = sessionmaker(self._reader, expire_on_commit=False)
         database = engine.url.database if engine.dialect.name == "sqlite" else None
         self._gate = WriteGate(os.path.abspath(database)) if database else None
 
@@ -158,9 +215,49 @@ class Database:
             with gate, self._sessions.begin() as session:
                 yield session
         except (OperationalError, InterfaceError) as exc:
-            if getattr(exc, "connection_invalidated", False) or not self.ping():
-                raise Unavailable(f"the {self.dialect} database is unavailable") from exc
-            raise
+            self._reraise(exc)
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read-only Session: one consistent snapshot that never takes the write lock (SQLite:
+        a deferred transaction beside the writers, thanks to WAL; PostgreSQL: READ ONLY). For
+        admin pages and exports, however long they take. Writes in it fail."""
+        try:
+            with self._readers.begin() as session:
+                yield session
+        except (OperationalError, InterfaceError) as exc:
+            self._reraise(exc)
+
+    def _reraise(self, exc: OperationalError | InterfaceError) -> None:
+        if self.dialect == "sqlite" and "database is locked" in str(exc.orig):
+            raise Busy("the SQLite database is busy: another program holds its write lock") from exc
+        if getattr(exc, "connection_invalidated", False) or not self.ping():
+            raise Unavailable(f"the {self.dialect} database is unavailable") from exc
+        raise exc
+
+    def writable(self, timeout: float = 0.5) -> bool:
+        """Whether a write could start within ``timeout`` seconds now (SQLite: the gate and the
+        write lock are free soon enough; PostgreSQL: always, once ``ping`` answers)."""
+        if self._gate is None:
+            return True
+        try:
+            with self._gate.held(timeout):
+                connection = self.engine.raw_connection()
+                try:
+                    cursor = connection.cursor()
+                    cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+                    try:
+                        cursor.execute("BEGIN IMMEDIATE")
+                        cursor.execute("ROLLBACK")
+                    finally:
+                        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+                    return True
+                finally:
+                    connection.close()
+        except Busy:
+            return False
+        except self.engine.dialect.loaded_dbapi.OperationalError:
+            return False
 
     def ping(self) -> bool:
         """True if the database answers ``SELECT 1``; False on any database error.
@@ -181,3 +278,5 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection (at shutdown, or in a child after fork)."""
         self.engine.dispose()
+        if self._reader is not self.engine:
+            self._reader.dispose()

@@ -24,7 +24,7 @@ from storage.tracking import normalize_tracking_number
 
 __all__ = [
     "ComplaintFields", "active_conversation", "add_complaint", "add_message", "add_outbox", "add_script_version",
-    "claim_outbox", "renew_leases", "complaint_by_tracking", "complaints_to_poll", "lock_complaint", "contact_sender", "dead_outbox", "defer_pending", "find_message", "finish_outbox",
+    "claim_outbox", "renew_leases", "complaint_by_tracking", "complaints_to_poll", "lock_complaint", "contact_sender", "dead_outbox", "defer_pending", "find_message", "finish_outbox", "forget_personal_texts",
     "iter_complaints", "lock_contact", "lock_script", "message_by_provider_id", "new_tracking_number",
     "normalize_tracking_number", "notify_outbox", "postpone_outbox", "publish_version", "published_script", "retry_outbox", "script_version", "script_versions",
     "start_conversation", "utcnow", "submission_complaints", "outbox_messages", "finish_send",
@@ -55,8 +55,14 @@ def lock_contact(session: Session, cipher: DataCipher, channel: str, sender: str
     ``SELECT ... FOR UPDATE``. SQLite: the transaction holds the database write lock since its
     BEGIN IMMEDIATE (storage.db), so a plain get-or-create is already serialised.
     Sets ``last_inbound_at`` to ``now``.
+
+    While a key rotation is under way (``cipher`` holds previous keys), a contact written with a
+    previous key is found by its old hash and moved to the current one, so no citizen becomes a
+    stranger.
     """
     sender_hash = cipher.lookup_hash(sender)
+    if len(cipher.key_ids) > 1 and (moved := _rehashed_contact(session, cipher, channel, sender, now)) is not None:
+        return moved
     if _is_postgres(session):
         # One round trip: the upsert's DO UPDATE locks the row (new or not) and returns it.
         upsert = (
@@ -79,6 +85,23 @@ def lock_contact(session: Session, cipher: DataCipher, channel: str, sender: str
     contact.last_inbound_at = now
     contact.updated_at = now
     session.flush()  # a new contact needs its id for the queries that follow
+    return contact
+
+
+def _rehashed_contact(session: Session, cipher: DataCipher, channel: str, sender: str, now: datetime) -> Contact | None:
+    """The contact for (channel, sender) under any of our keys' hashes, locked and moved to the
+    current key's hash and encryption; None when there is none yet."""
+    hashes = cipher.lookup_hashes(sender)
+    query = select(Contact).where(Contact.channel == channel, Contact.sender_hash.in_(hashes)).limit(1)
+    if _is_postgres(session):
+        query = query.with_for_update()
+    contact = session.scalars(query.execution_options(populate_existing=True)).first()
+    if contact is None:
+        return None
+    if contact.sender_hash != hashes[0]:
+        contact.sender_hash, contact.sender_enc = hashes[0], cipher.encrypt(sender)
+    contact.last_inbound_at = contact.updated_at = now
+    session.flush()
     return contact
 
 
@@ -119,6 +142,14 @@ def add_message(session: Session, *, contact: Contact, conversation: Conversatio
     )
     session.add(message)
     return message
+
+
+def forget_personal_texts(session: Session, conversation_id: int) -> None:
+    """Destroy the encrypted whole texts of a conversation's messages (an anonymous report was
+    filed from it): only their redacted texts remain, which name nobody."""
+    session.flush()
+    session.execute(update(Message).where(Message.conversation_id == conversation_id, Message.text_enc.is_not(None))
+                    .values(text_enc=None).execution_options(synchronize_session="fetch"))
 
 
 def active_conversation(session: Session, contact_id: int) -> Conversation | None:

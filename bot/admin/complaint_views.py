@@ -1,24 +1,32 @@
 """/admin/complaints: the list (filters, text search, pages), a complaint's detail (transcript,
 attachments, registry deliveries), a status change that tells the citizen (admins), and the
-export (CSV or JSON, privacy as in ``lapor complaints export``). Viewers and admins."""
+export (CSV or JSON, streamed, no personal data, as ``lapor complaints export``). Viewers and
+admins. Pages only read, in read-only snapshots that never hold the write lock.
+
+An anonymous reporter is shown to no role: not the name, and not in the transcript (whose
+personal texts were destroyed when the report was filed; ``bot.privacy``).
+"""
 from __future__ import annotations
 
-import io
 from datetime import datetime, time, timedelta, timezone
 
-from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request,
+                   stream_with_context, url_for)
 from flask.typing import ResponseReturnValue
 
 from bot.admin.auth import requires
 from bot.complaints import STATUSES
-from bot.export import export_complaints
+from bot.export import FORMATS, export_chunks
 from bot.notify import change_status
+from bot.privacy import shown_text
 from storage import repository as repo
+from storage.crypto import WrongDataKey
 from storage.tracking import normalize_tracking_number
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
 PAGE = 50
 CHANNELS = ("whatsapp", "sms", "telegram", "terminal")
+UNREADABLE = "(tidak dapat dibuka: periksa LAPOR_DATA_KEY)"
 
 
 def _services():
@@ -40,7 +48,7 @@ def index() -> ResponseReturnValue:
     args = request.args
     filters = {key: args.get(key, "").strip() for key in ("status", "category", "channel", "from", "to", "q")}
     page = max(1, args.get("page", 1, type=int))
-    with _services().db.transaction() as s:
+    with _services().db.reading() as s:
         rows, total = repo.find_complaints(
             s, status=filters["status"] if filters["status"] in STATUSES else None,
             category=filters["category"] or None, channel=filters["channel"] if filters["channel"] in CHANNELS else None,
@@ -56,15 +64,19 @@ def index() -> ResponseReturnValue:
 @requires("complaints")
 def detail(number: str) -> ResponseReturnValue:
     services = _services()
-    with services.db.transaction() as s:
+    with services.db.reading() as s:
         complaint = repo.complaint_by_tracking(s, normalize_tracking_number(number) or "")
         if complaint is None:
             abort(404)
-        transcript = repo.complaint_transcript(s, complaint)
+        transcript = [(m.direction, shown_text(services.cipher, m, anonymous=complaint.anonymous))
+                      for m in repo.complaint_transcript(s, complaint)]
         deliveries = repo.complaint_deliveries(s, complaint.id)
     reporter = None
     if not complaint.anonymous and complaint.reporter_name_enc:
-        reporter = services.cipher.decrypt(complaint.reporter_name_enc)
+        try:
+            reporter = services.cipher.decrypt(complaint.reporter_name_enc)
+        except WrongDataKey:
+            reporter = UNREADABLE
     return render_template("admin/complaint.html", c=complaint, transcript=transcript, deliveries=deliveries,
                            reporter=reporter, statuses=STATUSES[1:])
 
@@ -97,14 +109,14 @@ def set_status(number: str) -> ResponseReturnValue:
 @bp.get("/export.<fmt>")
 @requires("complaints")
 def export(fmt: str) -> ResponseReturnValue:
-    if fmt not in ("csv", "json"):
+    if fmt not in FORMATS:
         abort(404)
     services = _services()
-    out = io.StringIO()
-    count = export_complaints(services, fmt, out)
+    with services.db.reading() as s:
+        count = sum(repo.complaint_counts(s).values())
     with services.db.transaction() as s:
         repo.add_audit(s, actor=g.user["name"], action="complaints-export", detail={"format": fmt, "count": count},
                        now=repo.utcnow())
     mimetype = "text/csv" if fmt == "csv" else "application/json"
-    return Response(out.getvalue(), mimetype=f"{mimetype}; charset=utf-8",
+    return Response(stream_with_context(export_chunks(services.db, fmt)), mimetype=f"{mimetype}; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="complaints.{fmt}"'})

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from bot.app import create_app
+from bot.scripts import sync_files
 from bot.services import build_services
+from storage import repository as repo
 from tests_support import chat_env, make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,7 +51,7 @@ def test_lapor_serve_answers_health_and_readiness(db, db_url: str) -> None:
                 assert time.monotonic() < deadline, "lapor serve did not start within 30 s"
                 time.sleep(0.1)
         assert (status, body) == (200, {"status": "ok"})
-        assert get(f"http://127.0.0.1:{port}/readyz") == (200, {"status": "ready", "database": True, "script": True})
+        assert get(f"http://127.0.0.1:{port}/readyz") == (200, {"status": "ready", "database": True, "data_key": True, "script": True})
     finally:
         server.terminate()
         server.wait(timeout=15)
@@ -72,6 +74,21 @@ def test_readyz_is_503_before_the_script_is_published(db, db_url: str) -> None:
     services = build_services(settings, channels={})
     try:
         response = create_app(settings, services).test_client().get("/readyz")
-        assert response.status_code == 503 and response.get_json() == {"status": "unavailable", "database": True, "script": False}
+        assert response.status_code == 503 and response.get_json() == {"status": "unavailable", "database": True, "data_key": True, "script": False}
+    finally:
+        services.close()
+
+
+def test_readyz_is_503_with_a_data_key_that_cannot_read_the_database(db, db_url: str) -> None:
+    from bot.services import check_key
+
+    check_key(make_settings(db_url))  # the database now holds data of the test key
+    settings = make_settings(db_url, extra_env={"LAPOR_DATA_KEY": "another-key"})
+    services = build_services(settings, channels={})
+    sync_files(services.db, settings.scripts_dir, repo.utcnow())
+    try:
+        response = create_app(settings, services).test_client().get("/readyz")
+        assert response.status_code == 503
+        assert response.get_json() == {"status": "unavailable", "database": True, "data_key": False}
     finally:
         services.close()

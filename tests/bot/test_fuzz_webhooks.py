@@ -9,6 +9,10 @@ signatures, and validly signed requests that are malformed:
 * the answer is never a 5xx: no parser or storage failure reaches the provider as a crash;
 * a refused request (any 4xx) stores nothing: no table of the schema gains a row;
 * a body over the 1 MB limit is refused with 413 on every endpoint;
+* a message is accepted exactly when the provider could have sent it, as far as its length,
+  media (at most 10 Twilio URLs of our account on the configured API host; plausible Telegram
+  file ids), coordinates (plain decimals on Twilio, JSON numbers on Telegram, on the globe)
+  and Telegram chat id (a JSON integer) go; otherwise it is 400;
 * an accepted message is stored as the citizen wrote it, HTML included (escaping is the job
   of whatever displays it, not of intake).
 
@@ -56,6 +60,8 @@ from tests_support import make_settings
 
 PUBLIC_URL = "https://lapor.example.go.id"  # what Twilio signs over: LAPOR_PUBLIC_URL + path
 NOWHERE = "http://127.0.0.1:9"  # the discard port: a send that happened anyway would fail
+MEDIA_PREFIX = f"{NOWHERE}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/"  # Twilio's media are on its API host
+MEDIA_URL = f"{MEDIA_PREFIX}MM{'0' * 32}/Media/ME{'1' * 32}"
 TELEGRAM_SECRET = "fuzz-Telegram_secret-0123"
 REGISTRY_SECRET = "fuzz-registry-secret"
 WA_FROM, SMS_FROM, CITIZEN = "+14155238886", "+15005550006", "+6281234567890"
@@ -221,7 +227,7 @@ TWILIO_CHANGES = st.fixed_dictionaries({}, optional={
     "From": st.one_of(TEXT, st.sampled_from(["whatsapp:+62812345678901234567", "+0123456789", DROP])),
     "Body": st.one_of(TEXT, st.just(DROP)),
     "NumMedia": st.one_of(NUMBERS, st.just(DROP)),
-    "MediaUrl0": st.one_of(TEXT, st.sampled_from(["https://api.twilio.com/media/ME1", DROP])),
+    "MediaUrl0": st.one_of(TEXT, st.sampled_from([MEDIA_URL, "https://api.twilio.com/media/ME1", DROP])),
     "MediaContentType0": st.one_of(TEXT, st.just(DROP)),
     "Latitude": st.one_of(NUMBERS, st.floats(-1000, 1000).map(str)),
     "Longitude": st.one_of(NUMBERS, st.floats(-1000, 1000).map(str)),
@@ -237,6 +243,35 @@ STATUS_CHANGES = st.fixed_dictionaries({}, optional={
     "ErrorCode": NUMBERS,
     "ErrorMessage": TEXT,
 })
+
+# Values tagged with whether the provider could have sent them: (value, valid).
+BAD_MEDIA_URLS = [
+    "file:///etc/passwd", "data:image/jpeg;base64,/9j/4AAQ", "https://api.twilio.com" + MEDIA_URL.removeprefix(NOWHERE),
+    MEDIA_URL.replace("http:", "https:"), MEDIA_URL.replace(":9/", ":5432/"), MEDIA_URL.replace("127.0.0.1", "localhost"),
+    MEDIA_URL.replace("//", "//user@"), MEDIA_URL.replace(ACCOUNT_SID, "AC" + "0" * 32), MEDIA_URL + "?x=1",
+    MEDIA_URL + "/../../..", MEDIA_URL.replace("/Messages/", "/Calls/"), MEDIA_URL + "\n", "", "\x00",
+]
+MEDIA_URLS = st.one_of(
+    st.tuples(st.from_regex(r"[A-Za-z0-9]{1,34}", fullmatch=True), st.from_regex(r"[A-Za-z0-9]{1,34}", fullmatch=True))
+    .map(lambda sids: (f"{MEDIA_PREFIX}{sids[0]}/Media/{sids[1]}", True)),
+    st.sampled_from(BAD_MEDIA_URLS).map(lambda url: (url, False)),
+    TEXT.map(lambda text: (text, False)),
+)
+BODIES = st.one_of(st.integers(1, 40), st.integers(1590, 1610), st.just(5000)).map(lambda n: ("é" * n, n <= 1600))
+
+
+def twilio_coordinates(limit: int) -> st.SearchStrategy[tuple[str, bool]]:
+    """Plain decimals (in range or not), and what Python's float() reads but Twilio never sends."""
+    plain = st.tuples(st.sampled_from(["", "-"]), st.integers(0, 999),
+                      st.one_of(st.just(""), st.from_regex(r"\.[0-9]{1,20}", fullmatch=True)))
+    return st.one_of(
+        plain.map(lambda parts: "".join(map(str, parts))).map(lambda text: (text, abs(float(text)) <= limit)),
+        st.sampled_from(["1e1", "1E-5", "1_0", " 5", "5 ", "5\n", "+5", "0x10", "inf", "-inf", "Infinity", "nan",
+                         "٣", "1.", ".5", "-", "1,5", "1234", "1.123456789012345678901", ""]).map(lambda text: (text, False)),
+    )
+
+
+TWILIO_LOCATIONS = st.one_of(st.none(), st.tuples(twilio_coordinates(90), twilio_coordinates(180)))
 
 # Telegram: a text message in a private chat, with some parts changed, added or removed.
 INTEGERS = st.one_of(st.integers(), st.integers(-2**70, 2**70), st.sampled_from([0, -1, 2**63, 10**12, -10**12]))
@@ -268,6 +303,30 @@ TELEGRAM_CHANGES = st.fixed_dictionaries({}, optional={
                                             optional={"data": st.one_of(JSON_TEXT, JSON), "message": MESSAGES}),
     "edited_message": st.one_of(MESSAGES, JSON),
 })
+TELEGRAM_CHAT_IDS = st.one_of(
+    INTEGERS.map(lambda value: (value, True)),
+    st.sampled_from(["5550001", 5550001.0, 1.5, True, False, None, [5550001], {"id": 1}]).map(lambda value: (value, False)),
+)
+TELEGRAM_TEXTS = st.one_of(st.integers(1, 40), st.integers(4090, 4100), st.just(100_000)).map(
+    lambda n: ("é" * n, n <= 4096))
+FILE_IDS = st.one_of(
+    st.from_regex(r"[A-Za-z0-9_-]{1,256}", fullmatch=True).map(lambda file_id: (file_id, True)),
+    st.sampled_from(["", "a b", "../../etc/passwd", "x" * 257, "fotó", "a\x00b", "tg-file:x", 7, None, ["x"]])
+    .map(lambda file_id: (file_id, False)),
+)
+
+
+def telegram_coordinates(limit: float) -> st.SearchStrategy[tuple[Any, bool]]:
+    """JSON numbers on the globe; numbers off it, NaN, infinities, numeric strings, booleans and null."""
+    return st.one_of(
+        st.one_of(st.floats(-limit, limit), st.integers(-int(limit), int(limit))).map(lambda value: (value, True)),
+        st.one_of(st.floats(allow_nan=True).filter(lambda value: not abs(value) <= limit),
+                  st.floats(-limit, limit).map(str), st.booleans(), st.none(), st.integers(int(limit) + 1, 2**70))
+        .map(lambda value: (value, False)),
+    )
+
+
+TELEGRAM_LOCATIONS = st.one_of(st.none(), st.tuples(telegram_coordinates(90.0), telegram_coordinates(180.0)))
 # Python's json writes NaN and Infinity for such floats, and reads them back: so may an attacker.
 TELEGRAM_BODIES = st.one_of(  # half of them updates, the rest anything
     TELEGRAM_CHANGES.map(lambda changes: json.dumps(with_changes(telegram_update("halo"), changes)).encode()),
@@ -326,11 +385,27 @@ def test_random_twilio_status_callbacks_are_never_a_crash(stack: Stack, changes:
     assert row_counts(stack.services.db) == before  # a delivery report only ever updates a message
 
 
+@FUZZ
+@given(kind=st.sampled_from(("sms", "whatsapp")), body=BODIES, media=st.lists(MEDIA_URLS, max_size=12),
+       location=TWILIO_LOCATIONS)
+def test_twilio_input_is_accepted_exactly_when_twilio_could_send_it(
+        stack: Stack, kind: str, body: tuple[str, bool], media: list[tuple[str, bool]],
+        location: tuple[tuple[str, bool], tuple[str, bool]] | None) -> None:
+    form = {**inbound_form(kind, body[0]), "NumMedia": str(len(media))}
+    form.update({f"MediaUrl{n}": url for n, (url, _) in enumerate(media)})
+    if location is not None:
+        (form["Latitude"], _), (form["Longitude"], _) = location
+    valid = body[1] and len(media) <= 10 and all(ok for _, ok in media) and all(ok for _, ok in location or ())
+    path = f"/webhooks/twilio/{kind}"
+    response = post(stack, path, form, twilio_headers(path, form.items(), "valid", ""))
+    assert response.status_code == (200 if valid else 400)
+
+
 @pytest.mark.parametrize("kind", ["sms", "whatsapp"])
 def test_a_signed_body_of_one_megabyte(stack: Stack, kind: str) -> None:
     path = f"/webhooks/twilio/{kind}"
-    under = inbound_form(kind, "x" * 1_000_000)  # 1 MB (decimal) fits under the 1 MiB limit
-    assert post(stack, path, under, twilio_headers(path, under.items(), "valid", "")).status_code in (200, 400)
+    under = inbound_form(kind, "x" * 1_000_000)  # 1 MB (decimal) fits under the 1 MiB limit, not Twilio's 1,600
+    assert post(stack, path, under, twilio_headers(path, under.items(), "valid", "")).status_code == 400
     over = inbound_form(kind, "x" * LIMIT)
     assert post(stack, path, over, twilio_headers(path, over.items(), "valid", "")).status_code == 413
 
@@ -349,6 +424,26 @@ def test_random_telegram_updates_are_never_a_crash(stack: Stack, body: bytes, co
 def test_a_wrong_telegram_secret_is_403(stack: Stack, body: bytes, secret: str | None) -> None:
     headers = {TELEGRAM_SECRET_HEADER: secret} if secret is not None else {}
     assert post(stack, "/webhooks/telegram", body, headers, "application/json").status_code == 403
+
+
+@FUZZ
+@given(chat_id=TELEGRAM_CHAT_IDS, text=TELEGRAM_TEXTS, file_id=st.one_of(st.none(), FILE_IDS),
+       location=TELEGRAM_LOCATIONS)
+def test_telegram_input_is_accepted_exactly_when_telegram_could_send_it(
+        stack: Stack, chat_id: tuple[Any, bool], text: tuple[str, bool], file_id: tuple[Any, bool] | None,
+        location: tuple[tuple[Any, bool], tuple[Any, bool]] | None) -> None:
+    update = telegram_update(text[0])
+    message = update["message"]
+    message["chat"]["id"] = chat_id[0]
+    if file_id is not None:
+        message["document"] = {"file_id": file_id[0], "file_unique_id": "u"}
+    if location is not None:
+        (latitude, _), (longitude, _) = location
+        message["location"] = {"latitude": latitude, "longitude": longitude}
+    checks = [chat_id, text, *([file_id] if file_id is not None else []), *(location or ())]
+    body = json.dumps(update).encode()
+    response = post(stack, "/webhooks/telegram", body, {TELEGRAM_SECRET_HEADER: TELEGRAM_SECRET}, "application/json")
+    assert response.status_code == (200 if all(ok for _, ok in checks) else 400)
 
 
 def test_deeply_nested_telegram_json_is_400(stack: Stack) -> None:

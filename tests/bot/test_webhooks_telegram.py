@@ -104,6 +104,18 @@ def test_a_malformed_update_is_400_and_stores_nothing(stack: Stack, raw: bytes) 
     assert stack.count(Message) == 0
 
 
+@pytest.mark.parametrize("payload", [
+    pytest.param(update("a" * 4097), id="text over 4096"),
+    pytest.param(update("halo", chat={"id": str(CHAT), "type": "private"}), id="string chat id"),
+    pytest.param(update("halo", chat={"id": CHAT + 0.5, "type": "private"}), id="float chat id"),
+    pytest.param(update(document={"file_id": "../../etc/passwd", "file_unique_id": "u"}), id="file_id"),
+    pytest.param(update(location={"latitude": "-6.1754", "longitude": 106.8272}), id="numeric string latitude"),
+])
+def test_input_telegram_never_sends_is_400_and_stores_nothing(stack: Stack, payload: dict) -> None:
+    assert stack.post(payload).status_code == 400
+    assert stack.count(Message) == 0 and stack.count(Contact) == 0 and stack.count(Outbox) == 0
+
+
 def test_other_update_kinds_are_ignored_with_200(stack: Stack) -> None:
     kicked = {"update_id": next(_ids), "my_chat_member": {
         "chat": {"id": CHAT, "type": "private"}, "from": {"id": CHAT, "is_bot": False, "first_name": "B"},

@@ -106,6 +106,25 @@ def test_a_malformed_but_signed_webhook_is_400_and_stores_nothing(stack: Stack) 
     assert response.status_code == 400 and stack.count(Message) == 0
 
 
+MEDIA_PATH = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/MM1/Media/ME1"
+
+
+@pytest.mark.parametrize("extra", [
+    pytest.param({"Body": "x" * 1601}, id="Body over 1600"),
+    pytest.param({"NumMedia": "11", **{f"MediaUrl{n}": "{base}" + MEDIA_PATH for n in range(11)}}, id="11 media"),
+    pytest.param({"NumMedia": "1", "MediaUrl0": "file:///etc/passwd"}, id="file URL"),
+    pytest.param({"NumMedia": "1", "MediaUrl0": "http://127.0.0.1:5432" + MEDIA_PATH}, id="other loopback port"),
+    pytest.param({"NumMedia": "1", "MediaUrl0": "https://evil.example" + MEDIA_PATH}, id="other host"),
+    pytest.param({"Latitude": "1e1", "Longitude": "106.8272"}, id="exponent"),
+    pytest.param({"Latitude": "-6.1754", "Longitude": "1_0"}, id="underscore"),
+])
+def test_input_twilio_never_sends_is_400_and_stores_nothing(stack: Stack, extra: dict[str, str]) -> None:
+    fields = {name: value.format(base=stack.twilio.base_url) for name, value in extra.items()}
+    response = stack.inbound("whatsapp", fields.pop("Body", "halo"), **fields)
+    assert response.status_code == 400
+    assert stack.count(Message) == 0 and stack.count(Contact) == 0 and stack.count(Outbox) == 0
+
+
 def test_unknown_twilio_kind_is_404(stack: Stack) -> None:
     assert stack.post("/webhooks/twilio/fax", {"MessageSid": "SM1"}).status_code == 404
 
@@ -169,12 +188,12 @@ def test_media_and_a_shared_location_fill_their_steps(stack: Stack) -> None:
         stack.inbound("whatsapp", line)
     stack.inbound("whatsapp", "", Latitude="-6.1754", Longitude="106.8272", Address="Monas, Jakarta")
     stack.inbound("whatsapp", "hari ini")
-    stack.inbound("whatsapp", "", NumMedia="1", MediaUrl0="https://api.twilio.com/2010-04-01/Accounts/AC/Messages/MM1/Media/ME1",
-                  MediaContentType0="image/jpeg")
+    media_url = stack.twilio.base_url + MEDIA_PATH  # Twilio's media host is its API's
+    assert stack.inbound("whatsapp", "", NumMedia="1", MediaUrl0=media_url, MediaContentType0="image/jpeg").status_code == 200
     with stack.services.db.transaction() as s:
         state = s.scalars(select(Conversation)).one().state
     assert state["answers"]["location"] == {"text": "Monas, Jakarta", "latitude": -6.1754, "longitude": 106.8272}
-    assert state["answers"]["attachment"][0]["content_type"] == "image/jpeg"
+    assert state["answers"]["attachment"][0] == {"url": media_url, "content_type": "image/jpeg"}
     assert state["step_id"] == "privacy"
 
 

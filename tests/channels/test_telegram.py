@@ -58,6 +58,20 @@ def webhook(update: dict[str, Any], secret: str | None = SECRET) -> WebhookReque
                           body=json.dumps(update).encode())
 
 
+def unchecked(update: dict[str, Any]) -> WebhookRequest:
+    """A POST of ``update`` that is not itself checked against the Bot API: what a forger sends."""
+    return WebhookRequest(url="https://lapor.example/webhooks/telegram", headers={SECRET_HEADER: SECRET},
+                          body=json.dumps(update).encode())
+
+
+def rejected_400(channel: TelegramChannel, update: dict[str, Any]) -> str:
+    """Why ``channel`` refused ``update`` with 400."""
+    with pytest.raises(WebhookRejected) as rejected:
+        channel.parse(unchecked(update))
+    assert rejected.value.status == 400
+    return str(rejected.value)
+
+
 def parse_one(channel: TelegramChannel, update: dict[str, Any]) -> InboundMessage:
     messages = channel.parse(webhook(update))
     assert len(messages) == 1
@@ -211,10 +225,79 @@ def test_malformed_updates_are_rejected_400(channel: TelegramChannel, body: byte
     assert rejected.value.status == 400
 
 
-def test_a_huge_body_is_parsed_without_trouble(channel: TelegramChannel) -> None:
-    inbound = parse_one(channel, {"update_id": 15, "message": message(text="a" * 2_000_000)})
+def test_a_text_or_caption_of_4096_characters_passes(channel: TelegramChannel) -> None:
+    photo = [{"file_id": "AgACAgUAAxkBAAIB-_x", "file_unique_id": "u", "width": 90, "height": 90}]
 
-    assert len(inbound.text) == 2_000_000
+    texted = parse_one(channel, {"update_id": 15, "message": message(text="é" * 4096)})
+    captioned = parse_one(channel, {"update_id": 16, "message": message(photo=photo, caption="a" * 4096)})
+
+    assert len(texted.text) == 4096 and len(captioned.text) == 4096
+
+
+@pytest.mark.parametrize("fields, reason", [
+    ({"text": "a" * 4097}, "text"),
+    ({"text": "a" * 2_000_000}, "text"),
+    ({"caption": "a" * 4097, "document": {"file_id": "BQACAgUAAx", "file_unique_id": "AgAD"}}, "caption"),
+])
+def test_a_text_or_caption_over_4096_characters_is_400(channel: TelegramChannel, fields: dict[str, Any],
+                                                      reason: str) -> None:
+    assert reason in rejected_400(channel, {"update_id": 17, "message": message(**fields)})
+
+
+@pytest.mark.parametrize("chat_id", ["42", 42.0, 1.5, True, None, [42], {"id": 42}], ids=repr)
+def test_a_chat_id_that_is_not_an_integer_is_400(channel: TelegramChannel, chat_id: object) -> None:
+    assert "message.chat.id" in rejected_400(
+        channel, {"update_id": 18, "message": message(text="halo", chat=dict(PRIVATE, id=chat_id))})
+
+
+@pytest.mark.parametrize("chat_id", ["42", 42.5, False])
+def test_a_button_press_from_a_chat_id_that_is_not_an_integer_is_400(channel: TelegramChannel, chat_id: object) -> None:
+    shown = message(text="Pilih kategori", chat=dict(PRIVATE, id=chat_id))
+    from_chat = {"id": "4384", "from": CITIZEN, "chat_instance": "-81", "data": "2", "message": shown}
+    from_user = {"id": "4385", "from": dict(CITIZEN, id=chat_id), "chat_instance": "-81", "data": "ya",
+                 "inline_message_id": "AAAB"}
+
+    assert "callback_query.message.chat.id" in rejected_400(channel, {"update_id": 19, "callback_query": from_chat})
+    assert "callback_query.from.id" in rejected_400(channel, {"update_id": 20, "callback_query": from_user})
+
+
+@pytest.mark.parametrize("file_id", ["", "a b", "../../etc/passwd", "x" * 257, "fotó", "a\x00b", "tg-file:x",
+                                     "https://example.org/x.jpg", 7, None], ids=repr)  # python-telegram-bot makes 7 "7"
+@pytest.mark.parametrize("kind", ["photo", "document", "voice"])
+def test_an_implausible_file_id_is_400(channel: TelegramChannel, kind: str, file_id: object) -> None:
+    item = {"file_id": file_id, "file_unique_id": "u", "width": 90, "height": 90, "duration": 1}
+    good = dict(item, file_id="AgACAgUAAxkBAAIB-_x", width=1280)
+    fields = {"photo": [good, item]} if kind == "photo" else {kind: item}  # any size of a photo, not just the largest
+
+    assert "file_id" in rejected_400(channel, {"update_id": 21, "message": message(**fields)})
+
+
+def test_a_plausible_file_id_passes(channel: TelegramChannel) -> None:
+    file_id = "AgACAgUAAxkBAAIB-_" + "x" * 238  # 256 characters of Telegram's alphabet
+    document = {"file_id": file_id, "file_unique_id": "AgAD"}
+
+    assert parse_one(channel, {"update_id": 22, "message": message(document=document)}).media == (
+        Media(f"tg-file:{file_id}", "application/octet-stream"),)
+
+
+def test_a_location_in_bandung_passes(channel: TelegramChannel) -> None:
+    located = parse_one(channel, {"update_id": 23, "message": message(location={"latitude": -6.9147,
+                                                                                "longitude": 107.6098})})
+    assert located.location == Location(-6.9147, 107.6098)
+
+
+@pytest.mark.parametrize("latitude, longitude", [
+    ("-6.9147", 107.6098), (-6.9147, "107.6098"), ("1.5", "1.5"), (True, 107.6), (-6.9, False), (None, 107.6),
+    (-91, 107.6), (-6.9, 180.5), (float("nan"), 107.6), (-6.9, float("inf")), (2**70, 0),
+], ids=repr)
+@pytest.mark.parametrize("where", ["location", "venue"])
+def test_coordinates_that_are_not_numbers_on_the_globe_are_400(channel: TelegramChannel, where: str,
+                                                              latitude: object, longitude: object) -> None:
+    point = {"latitude": latitude, "longitude": longitude}
+    fields = {"location": point} if where == "location" else {
+        "venue": {"location": point, "title": "Gedung Sate", "address": "Jl. Diponegoro 22"}}
+
+    rejected_400(channel, {"update_id": 24, "message": message(**fields)})
 
 
 # -- sending -----------------------------------------------------------------------------------
@@ -271,11 +354,11 @@ def test_text_over_4096_characters_is_the_callers_to_split(api: TelegramApiServe
 
 
 def test_many_threads_share_one_event_loop(api: TelegramApiServer, channel: TelegramChannel) -> None:
-    results: list[str] = []
+    results: list[tuple[int, str | None]] = []
 
     def sender(n: int) -> None:
         for i in range(5):
-            results.append(channel.send(out(f"pesan {n}-{i}", recipient=str(100 + n))).provider_message_id)
+            results.append((n, channel.send(out(f"pesan {n}-{i}", recipient=str(100 + n))).provider_message_id))
 
     threads = [threading.Thread(target=sender, args=(n,)) for n in range(8)]
     for thread in threads:
@@ -284,6 +367,7 @@ def test_many_threads_share_one_event_loop(api: TelegramApiServer, channel: Tele
         thread.join()
 
     assert len(set(results)) == 40 and len(api.calls) == 40
+    assert {n: sorted(int(i) for m, i in results if m == n) for n in range(8)} == {n: [1, 2, 3, 4, 5] for n in range(8)}
     assert len(loop_threads()) == 1
     assert api.violations == []
     channel.close()

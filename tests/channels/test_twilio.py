@@ -23,7 +23,7 @@ from channels.base import (
     WebhookRejected,
     WebhookRequest,
 )
-from channels.twilio import TwilioChannel
+from channels.twilio import DEFAULT_API_BASE_URL, TwilioChannel
 from providers.twilio_api import ACCOUNT_SID, AUTH_TOKEN, TwilioApiServer, sign
 
 PUBLIC_URL = "https://lapor.example.id"
@@ -33,6 +33,8 @@ STATUS_URL = f"{PUBLIC_URL}/webhooks/twilio/status"
 CITIZEN = "+6281234567890"
 OUR_NUMBER = "+14155238886"
 MESSAGE_SID = "SM" + "1f" * 16
+MEDIA_PATH = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/MM{'2e' * 16}/Media/ME{'3d' * 16}"
+MEDIA_URL = f"https://api.twilio.com{MEDIA_PATH}"  # what Twilio sends, on its own host
 
 
 @pytest.fixture
@@ -53,9 +55,10 @@ def channel(kind: str, api_base_url: str, *, from_number: str = OUR_NUMBER, time
     )
 
 
-def offline(kind: str) -> TwilioChannel:
-    """A channel for verify/parse tests, which make no HTTP calls."""
-    return channel(kind, "http://127.0.0.1:9")
+def offline(kind: str, api_base_url: str = DEFAULT_API_BASE_URL) -> TwilioChannel:
+    """A channel for verify/parse tests, which make no HTTP calls: Twilio's own API base by
+    default, since that is where inbound media must be."""
+    return channel(kind, api_base_url)
 
 
 def webhook(url: str, form: dict[str, str], signature: str | None = None) -> WebhookRequest:
@@ -148,17 +151,108 @@ def test_parse_a_whatsapp_location() -> None:
     assert message.profile_name == "Siti" and message.media == ()
 
 
+def test_a_body_of_1600_characters_and_ten_media_pass() -> None:
+    form = sms_form(Body="é" * 1600, NumMedia="10", **{f"MediaUrl{n}": MEDIA_URL + str(n) for n in range(10)})
+    (message,) = offline("sms").parse(signed(SMS_URL, form))
+    assert len(message.text) == 1600 and [m.url for m in message.media] == [MEDIA_URL + str(n) for n in range(10)]
+
+
+@pytest.mark.parametrize("url", [
+    pytest.param(MEDIA_URL.replace("https:", "http:"), id="http"),
+    pytest.param(f"https://evil.example{MEDIA_PATH}", id="other host"),
+    pytest.param(f"https://api.twilio.com.evil.example{MEDIA_PATH}", id="host suffix"),
+    pytest.param(f"https://evil.example/api.twilio.com{MEDIA_PATH}", id="host in the path"),
+    pytest.param(f"https://user:pw@api.twilio.com{MEDIA_PATH}", id="userinfo"),
+    pytest.param(f"https://api.twilio.com@evil.example{MEDIA_PATH}", id="host as userinfo"),
+    pytest.param(f"https://api.twilio.com:8443{MEDIA_PATH}", id="other port"),
+    pytest.param(f"https://API.TWILIO.COM{MEDIA_PATH}", id="other spelling"),
+    pytest.param(f"http://127.0.0.1{MEDIA_PATH}", id="loopback"),
+    pytest.param(f"http://localhost:8000{MEDIA_PATH}", id="localhost"),
+    pytest.param(f"http://169.254.169.254{MEDIA_PATH}", id="link-local metadata"),
+    pytest.param("file:///etc/passwd", id="file"),
+    pytest.param(f"file://api.twilio.com{MEDIA_PATH}", id="file on the host"),
+    pytest.param("data:image/jpeg;base64,/9j/4AAQSkZJRg==", id="data"),
+    pytest.param(f"//api.twilio.com{MEDIA_PATH}", id="scheme-relative"),
+    pytest.param(MEDIA_PATH, id="relative"),
+    pytest.param(MEDIA_URL.replace(ACCOUNT_SID, "AC" + "0" * 32), id="other account"),
+    pytest.param(MEDIA_URL.replace("/Messages/", "/Calls/"), id="not a message's"),
+    pytest.param(f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/MM1/Media/../../../x",
+                 id="dot segments"),
+    pytest.param(f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/MM1/Media/%2e%2e",
+                 id="encoded dot segments"),
+    pytest.param(f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/MM1", id="no medium"),
+    pytest.param(MEDIA_URL + "?redirect=https://evil.example", id="query"),
+    pytest.param(MEDIA_URL + "#x", id="fragment"),
+    pytest.param(MEDIA_URL + "\n", id="trailing newline"),
+    pytest.param(" " + MEDIA_URL, id="leading space"),
+    pytest.param(MEDIA_URL + "\x00", id="NUL"),
+])
+def test_a_media_url_off_twilios_media_host_is_400(url: str) -> None:
+    form = whatsapp_form(NumMedia="1", MediaUrl0=url, MediaContentType0="image/jpeg")
+    with pytest.raises(WebhookRejected, match="MediaUrl0") as rejected:
+        offline("whatsapp").parse(signed(WHATSAPP_URL, form))
+    assert rejected.value.status == 400
+
+
+def test_media_must_be_on_the_configured_api_base() -> None:
+    """A local stand-in for Twilio (http on a loopback host) serves its own media, and only those."""
+    local = offline("whatsapp", "http://127.0.0.1:8080/")
+    good = f"http://127.0.0.1:8080{MEDIA_PATH}"
+    (message,) = local.parse(signed(WHATSAPP_URL, whatsapp_form(NumMedia="1", MediaUrl0=good)))
+    assert message.media == (Media(good),)
+    for url in (MEDIA_URL, f"http://127.0.0.1:8081{MEDIA_PATH}", f"https://127.0.0.1:8080{MEDIA_PATH}",
+                f"http://localhost:8080{MEDIA_PATH}"):
+        with pytest.raises(WebhookRejected, match="MediaUrl0"):
+            local.parse(signed(WHATSAPP_URL, whatsapp_form(NumMedia="1", MediaUrl0=url)))
+
+
+def test_media_are_https_unless_the_api_base_is_a_loopback_stand_in() -> None:
+    proxied = offline("sms", "http://twilio-proxy.internal")
+    secure = f"https://twilio-proxy.internal{MEDIA_PATH}"
+    (message,) = proxied.parse(signed(SMS_URL, sms_form(NumMedia="1", MediaUrl0=secure)))
+    assert message.media == (Media(secure),)
+    with pytest.raises(WebhookRejected, match="MediaUrl0"):
+        proxied.parse(signed(SMS_URL, sms_form(NumMedia="1", MediaUrl0=secure.replace("https:", "http:"))))
+
+
+@pytest.mark.parametrize("latitude, longitude", [
+    ("-6.9147", "107.6098"), ("0", "0"), ("-0", "-0.0"), ("90", "-180"), ("-90.00000000000000000000", "180.0"),
+    ("1.12345678901234567890", "012.5"),
+])
+def test_plain_decimal_coordinates_in_range_pass(latitude: str, longitude: str) -> None:
+    form = whatsapp_form(Body="", Latitude=latitude, Longitude=longitude)
+    (message,) = offline("whatsapp").parse(signed(WHATSAPP_URL, form))
+    assert message.location == Location(float(latitude), float(longitude))
+
+
+@pytest.mark.parametrize("coordinate", [
+    "1e1", "1E1", "1_0", " 5", "5 ", "5\n", "+5", "0x10", "inf", "-inf", "Infinity", "nan", "NaN", "٣", "１",
+    "1.", ".5", "-", "--1", "1,5", "1234", "1.123456789012345678901", "", "180.0000001", "-999",
+])
+@pytest.mark.parametrize("name", ["Latitude", "Longitude"])
+def test_coordinates_that_are_not_plain_decimals_in_range_are_400(name: str, coordinate: str) -> None:
+    form = whatsapp_form(Body="", **{"Latitude": "-6.9147", "Longitude": "107.6098", name: coordinate})
+    with pytest.raises(WebhookRejected, match=name) as rejected:
+        offline("whatsapp").parse(signed(WHATSAPP_URL, form))
+    assert rejected.value.status == 400
+
+
 @pytest.mark.parametrize("kind, form, reason", [
     ("sms", {k: v for k, v in sms_form().items() if k != "MessageSid"}, "missing MessageSid"),
     ("sms", {k: v for k, v in sms_form().items() if k != "From"}, "missing From"),
     ("sms", sms_form(NumMedia="dua"), "NumMedia"),
     ("sms", sms_form(NumMedia="-1"), "NumMedia"),
-    ("sms", sms_form(NumMedia="2", MediaUrl0="https://example.com/a"), "missing MediaUrl1"),
+    ("sms", sms_form(NumMedia="2", MediaUrl0=MEDIA_URL), "missing MediaUrl1"),
+    ("sms", sms_form(NumMedia="11", **{f"MediaUrl{n}": MEDIA_URL for n in range(11)}), "NumMedia"),
+    ("sms", sms_form(NumMedia="99"), "NumMedia"),
+    ("sms", sms_form(Body="x" * 1601), "Body"),
     ("sms", sms_form(From="081234567890"), "E.164"),
     ("sms", sms_form(From=f"whatsapp:{CITIZEN}"), "WhatsApp"),
     ("whatsapp", whatsapp_form(From=CITIZEN), "non-WhatsApp"),
     ("whatsapp", whatsapp_form(Latitude="utara", Longitude="106.8"), "Latitude"),
     ("whatsapp", whatsapp_form(Latitude="-91", Longitude="106.8"), "Latitude"),
+    ("whatsapp", whatsapp_form(Latitude="90.0000001", Longitude="106.8"), "Latitude"),
+    ("whatsapp", whatsapp_form(Latitude="-6.1", Longitude="180.5"), "Longitude"),
     ("whatsapp", whatsapp_form(Latitude="-6.1", Longitude="nan"), "Longitude"),
     ("whatsapp", whatsapp_form(Latitude="-6.1"), "together"),
 ])
@@ -365,9 +459,11 @@ def test_from_env_reaches_the_configured_api(server: TwilioApiServer) -> None:
     assert server.messages[0]["StatusCallback"] == STATUS_URL and server.violations == []
 
 
-def test_unknown_kinds_and_relative_public_urls_are_refused() -> None:
+def test_unknown_kinds_and_relative_urls_are_refused() -> None:
     with pytest.raises(ValueError, match="telegram"):
         TwilioChannel.from_env("telegram", FULL_ENV, PUBLIC_URL)
     with pytest.raises(ValueError, match="public_url"):
         TwilioChannel("sms", account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, from_number=OUR_NUMBER,
                       public_url="/lapor")
+    with pytest.raises(ValueError, match="api_base_url"):
+        TwilioChannel.from_env("sms", {**FULL_ENV, "TWILIO_API_BASE_URL": "api.twilio.com"}, PUBLIC_URL)
