@@ -355,9 +355,9 @@ def _keys_rotate(args: argparse.Namespace) -> int:
     finally:
         db.dispose()
     for table, count in done.reencrypted.items():
-        print(f"{table}: {count} value(s) re-encrypted")
+        print(f"{table}: {count} row(s) re-encrypted")
     if done.unreadable:
-        print(f"{len(done.unreadable)} value(s) no key of ours can read (nothing retired): "
+        print(f"{len(done.unreadable)} row(s) no key of ours can read (nothing retired): "
               + ", ".join(done.unreadable[:20]), file=sys.stderr)
         return 1
     print("retired: " + (", ".join(done.retired) or "none") + "; LAPOR_DATA_KEY_PREVIOUS is no longer needed")

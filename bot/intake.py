@@ -21,7 +21,7 @@ from channels.base import InboundMessage
 from channels.render import render_parts
 from dialogs import engine
 from dialogs.answers import clean_text
-from dialogs.model import DialogState, GeoPoint, Inbound, MediaRef, Reply, Script, Status, Turn
+from dialogs.model import AnswerType, DialogState, GeoPoint, Inbound, MediaRef, Reply, Script, Status, Turn
 from storage import repository as repo
 from storage.crypto import DataCipher, WrongDataKey
 from storage.db import Database
@@ -155,8 +155,9 @@ class _Run:
         else:
             script = self.intake.catalog.get(self.session, conversation.script_id, conversation.script_version)
             self.answering_personal = state.step_id in script.personal
-            if self.message.shared_contact and not self.answering_personal:
-                inbound = Inbound(text="", received_at=self.now)  # a contact card answers only a personal step
+            asked = script.steps.get(state.step_id or "")
+            if self.message.shared_contact and (asked is None or asked.type is not AnswerType.PHONE):
+                inbound = Inbound(text="", received_at=self.now)  # a contact card answers only a phone question
             if contact.opted_out:
                 command = engine.match_command(script, inbound.text)
                 if command is None or command[0] != "start":

@@ -142,7 +142,7 @@ def _dev_secret(database_url: str, base: Path, name: str) -> str:
         raise RuntimeError(f"set LAPOR_{name.split('.')[0].upper()}_KEY in the environment (required with {database_url.split(':')[0]})")
     path = Path(database_url.removeprefix("sqlite:///")).parent / name if database_url != "sqlite://" else base / "var" / name
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:  # another process made it first

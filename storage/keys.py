@@ -64,7 +64,7 @@ def check_data_key(db: Database, cipher: DataCipher, now: datetime) -> None:
 
 @dataclass
 class Rotation:
-    """What ``rotate`` did: values re-encrypted per table, and the ones none of our keys reads."""
+    """What ``rotate`` did: rows re-encrypted per table, and the ones none of our keys reads."""
 
     reencrypted: dict[str, int] = field(default_factory=dict)
     unreadable: list[str] = field(default_factory=list)  # "table:id"
@@ -116,9 +116,9 @@ def _fresh(cipher: DataCipher, blob: bytes | None) -> bytes | None:
 def _contact(cipher: DataCipher, row: Contact) -> int:
     sender_hash = cipher.lookup_hash(cipher.decrypt(row.sender_enc))
     sender_enc, name_enc = _fresh(cipher, row.sender_enc), _fresh(cipher, row.name_enc)
-    changed = (sender_hash != row.sender_hash) + (sender_enc is not row.sender_enc) + (name_enc is not row.name_enc)
+    changed = sender_hash != row.sender_hash or sender_enc is not row.sender_enc or name_enc is not row.name_enc
     row.sender_hash, row.sender_enc, row.name_enc = sender_hash, sender_enc, name_enc
-    return changed
+    return int(changed)
 
 
 def _complaint(cipher: DataCipher, row: Complaint) -> int:
@@ -142,9 +142,10 @@ def _conversation(cipher: DataCipher, row: Conversation) -> int:
         answers[key] = seal(cipher, unseal(cipher, answers[key]))
     if stale:
         row.state = {**row.state, "answers": answers}  # reassigned: JSON columns track no edits
-    return len(stale)
+    return int(bool(stale))
 
 
+# table -> rewrite one row with the current key; 1 if it changed, else 0
 _REWRITES: dict[Any, Callable[[DataCipher, Any], int]] = {
     Contact: _contact, Complaint: _complaint, Message: _message, Conversation: _conversation,
 }

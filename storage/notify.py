@@ -86,6 +86,7 @@ class DoorbellListener:
                 probe.close()
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         sock.bind(path)
+        os.chmod(path, 0o600)  # like the database beside it: its owner's processes only
         sock.setblocking(False)
         return cls(path, sock)
 

@@ -112,3 +112,20 @@ def test_exports_honour_privacy_and_are_audited(admin_app) -> None:
 def test_editors_do_not_see_complaints(admin_app) -> None:
     url, _, _ = admin_app
     assert signed_in(url, "eko").get(f"{url}/admin/complaints/", timeout=10).status_code == 403
+
+
+def test_a_value_that_cannot_be_decrypted_never_breaks_a_page(admin_app) -> None:
+    """Reproduced: a reporter name encrypted with another key made the detail page answer 500."""
+    from storage.crypto import DataCipher
+
+    url, services, numbers = admin_app
+    with services.db.transaction() as s:
+        complaint = repo.complaint_by_tracking(s, numbers[0])
+        complaint.reporter_name_enc = DataCipher.from_secret("some-other-key").encrypt("Budi Santoso")
+        for message in s.scalars(select(Message).where(Message.conversation_id == complaint.conversation_id,
+                                                       Message.text_enc.is_not(None))):
+            message.text_enc = DataCipher.from_secret("some-other-key").encrypt("Budi Santoso")
+    admin = signed_in(url, "ani")
+    page = admin.get(f"{url}/admin/complaints/{numbers[0]}", timeout=10)
+    assert page.status_code == 200 and "tidak dapat dibuka" in page.text and "Budi Santoso" not in page.text
+    assert admin.get(f"{url}/admin/complaints/export.csv", timeout=10).status_code == 200

@@ -65,3 +65,30 @@ def test_db_upgrade_and_export_respect_privacy(db, db_url: str) -> None:
     assert "81300000000" not in done.stdout
     data = json.loads(lapor("complaints", "export", "--format", "json", env=env).stdout)
     assert data[0]["tracking_number"] == rows[0]["tracking_number"] and "reporter_name" not in data[0]
+
+
+def test_serve_worker_and_chat_refuse_a_data_key_that_cannot_read_the_database(db, db_url: str) -> None:
+    """Reproduced: with another LAPOR_DATA_KEY, delivery failed every second, returning citizens
+    became strangers and /readyz said ready. Now each command stops at once and says why."""
+    env = chat_env(db_url)
+    assert lapor("chat", "--sender", "+6281300000000", env=env, stdin="halo\n").returncode == 0
+    wrong = chat_env(db_url, LAPOR_DATA_KEY="not-the-key-this-database-has")
+    for command in (["serve", "--port", "1"], ["worker", "--once"], ["chat"], ["complaints", "export"]):
+        done = lapor(*command, env=wrong, stdin="halo\n")
+        assert done.returncode == 1, (command, done.stderr)
+        assert "LAPOR_DATA_KEY does not match this database" in done.stderr, (command, done.stderr)
+    status = lapor("keys", "status", env=wrong)
+    assert status.returncode == 1 and "not held" in status.stdout
+
+
+def test_keys_rotate_moves_everything_to_the_new_key(db, db_url: str) -> None:
+    old = chat_env(db_url)
+    assert lapor("chat", "--sender", "+6281300000000", env=old, stdin="halo\n").returncode == 0
+    rotating = chat_env(db_url, LAPOR_DATA_KEY="the-new-key-of-2027", LAPOR_DATA_KEY_PREVIOUS="test-data-key")
+    done = lapor("keys", "rotate", env=rotating)
+    assert done.returncode == 0, done.stderr
+    assert "contacts: 1 row(s) re-encrypted" in done.stdout and "LAPOR_DATA_KEY_PREVIOUS is no longer needed" in done.stdout
+    new = chat_env(db_url, LAPOR_DATA_KEY="the-new-key-of-2027")
+    chat = lapor("chat", "--sender", "+6281300000000", env=new, stdin="1\n")
+    assert chat.returncode == 0 and "Tulis judul singkat" in chat.stdout  # the same citizen, mid-dialog
+    assert lapor("chat", env=old, stdin="halo\n").returncode == 1  # the old key is retired

@@ -299,3 +299,21 @@ def test_a_send_whose_outcome_is_never_recorded_is_resent_at_most_a_few_times(se
     [(kind, status, attempts, error)] = rows(services)
     assert (kind, status, attempts) == ("reply", "dead", 1 + repo.MAX_RECLAIMS)
     assert "may have been delivered" in error
+
+
+def test_a_row_that_cannot_be_decrypted_is_dead_lettered_alone(services: Services) -> None:
+    """Reproduced: one undecryptable recipient failed the whole batch, every second, for ever."""
+    from storage.crypto import DataCipher
+    from storage.models import Contact
+
+    say(services, "halo")
+    services.intake.handle(InboundMessage("terminal", "+6281200000009", "halo", uuid.uuid4().hex, repo.utcnow()))
+    with services.db.transaction() as s:
+        broken = s.scalars(select(Contact).order_by(Contact.id)).first()
+        broken.sender_enc = DataCipher.from_secret("some-other-key").encrypt(PHONE)
+    channel = ScriptedChannel()
+    services.delivery._channels["terminal"] = channel
+    assert services.delivery.run_once() == 2
+    assert [m.recipient for m in channel.sent] == ["+6281200000009"]
+    dead = [row for row in rows(services) if row[1] == "dead"]
+    assert len(dead) == 1 and "cannot decrypt" in dead[0][3] and "LAPOR_DATA_KEY" in dead[0][3]

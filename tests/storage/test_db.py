@@ -1,7 +1,12 @@
-"""storage.db: SQLite pragmas and BEGIN IMMEDIATE really applied; transactions; ping."""
+"""storage.db: SQLite pragmas and BEGIN IMMEDIATE really applied; transactions; ping; private
+files; read-only snapshots beside the writers; a locked database answered with Busy in seconds."""
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
+import threading
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -9,7 +14,8 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
-from storage.db import Database, make_engine
+from storage.db import LOCK_WAIT_SECONDS, SQLITE_BUSY_TIMEOUT_MS, Busy, Database, make_engine
+from storage.migrate import upgrade
 from storage.models import Contact, Conversation
 from storage.repository import utcnow
 
@@ -36,13 +42,85 @@ def test_sqlite_pragmas_are_applied_on_every_connection(tmp_path: Path) -> None:
         assert (tmp_path / "nested" / "dir").is_dir()
         assert pragma(db, "journal_mode") == "wal"
         assert pragma(db, "foreign_keys") == 1
-        assert pragma(db, "busy_timeout") == 30000
+        assert pragma(db, "busy_timeout") == SQLITE_BUSY_TIMEOUT_MS
         assert pragma(db, "synchronous") == 1  # NORMAL
         assert pragma(db, "temp_store") == 2  # MEMORY
         assert pragma(db, "cache_size") == -16000
         assert db.dialect == "sqlite"
     finally:
         db.dispose()
+
+
+def test_the_sqlite_file_its_wal_and_its_directory_are_private(tmp_path: Path) -> None:
+    os.umask(0o022)  # a usual umask: without our care, the files would be world-readable
+    path = tmp_path / "var" / "lapor.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    db = Database.from_url(f"sqlite:///{path}")
+    try:
+        with db.transaction() as session:
+            add_contact(session)
+        files = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"),
+                 path.with_name(path.name + "-writer.lock")]
+        assert all(f.exists() for f in files)
+        assert {f.name: stat.S_IMODE(f.stat().st_mode) for f in files} == {f.name: 0o600 for f in files}
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    finally:
+        db.dispose()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_database_locked_by_another_program_is_busy_within_seconds(db: Database) -> None:
+    other = sqlite3.connect(sqlite_file(db), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # say, someone's sqlite3 shell in the middle of an edit
+    try:
+        assert db.ping() and not db.writable()
+        started = time.monotonic()
+        with pytest.raises(Busy):
+            with db.transaction() as session:
+                add_contact(session)
+        waited = time.monotonic() - started
+        assert LOCK_WAIT_SECONDS * 0.9 < waited < 2 * LOCK_WAIT_SECONDS + 1  # well under Twilio's 15 s
+        with db.reading() as session:  # reads go on meanwhile
+            assert session.scalar(select(func.count()).select_from(Contact)) == 0
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert db.writable()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_writer_stuck_in_the_gate_makes_others_busy_not_wait_for_ever(db: Database) -> None:
+    """A transaction of ours that holds the write turn too long (in another thread here; a
+    SIGSTOPped process alike) costs the next writer LOCK_WAIT_SECONDS, then Busy."""
+    held, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with db.transaction() as session:
+            add_contact(session, "a" * 64)
+            held.set()
+            done.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(10)
+        started = time.monotonic()
+        with pytest.raises(Busy):
+            with db.transaction() as session:
+                add_contact(session, "b" * 64)
+        assert time.monotonic() - started < LOCK_WAIT_SECONDS + 1
+    finally:
+        done.set()
+        holder.join()
+
+
+def test_a_reading_snapshot_never_takes_the_write_lock_and_refuses_writes(db: Database) -> None:
+    with db.reading() as reader:
+        assert reader.scalar(select(func.count()).select_from(Contact)) == 0
+        with db.transaction() as writer:  # a writer goes ahead while the snapshot is open
+            add_contact(writer)
+        with pytest.raises(Exception, match="readonly|read-only|read only"):
+            add_contact(reader, "c" * 64)
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
