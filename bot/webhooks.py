@@ -7,6 +7,7 @@ a repeated delivery is harmless (intake dedupes on the provider's message id).
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -83,20 +84,30 @@ def telegram_inbound() -> ResponseReturnValue:
 
 @bp.post("/registry")
 def registry_status() -> ResponseReturnValue:
-    """A webhook registry tells us a complaint's new status; the citizen is told in turn."""
+    """A webhook registry tells us a complaint's new status; the citizen is told in turn.
+
+    An exact replay, or an update older than the one last applied, changes nothing and tells
+    the citizen nothing; it is still answered 200, so that a registry stops sending it.
+    """
     svc = services()
     secret = svc.settings.env.get("LAPOR_REGISTRY_SECRET")
     if not secret:
         raise WebhookRejected("the webhook registry is not configured", status=404)
     try:
-        callback = parse_callback(request.get_data(cache=True), request.headers.get("X-Lapor-Signature"), secret)
+        callback = parse_callback(request.get_data(cache=True), request.headers.get("X-Lapor-Timestamp"),
+                                  request.headers.get("X-Lapor-Signature"), secret, time.time())
     except CallbackRejected as exc:
         raise WebhookRejected(str(exc), status=exc.status) from None
     number = normalize_tracking_number(callback.tracking_number)
     with svc.db.transaction() as session:
-        complaint = repo.complaint_by_tracking(session, number) if number else None
-        if complaint is None:
+        found = repo.complaint_by_tracking(session, number) if number else None
+        if found is None:
             raise WebhookRejected("unknown tracking number", status=404)
+        complaint = repo.lock_complaint(session, found.id)  # one callback at a time per complaint
+        if not callback.supersedes(complaint.callback_at, complaint.callback_digest):
+            log.info("registry callback for %s ignored: a replay, or older than the last one applied", number)
+            return jsonify(status="ignored")
+        complaint.callback_at, complaint.callback_digest = callback.sent_at, callback.digest
         script = svc.catalog.current(session, svc.settings.default_script)
         change_status(session, script, complaint, callback.update.status, callback.update.note, repo.utcnow())
     svc.intake.wake()

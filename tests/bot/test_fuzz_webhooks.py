@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import time
 import os
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
@@ -43,7 +44,7 @@ from werkzeug.test import TestResponse
 
 from bot.app import create_app
 from bot.registry.callbacks import PUSHED_STATUSES
-from bot.registry.signing import sign as sign_registry
+from bot.registry.signing import sign_callback
 from bot.scripts import sync_files
 from bot.services import Services, build_services
 from channels.base import InboundMessage
@@ -473,7 +474,9 @@ def test_random_registry_callbacks_are_never_a_crash(stack: Stack, tracking_numb
     how = data.draw(SIGNING)
     headers: dict[str, str] = {}
     if how != "missing":
-        headers["X-Lapor-Signature"] = sign_registry(body, REGISTRY_SECRET) if how == "valid" else data.draw(FORGED)
+        at = int(time.time())
+        headers["X-Lapor-Timestamp"] = str(at)
+        headers["X-Lapor-Signature"] = sign_callback(body, at, REGISTRY_SECRET) if how == "valid" else data.draw(FORGED)
     response = post(stack, "/webhooks/registry", body, headers, "application/json")
     assert response.status_code in ((200, 400, 404) if how == "valid" else (403,))
 
@@ -485,7 +488,8 @@ def test_random_registry_callbacks_are_never_a_crash(stack: Stack, tracking_numb
 def test_a_body_over_one_megabyte_is_413_and_stores_nothing(stack: Stack, path: str) -> None:
     body = b"Body=" + b"x" * LIMIT
     headers = {TWILIO_SIGNATURE_HEADER: twilio_signature(path, [("Body", "x" * LIMIT)]),
-               TELEGRAM_SECRET_HEADER: TELEGRAM_SECRET, "X-Lapor-Signature": sign_registry(body, REGISTRY_SECRET)}
+               TELEGRAM_SECRET_HEADER: TELEGRAM_SECRET, "X-Lapor-Timestamp": str(int(time.time())),
+               "X-Lapor-Signature": sign_callback(body, int(time.time()), REGISTRY_SECRET)}
     assert post(stack, path, body, headers, FORM).status_code == 413
 
 

@@ -3,13 +3,11 @@ receives the complaint without their name or number, pushes a status update back
 citizen is told on WhatsApp, in their language, through the real twilio client."""
 from __future__ import annotations
 
-import json
 import uuid
 
 import requests
 
 from bot.app import create_app
-from bot.registry.signing import sign
 from bot.scripts import sync_files
 from bot.services import build_services
 from channels.twilio import TwilioChannel
@@ -51,10 +49,7 @@ def test_anonymous_report_reaches_the_registry_without_the_reporter_and_the_upda
                 assert body["anonymous"] is True and body["reporter"] is None and body["language"] == "en"
                 assert CITIZEN[1:].encode() not in registry.raw[0]
 
-                update = json.dumps({"tracking_number": number, "status": "in_progress",
-                                     "note": "Forwarded to the public works office."}).encode()
-                response = requests.post(f"{app.url}/webhooks/registry", data=update, timeout=10,
-                                         headers={"Content-Type": "application/json", "X-Lapor-Signature": sign(update, SECRET)})
+                response = registry.push_status(app.url, number, "in_progress", "Forwarded to the public works office.")
                 assert response.status_code == 200
                 told = wait_for(lambda: [m for m in twilio.messages if number in m["Body"] and "Forwarded" in m["Body"]],
                                 timeout=10)

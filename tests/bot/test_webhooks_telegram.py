@@ -203,3 +203,30 @@ def test_set_webhook_and_polling_from_the_command_line(db, db_url: str) -> None:
             poller.terminate()
             poller.wait(timeout=15)
         assert telegram.violations == []
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_database_locked_by_another_program_gets_503_fast_and_readyz_says_so(stack: Stack) -> None:
+    """Reproduced: with the SQLite file locked by another process, a webhook hung for 30 s
+    (past Twilio's 15 s timeout) and then answered 500."""
+    import sqlite3
+
+    from storage.db import LOCK_WAIT_SECONDS
+
+    other = sqlite3.connect(stack.services.db.engine.url.database, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        response = stack.post(update("halo", update_id=4242))
+        waited = time.monotonic() - started
+        assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+        assert waited < 2 * LOCK_WAIT_SECONDS + 1  # a few seconds, well under 15
+        ready = requests.get(f"{stack.url}/readyz", timeout=10)
+        assert ready.status_code == 503 and ready.json() == {"status": "busy", "database": True, "writable": False}
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert stack.post(update("halo", update_id=4242)).status_code == 200  # Telegram's retry
+    assert requests.get(f"{stack.url}/readyz", timeout=10).status_code == 200
+    wait_for(lambda: len(stack.sent()) == 1)
+    assert stack.count(Message, Message.direction == "in") == 1

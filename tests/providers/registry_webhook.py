@@ -14,6 +14,10 @@ Faults for the next valid requests: ``fail_next`` (an error status, maybe with R
 ``hang_next`` (hold the request, then store it, or with ``store=False`` drop it: a client
 that timed out or died does not know which), ``malformed_next`` (store it, answer 200 with a body that is not JSON), and ``down``
 (answer 503 to everything until ``up``).
+
+It also reports status changes back as the contract says (``status_callback`` and
+``push_status``): ``POST /webhooks/registry`` with ``X-Lapor-Timestamp: <unix seconds>`` and
+``X-Lapor-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">``.
 """
 from __future__ import annotations
 
@@ -21,7 +25,10 @@ import hashlib
 import hmac
 import json
 import re
+import time
 from typing import Any
+
+import requests
 
 from werkzeug.wrappers import Request, Response
 
@@ -35,6 +42,16 @@ CHANNELS = ("whatsapp", "sms", "telegram", "terminal")
 _TRACKING = re.compile(r"LAP-[0-9A-HJKMNP-TV-Z]{6}")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _UTC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z")
+
+
+def status_callback(secret: str, tracking_number: str, status: str, note: str | None = None, *,
+                    at: float | None = None) -> tuple[bytes, dict[str, str]]:
+    """(body, headers) of a status callback sent at ``at`` (unix seconds; now by default)."""
+    body = json.dumps({"tracking_number": tracking_number, "status": status, "note": note}).encode()
+    timestamp = str(int(time.time() if at is None else at))
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return body, {"Content-Type": "application/json", "X-Lapor-Timestamp": timestamp,
+                  "X-Lapor-Signature": f"sha256={digest}"}
 
 
 class _Violation(Exception):
@@ -57,6 +74,12 @@ class WebhookRegistryServer(FaultyServer):
         self.duplicates = 0
         self._ids: dict[str, str] = {}
         self._down = False
+
+    def push_status(self, app_url: str, tracking_number: str, status: str, note: str | None = None, *,
+                    at: float | None = None) -> requests.Response:
+        """Tell the service at ``app_url`` that a complaint's status changed, signed."""
+        body, headers = status_callback(self.secret, tracking_number, status, note, at=at)
+        return requests.post(f"{app_url}/webhooks/registry", data=body, headers=headers, timeout=10)
 
     @property
     def url(self) -> str:
