@@ -97,6 +97,19 @@ def _parser() -> argparse.ArgumentParser:
     create_user.add_argument("name")
     create_user.add_argument("--role", choices=["viewer", "editor", "admin"], required=True)
     create_user.set_defaults(run=_admin_create_user)
+    set_role = admin.add_parser("set-role", help="change an account's role (effective on its next request)")
+    set_role.add_argument("name")
+    set_role.add_argument("role", choices=["viewer", "editor", "admin"])
+    set_role.set_defaults(run=_admin_set_role)
+    for action, text in (("disable", "stop an account from signing in, and end its sessions"),
+                         ("enable", "let a disabled account sign in again")):
+        command = admin.add_parser(action, help=text)
+        command.add_argument("name")
+        command.set_defaults(run=_admin_enable, enabled=action == "enable")
+    reset = admin.add_parser("reset-password", help="set a new password (from LAPOR_ADMIN_PASSWORD or asked), "
+                             "end the account's sessions and lift its locks")
+    reset.add_argument("name")
+    reset.set_defaults(run=_admin_reset_password)
     return parser
 
 
@@ -273,32 +286,46 @@ def _complaints_set_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _admin_create_user(args: argparse.Namespace) -> int:
-    """``lapor admin create-user NAME --role ROLE``: the password from LAPOR_ADMIN_PASSWORD, or
-    asked twice at the terminal; never an argument (it would show in the process list)."""
+def _new_password(name: str) -> str | None:
+    """A new password for ``name``, hashed: from LAPOR_ADMIN_PASSWORD, or asked twice at the
+    terminal; never an argument (it would show in the process list). None (the reason printed)
+    when it is weak or the two differ."""
     import getpass
 
-    from sqlalchemy.exc import IntegrityError
-
     from bot.admin.passwords import WeakPassword, hash_password
-    from storage import repository as repo
-    from storage.db import Database
-    from storage.migrate import upgrade
 
     password = os.environ.get("LAPOR_ADMIN_PASSWORD")
     if password is None:
-        password = getpass.getpass(f"password for {args.name}: ")
+        password = getpass.getpass(f"password for {name}: ")
         if getpass.getpass("again: ") != password:
             print("the passwords differ", file=sys.stderr)
-            return 1
+            return None
     try:
-        hashed = hash_password(password)
+        return hash_password(password)
     except WeakPassword as exc:
         print(exc, file=sys.stderr)
-        return 1
+        return None
+
+
+def _admin_db():
+    from storage.db import Database
+    from storage.migrate import upgrade
+
     settings = load_settings()
     upgrade(settings.database_url)
-    db = Database.from_url(settings.database_url)
+    return Database.from_url(settings.database_url)
+
+
+def _admin_create_user(args: argparse.Namespace) -> int:
+    """``lapor admin create-user NAME --role ROLE``."""
+    from sqlalchemy.exc import IntegrityError
+
+    from storage import repository as repo
+
+    hashed = _new_password(args.name)
+    if hashed is None:
+        return 1
+    db = _admin_db()
     try:
         with db.transaction() as session:
             now = repo.utcnow()
@@ -312,6 +339,67 @@ def _admin_create_user(args: argparse.Namespace) -> int:
         db.dispose()
     print(f"created {args.role} {args.name}")
     return 0
+
+
+def _change_user(name: str, action: str, change, detail: dict | None = None) -> int:
+    """Apply ``change(session, user, now)`` to the account ``name`` and audit ``action``."""
+    from storage import repository as repo
+
+    db = _admin_db()
+    try:
+        with db.transaction() as session:
+            user = repo.admin_user(session, name)
+            if user is None:
+                print(f"there is no user {name}", file=sys.stderr)
+                return 1
+            now = repo.utcnow()
+            change(session, user, now)
+            user.updated_at = now
+            repo.add_audit(session, actor="cli", action=action, target=name, detail=detail, now=now)
+    finally:
+        db.dispose()
+    return 0
+
+
+def _admin_set_role(args: argparse.Namespace) -> int:
+    def change(session, user, now) -> None:
+        user.role = args.role
+
+    done = _change_user(args.name, "set-role", change, {"role": args.role})
+    if not done:
+        print(f"{args.name} is now {args.role}")
+    return done
+
+
+def _admin_enable(args: argparse.Namespace) -> int:
+    from storage import repository as repo
+
+    def change(session, user, now) -> None:
+        user.disabled = not args.enabled
+        if user.disabled:
+            repo.end_admin_sessions(session, user.id)
+
+    done = _change_user(args.name, "enable" if args.enabled else "disable", change)
+    if not done:
+        print(f"{args.name} is {'enabled' if args.enabled else 'disabled; its sessions have ended'}")
+    return done
+
+
+def _admin_reset_password(args: argparse.Namespace) -> int:
+    from storage import repository as repo
+
+    hashed = _new_password(args.name)
+    if hashed is None:
+        return 1
+
+    def change(session, user, now) -> None:
+        user.password_hash, user.locked_until, user.failed_logins = hashed, None, 0
+        repo.end_admin_sessions(session, user.id)
+
+    done = _change_user(args.name, "reset-password", change)
+    if not done:
+        print(f"new password set for {args.name}; its sessions have ended")
+    return done
 
 
 def _keys_status(args: argparse.Namespace) -> int:

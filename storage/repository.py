@@ -12,14 +12,26 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from storage import tracking
 from storage.columns import utcnow
 from storage.crypto import DataCipher
-from storage.models import AdminUser, AuditEntry, Complaint, Contact, Conversation, Message, Outbox, ScriptVersion
+from storage.models import (
+    AdminSession,
+    AdminUser,
+    AuditEntry,
+    Complaint,
+    Contact,
+    Conversation,
+    Message,
+    Outbox,
+    ScriptVersion,
+    SignInThrottle,
+)
 from storage.tracking import normalize_tracking_number
 
 __all__ = [
@@ -28,7 +40,8 @@ __all__ = [
     "iter_complaints", "lock_contact", "lock_script", "message_by_provider_id", "new_tracking_number",
     "normalize_tracking_number", "notify_outbox", "postpone_outbox", "publish_version", "published_script", "retry_outbox", "script_version", "script_versions",
     "start_conversation", "utcnow", "submission_complaints", "outbox_messages", "finish_send",
-    "add_admin_user", "admin_user", "add_audit",
+    "add_admin_user", "admin_user", "add_audit", "add_admin_session", "admin_session_user", "end_admin_session",
+    "end_admin_sessions", "throttles", "count_failure", "clear_throttle", "prune_sign_ins",
 ]
 
 # Outbox kinds that reach the citizen: their rows are delivered one at a time per contact, in order.
@@ -638,6 +651,16 @@ def admin_users(session: Session) -> list[AdminUser]:
     return list(session.scalars(select(AdminUser).order_by(AdminUser.name)))
 
 
+def lock_admin_user(session: Session, user_id: int, *, until: datetime, now: datetime) -> AdminUser:
+    """Lock an account until ``until`` and end its sessions (LookupError if there is none)."""
+    user = session.get(AdminUser, user_id)
+    if user is None:
+        raise LookupError(f"no admin user {user_id}")
+    user.locked_until, user.updated_at = until, now
+    end_admin_sessions(session, user_id)
+    return user
+
+
 def unlock_admin_user(session: Session, user_id: int, now: datetime) -> AdminUser:
     """Lift a lockout (LookupError if there is no such account)."""
     user = session.get(AdminUser, user_id)
@@ -645,3 +668,68 @@ def unlock_admin_user(session: Session, user_id: int, now: datetime) -> AdminUse
         raise LookupError(f"no admin user {user_id}")
     user.locked_until, user.failed_logins, user.updated_at = None, 0, now
     return user
+
+
+# ---------------------------------------------------------------------- admin sessions and sign-in throttling
+
+def add_admin_session(session: Session, *, token_hash: str, user_id: int, expires_at: datetime,
+                      now: datetime) -> AdminSession:
+    """A signed-in browser, known by the SHA-256 of its cookie's token."""
+    row = AdminSession(token_hash=token_hash, user_id=user_id, created_at=now, expires_at=expires_at)
+    session.add(row)
+    return row
+
+
+def admin_session_user(session: Session, token_hash: str, now: datetime) -> AdminUser | None:
+    """The account of a session that has not ended or expired (one query; the caller checks
+    that the account is neither disabled nor locked)."""
+    return session.scalars(
+        select(AdminUser).join(AdminSession, AdminSession.user_id == AdminUser.id)
+        .where(AdminSession.token_hash == token_hash, AdminSession.expires_at > now)
+    ).one_or_none()
+
+
+def end_admin_session(session: Session, token_hash: str) -> None:
+    session.execute(delete(AdminSession).where(AdminSession.token_hash == token_hash))
+
+
+def end_admin_sessions(session: Session, user_id: int, *, keep: str | None = None) -> int:
+    """Sign an account out everywhere (but the session ``keep``); returns how many ended."""
+    query = delete(AdminSession).where(AdminSession.user_id == user_id)
+    if keep is not None:
+        query = query.where(AdminSession.token_hash != keep)
+    return session.execute(query).rowcount or 0
+
+
+def throttles(session: Session, keys: Sequence[str]) -> dict[str, SignInThrottle]:
+    """The failure counters of ``keys`` that exist."""
+    return {row.key: row for row in session.scalars(select(SignInThrottle).where(SignInThrottle.key.in_(tuple(keys))))}
+
+
+def count_failure(session: Session, key: str, *, limit: int, window: timedelta, block: timedelta,
+                  now: datetime) -> SignInThrottle:
+    """One more failure for ``key`` in its window (a new window once the last one ended); at
+    ``limit`` failures it is blocked for ``block``. Safe under concurrent failures."""
+    insert = pg_insert if _is_postgres(session) else sqlite_insert
+    session.execute(insert(SignInThrottle).values(key=key, failures=0, window_until=now + window)
+                    .on_conflict_do_nothing(index_elements=["key"]))
+    query = select(SignInThrottle).where(SignInThrottle.key == key).execution_options(populate_existing=True)
+    row = session.scalars(query.with_for_update() if _is_postgres(session) else query).one()
+    if row.window_until <= now:
+        row.failures, row.window_until, row.blocked_until = 0, now + window, None
+    row.failures += 1
+    if row.failures >= limit:
+        row.blocked_until = max(row.blocked_until or now, now + block)
+    return row
+
+
+def clear_throttle(session: Session, key: str) -> None:
+    session.execute(delete(SignInThrottle).where(SignInThrottle.key == key))
+
+
+def prune_sign_ins(session: Session, now: datetime) -> None:
+    """Forget failure windows that ended and sessions that expired (both stay bounded)."""
+    session.execute(delete(SignInThrottle).where(SignInThrottle.window_until <= now,
+                                                 or_(SignInThrottle.blocked_until.is_(None),
+                                                     SignInThrottle.blocked_until <= now)))
+    session.execute(delete(AdminSession).where(AdminSession.expires_at <= now))

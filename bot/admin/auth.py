@@ -1,33 +1,44 @@
-"""Signing admins in and out, sessions, roles and CSRF.
+"""Signing admins in and out: server-side sessions, throttled sign-ins, roles and CSRF.
 
-- Sessions are Flask's signed cookie (``lapor_admin``): HttpOnly, SameSite=Strict, Secure when
-  ``LAPOR_PUBLIC_URL`` is https, eight hours long. They hold the user's id, name, role and a CSRF
-  token, never a password.
-- Every POST must carry the session's CSRF token (``csrf_token`` field); anything else is 400.
-- Failed sign-ins are counted per account: after ``MAX_FAILURES`` the account is locked for
-  ``LOCKOUT``. The answer never tells whether the name exists (an unknown name costs the same
-  scrypt work as a known one).
-- Roles: ``viewer`` reads complaints, ``editor`` edits dialog scripts, ``admin`` does everything
-  (including changing a complaint's status).
-  ``requires(permission)`` guards each view; sign-ins, lockouts and sign-outs go into the audit log.
+- **Sessions** live in the database (``admin_sessions``). The cookie (``lapor_admin``: HttpOnly,
+  SameSite=Strict, Secure when ``LAPOR_PUBLIC_URL`` is https) carries a random token, and the
+  database only its SHA-256. Every request reads the account afresh: after sign-out the old
+  cookie is refused, and disabling, locking or changing the role of an account takes effect on
+  its next request. Sessions end after ``SESSION_LIFETIME``.
+- **CSRF**: every POST must carry the session's token (``csrf_token`` field); anything else is 400.
+- **Sign-in** never checks a password inside a database transaction (on SQLite that would hold
+  the write lock every webhook needs). Failures are counted per client address
+  (``ADDRESS_LIMIT`` in ``WINDOW``) and per address and name (``NAME_LIMIT``): past either, that
+  address gets 429 with Retry-After *before* any hashing, so a flood costs little. Failures from
+  one address never lock the account for another. An unknown name costs the same hashing and
+  gets the same answer as a wrong password; only known accounts' failures are audited, so
+  guesses at names cannot grow the audit log.
+- **Roles**: ``viewer`` reads complaints, ``editor`` edits dialog scripts, ``admin`` does
+  everything. ``requires(permission)`` guards each view.
 """
 from __future__ import annotations
 
 import functools
+import hashlib
 import hmac
+import math
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from flask import abort, g, redirect, request, session, url_for
+from flask import abort, current_app, g, redirect, request, session, url_for
 
-from bot.admin.passwords import hash_password, verify_password
+from bot.admin.passwords import Verdict, check_password, dummy_hash, hash_password
 from storage import repository as repo
+from storage.db import Database
+from storage.models import AdminUser
 
-MAX_FAILURES = 5
-LOCKOUT = timedelta(minutes=15)
 SESSION_LIFETIME = timedelta(hours=8)
+WINDOW = timedelta(minutes=15)
+ADDRESS_LIMIT = 10  # failed sign-ins from one address in WINDOW, whatever the names
+NAME_LIMIT = 5  # failed sign-ins for one name from one address in WINDOW
 PERMISSIONS = {
     "complaints": {"viewer", "admin"},
     "complaints-write": {"admin"},
@@ -36,54 +47,138 @@ PERMISSIONS = {
 }
 
 
-@functools.cache
-def _dummy_hash() -> str:
-    """A hash to check unknown names against, made at the first need (scrypt takes 32 MiB)."""
-    return hash_password("not-a-real-password-only-for-timing")
-
-
 class SignInRefused(Exception):
-    """Wrong name or password, or a locked account (the message says which only for locks)."""
+    """Wrong name or password, or an account that may not sign in now; ``retry_after`` (seconds)
+    when the address must wait (429)."""
+
+    def __init__(self, reason: str, retry_after: int | None = None):
+        super().__init__(reason)
+        self.retry_after = retry_after
 
 
-def sign_in(db, name: str, password: str, now) -> dict[str, Any]:
-    """Check the credentials and count failures; the session data of the user, or SignInRefused
-    (raised after the failure is committed: a refusal must still count)."""
-    refusal = None
-    with db.transaction() as s:
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """A new session: the cookie's token, and who it is."""
+
+    token: str
+    user: dict[str, Any]
+
+
+def throttle_keys(secret: str, address: str, name: str) -> tuple[str, str]:
+    """Keyed hashes naming the failure counters of ``address`` and of (``address``, ``name``):
+    neither the address nor the name is stored."""
+    key = secret.encode()
+    return (hmac.new(key, f"address\0{address}".encode(), hashlib.sha256).hexdigest(),
+            hmac.new(key, f"name\0{address}\0{name.casefold()}".encode(), hashlib.sha256).hexdigest())
+
+
+def check_credentials(db: Database, secret: str, name: str, password: str, address: str,
+                      now: datetime) -> tuple[AdminUser, Verdict]:
+    """The account whose password this is, from ``address``, or SignInRefused (after the
+    failure is committed: a refusal must still count). A read, then the password check outside
+    any transaction, then (on a failure) a short write."""
+    address_key, name_key = throttle_keys(secret, address, name)
+    with db.reading() as s:
+        counted = repo.throttles(s, (address_key, name_key))
         user = repo.admin_user(s, name)
-        if user is None:
-            verify_password(password, _dummy_hash())  # the same work as for a real account
-            repo.add_audit(s, actor=name[:64], action="sign-in-failed", now=now)
-            refusal = "wrong name or password"
-        elif user.locked_until is not None and user.locked_until > now:
-            repo.add_audit(s, actor=user.name, action="sign-in-refused-locked", now=now)
-            refusal = f"this account is locked until {user.locked_until:%H:%M} UTC after repeated failures"
-        elif not verify_password(password, user.password_hash):
-            user.failed_logins += 1
-            locked = user.failed_logins >= MAX_FAILURES
-            if locked:
-                user.failed_logins, user.locked_until = 0, now + LOCKOUT
-            repo.add_audit(s, actor=user.name, action="locked" if locked else "sign-in-failed", now=now)
-            refusal = "wrong name or password"
-        else:
-            user.failed_logins, user.locked_until = 0, None
-            repo.add_audit(s, actor=user.name, action="sign-in", now=now)
-            signed_in = {"id": user.id, "name": user.name, "role": user.role}
-    if refusal is not None:
+    waits = [row.blocked_until for row in counted.values() if row.blocked_until is not None and row.blocked_until > now]
+    if waits:
+        seconds = math.ceil((max(waits) - now).total_seconds())
+        raise SignInRefused(f"too many failed sign-ins from your address; try again in {seconds // 60 + 1} minutes",
+                            retry_after=seconds)
+    verdict = check_password(password, user.password_hash if user is not None else dummy_hash())
+    if user is None or not verdict.ok:
+        _count_failure(db, user, address, address_key, name_key, now)
+        raise SignInRefused("wrong name or password")
+    return user, verdict
+
+
+def sign_in(db: Database, secret: str, name: str, password: str, address: str, now: datetime) -> SignedIn:
+    """Check the credentials from ``address`` (``check_credentials``) and open a session, or
+    raise SignInRefused. An older hash is replaced by an Argon2id one, made outside the write."""
+    user, verdict = check_credentials(db, secret, name, password, address, now)
+    if refusal := _may_not_sign_in(user, now):
         raise SignInRefused(refusal)
-    return signed_in
+    rehashed = hash_password(password) if verdict.rehash else None
+    token = secrets.token_urlsafe(32)
+    with db.transaction() as s:
+        account = s.get(AdminUser, user.id)
+        account.failed_logins = 0
+        if rehashed is not None:
+            account.password_hash = rehashed
+        repo.clear_throttle(s, throttle_keys(secret, address, name)[1])
+        repo.prune_sign_ins(s, now)
+        repo.add_admin_session(s, token_hash=_digest(token), user_id=user.id, expires_at=now + SESSION_LIFETIME,
+                               now=now)
+        repo.add_audit(s, actor=user.name, action="sign-in", detail={"rehashed": True} if rehashed else None, now=now)
+    return SignedIn(token, {"id": user.id, "name": user.name, "role": user.role})
 
 
-def start_session(user: dict[str, Any]) -> None:
+def _count_failure(db: Database, user: AdminUser | None, address: str, address_key: str, name_key: str,
+                   now: datetime) -> None:
+    with db.transaction() as s:
+        by_address = repo.count_failure(s, address_key, limit=ADDRESS_LIMIT, window=WINDOW, block=WINDOW, now=now)
+        by_name = repo.count_failure(s, name_key, limit=NAME_LIMIT, window=WINDOW, block=WINDOW, now=now)
+        if user is not None:  # bounded: NAME_LIMIT per address and window
+            s.get(AdminUser, user.id).failed_logins += 1
+            repo.add_audit(s, actor=user.name, action="sign-in-failed", detail={"address": address}, now=now)
+        if by_address.failures == ADDRESS_LIMIT or (user is not None and by_name.failures == NAME_LIMIT):
+            repo.add_audit(s, actor=user.name if user is not None else "-", action="sign-in-throttled",
+                           detail={"address": address}, now=now)
+
+
+def _may_not_sign_in(user: AdminUser, now: datetime) -> str | None:
+    """Why an account with the right password still may not sign in (or use its session)."""
+    if user.disabled:
+        return "this account is disabled"
+    if user.locked_until is not None and user.locked_until > now:
+        return f"this account is locked until {user.locked_until:%Y-%m-%d %H:%M} UTC"
+    return None
+
+
+def start_session(signed_in: SignedIn) -> None:
     session.clear()  # a fresh session: no fixation
     session.permanent = True
-    session["admin"] = user
+    session["sid"] = signed_in.token
     session["csrf"] = secrets.token_urlsafe(32)
 
 
+def end_session(db: Database) -> None:
+    """Sign this browser out: its session row is deleted, so its cookie is worthless."""
+    if token := session.get("sid"):
+        with db.transaction() as s:
+            repo.end_admin_session(s, _digest(token))
+    session.clear()
+
+
+def session_token_hash() -> str | None:
+    """The stored form of this browser's session token, if it has one."""
+    token = session.get("sid")
+    return _digest(token) if token else None
+
+
 def current_user() -> dict[str, Any] | None:
-    return session.get("admin")
+    """The signed-in account, read from the database once per request: None without a session,
+    after sign-out or expiry, and for an account disabled or locked meanwhile."""
+    if "admin_user" not in g:
+        g.admin_user = _load_user()
+    return g.admin_user
+
+
+def _load_user() -> dict[str, Any] | None:
+    token_hash = session_token_hash()
+    if token_hash is None:
+        return None
+    now = repo.utcnow()
+    with current_app.extensions["lapor"].db.reading() as s:
+        user = repo.admin_session_user(s, token_hash, now)
+    if user is None or _may_not_sign_in(user, now):
+        return None
+    return {"id": user.id, "name": user.name, "role": user.role}
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def csrf_token() -> str:

@@ -1,12 +1,12 @@
 """The /admin blueprint: sign-in, the overview, and (nested) the dialog scripts."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from bot.admin import complaint_views, delivery_views, script_views, user_views
-from bot.admin.auth import (SESSION_LIFETIME, SignInRefused, can, check_csrf, csrf_token, current_user, requires,
-                            safe_next, sign_in, start_session)
+from bot.admin import account_views, complaint_views, delivery_views, script_views, user_views
+from bot.admin.auth import (SESSION_LIFETIME, SignInRefused, can, check_csrf, csrf_token, current_user, end_session,
+                            requires, safe_next, sign_in, start_session)
 from storage import repository as repo
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates", static_folder="static")
@@ -14,12 +14,17 @@ bp.register_blueprint(script_views.bp)  # /admin/scripts: the admin hooks below 
 bp.register_blueprint(complaint_views.bp)  # /admin/complaints
 bp.register_blueprint(delivery_views.bp)  # /admin/deliveries
 bp.register_blueprint(user_views.bp)  # /admin/users: accounts and the audit log
+bp.register_blueprint(account_views.bp)  # /admin/account: one's own password
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
        "base-uri 'none'")
 
 
+def _services():
+    return current_app.extensions["lapor"]
+
+
 def _db():
-    return current_app.extensions["lapor"].db
+    return _services().db
 
 
 @bp.before_request
@@ -42,13 +47,16 @@ def _template_globals() -> dict:
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
     if request.method == "POST":
-        name = request.form.get("name", "").strip()
+        name = request.form.get("name", "").strip()[:64]
         try:
-            user = sign_in(_db(), name, request.form.get("password", ""), repo.utcnow())
+            signed_in = sign_in(_db(), _services().settings.secret_key, name, request.form.get("password", ""),
+                                request.remote_addr or "-", repo.utcnow())
         except SignInRefused as refused:
             flash(str(refused), "error")
+            if refused.retry_after is not None:
+                return render_template("admin/login.html", name=name), 429, {"Retry-After": str(refused.retry_after)}
             return render_template("admin/login.html", name=name), 401
-        start_session(user)
+        start_session(signed_in)
         return redirect(safe_next(request.args.get("next")))
     return render_template("admin/login.html", name="")
 
@@ -58,7 +66,7 @@ def login() -> ResponseReturnValue:
 def logout() -> ResponseReturnValue:
     with _db().transaction() as s:
         repo.add_audit(s, actor=g.user["name"], action="sign-out", now=repo.utcnow())
-    session.clear()
+    end_session(_db())
     return redirect(url_for("admin.login"))
 
 
@@ -66,7 +74,7 @@ def logout() -> ResponseReturnValue:
 @requires()
 def index() -> ResponseReturnValue:
     scripts, counts = [], {}
-    with _db().transaction() as s:
+    with _db().reading() as s:
         if can("scripts"):
             scripts = [(v.script_id, v.version, v.published, v.author, v.created_at) for v in repo.all_script_versions(s)]
         if can("complaints"):

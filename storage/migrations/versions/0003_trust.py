@@ -50,7 +50,6 @@ def upgrade() -> None:
         "admin_sessions",
         sa.Column("token_hash", sa.String(64), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("csrf", sa.String(64), nullable=False),
         _at("created_at"),
         _at("expires_at"),
         sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_admin_sessions")),
