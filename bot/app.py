@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot import webhooks
 from bot.admin import views as admin_views
@@ -17,6 +18,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     settings = settings or (services.settings if services else load_settings())
     services = services or build_services(settings)
     app = Flask(__name__)
+    if settings.proxy_hops:  # the client's address (the sign-in throttle) is the proxies' X-Forwarded-For
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops)  # type: ignore[method-assign]
     app.config["SECRET_KEY"] = settings.secret_key
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024  # webhooks are small; refuse floods early
     app.config.update(  # the admin session cookie (bot.admin.auth)

@@ -48,6 +48,7 @@ class Settings:
     port: int = 8000
     workers: int = 1
     threads: int = 8
+    proxy_hops: int = 0  # reverse proxies in front that append X-Forwarded-For (the client address)
     scripts_dir: Path = PROJECT_ROOT / "dialogs" / "scripts"
     default_script: str = "complaint"
     idle_timeout: timedelta = timedelta(hours=24)
@@ -94,6 +95,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         "port": int(server.get("port", 8000)),
         "workers": int(server.get("workers", 1)),
         "threads": int(server.get("threads", 8)),
+        "proxy_hops": int(server.get("proxy_hops", 0)),
         "scripts_dir": (base / dialogs.get("scripts_dir", "dialogs/scripts")).resolve(),
         "default_script": dialogs.get("default_script", "complaint"),
         "idle_timeout": timedelta(minutes=float(dialogs.get("idle_timeout_minutes", 1440))),

@@ -22,9 +22,10 @@ ACCOUNTS = {"ani": "admin", "eko": "editor", "vina": "viewer"}
 
 
 @contextmanager
-def admin_site(db_url: str) -> Iterator[tuple[str, Services]]:
-    """(base URL, services) of the app on ``db_url``, scripts imported, the ACCOUNTS created."""
-    settings = make_settings(db_url)
+def admin_site(db_url: str, **overrides) -> Iterator[tuple[str, Services]]:
+    """(base URL, services) of the app on ``db_url`` (Settings ``overrides`` applied), scripts
+    imported, the ACCOUNTS created."""
+    settings = make_settings(db_url, **overrides)
     services = build_services(settings, channels={})  # no channels: replies stay in the outbox
     sync_files(services.db, settings.scripts_dir, repo.utcnow())
     with services.db.transaction() as s:

@@ -138,6 +138,20 @@ def test_failures_from_one_address_never_lock_the_account_for_another(admin_app)
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_behind_a_proxy_the_client_address_comes_from_x_forwarded_for(db_url: str) -> None:
+    with admin_site(db_url, proxy_hops=1) as (url, _):
+        def attempt(client: str, password: str) -> int:
+            browser = requests.Session()
+            form = browser.get(f"{url}/admin/login", timeout=10)
+            return browser.post(f"{url}/admin/login", headers={"X-Forwarded-For": client}, timeout=10, data={
+                "csrf_token": field(form.text), "name": "ani", "password": password}).status_code
+
+        assert [attempt("203.0.113.7", "not-the-password") for _ in range(NAME_LIMIT)] == [401] * NAME_LIMIT
+        assert attempt("203.0.113.7", PASSWORD) == 429
+        assert attempt("198.51.100.20", PASSWORD) == 200  # through the same proxy, another client signs in
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_no_password_is_checked_inside_a_database_transaction(admin_app, monkeypatch) -> None:
     """Reproduced: the check ran inside a transaction, which on SQLite holds the write lock every
     webhook needs (one wrong password added 100+ ms to intake). While the real check runs here,
