@@ -46,6 +46,8 @@ def field(page: str, name: str = "csrf_token") -> str:
 def sign_in(url: str, name: str, password: str = PASSWORD) -> tuple[requests.Session, requests.Response]:
     browser = requests.Session()
     form = browser.get(f"{url}/admin/login", timeout=10)
+    if form.status_code != 200:  # a throttled address gets no form
+        return browser, form
     response = browser.post(f"{url}/admin/login", data={"csrf_token": field(form.text), "name": name,
                                                          "password": password}, timeout=10)
     return browser, response

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from bot.admin.auth import SignInRefused, check_credentials, requires, session_token_hash
+from bot.admin.auth import SignInRefused, desk, requires, session_token_hash
 from bot.admin.passwords import WeakPassword, hash_password
 from storage import repository as repo
 from storage.models import AdminUser
@@ -34,8 +34,7 @@ def password() -> ResponseReturnValue:
         return render_template("admin/password.html"), 400
     now = repo.utcnow()
     try:  # the current password, checked (and throttled) exactly as at sign-in
-        check_credentials(services.db, services.settings.secret_key, g.user["name"], request.form.get("current", ""),
-                          request.remote_addr or "-", now)
+        desk().check(g.user["name"], request.form.get("current", ""), request.remote_addr or "-", now)
     except SignInRefused as refused:
         flash(f"Kata sandi sekarang tidak diterima ({refused}).", "error")
         status = 429 if refused.retry_after is not None else 400

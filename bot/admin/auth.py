@@ -9,7 +9,9 @@
 - **Sign-in** never checks a password inside a database transaction (on SQLite that would hold
   the write lock every webhook needs). Failures are counted per client address
   (``ADDRESS_LIMIT`` in ``WINDOW``) and per address and name (``NAME_LIMIT``): past either, that
-  address gets 429 with Retry-After *before* any hashing, so a flood costs little. Failures from
+  address gets 429 with Retry-After *before* any hashing, so a flood costs little: each process
+  also remembers the blocks it has seen (``BlockedAddresses``), so that a blocked address is
+  answered without a database read or a page to render. Failures from
   one address never lock the account for another. An unknown name costs the same hashing and
   gets the same answer as a wrong password; only known accounts' failures are audited, so
   guesses at names cannot grow the audit log.
@@ -23,6 +25,7 @@ import hashlib
 import hmac
 import math
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable
@@ -64,6 +67,31 @@ class SignedIn:
     user: dict[str, Any]
 
 
+class BlockedAddresses:
+    """What this process has learnt from the database about throttled counters: key -> until.
+
+    A cache of the database's truth (a block only ever ends with its time), bounded to
+    ``limit`` keys; another process that has not seen a block reads it from the database.
+    """
+
+    def __init__(self, limit: int = 10_000):
+        self._until: dict[str, datetime] = {}
+        self._limit = limit
+        self._lock = threading.Lock()
+
+    def remember(self, key: str, until: datetime) -> None:
+        with self._lock:
+            if len(self._until) >= self._limit:
+                self._until.clear()  # a flood of addresses: start over rather than grow
+            self._until[key] = until
+
+    def wait(self, keys: tuple[str, ...], now: datetime) -> int | None:
+        """Seconds until every one of ``keys`` that is blocked frees up, None if none is."""
+        with self._lock:
+            until = [self._until[k] for k in keys if k in self._until and self._until[k] > now]
+        return math.ceil((max(until) - now).total_seconds()) if until else None
+
+
 def throttle_keys(secret: str, address: str, name: str) -> tuple[str, str]:
     """Keyed hashes naming the failure counters of ``address`` and of (``address``, ``name``):
     neither the address nor the name is stored."""
@@ -72,59 +100,90 @@ def throttle_keys(secret: str, address: str, name: str) -> tuple[str, str]:
             hmac.new(key, f"name\0{address}\0{name.casefold()}".encode(), hashlib.sha256).hexdigest())
 
 
-def check_credentials(db: Database, secret: str, name: str, password: str, address: str,
-                      now: datetime) -> tuple[AdminUser, Verdict]:
-    """The account whose password this is, from ``address``, or SignInRefused (after the
-    failure is committed: a refusal must still count). A read, then the password check outside
-    any transaction, then (on a failure) a short write."""
-    address_key, name_key = throttle_keys(secret, address, name)
-    with db.reading() as s:
-        counted = repo.throttles(s, (address_key, name_key))
-        user = repo.admin_user(s, name)
-    waits = [row.blocked_until for row in counted.values() if row.blocked_until is not None and row.blocked_until > now]
-    if waits:
-        seconds = math.ceil((max(waits) - now).total_seconds())
-        raise SignInRefused(f"too many failed sign-ins from your address; try again in {seconds // 60 + 1} minutes",
-                            retry_after=seconds)
-    verdict = check_password(password, user.password_hash if user is not None else dummy_hash())
-    if user is None or not verdict.ok:
-        _count_failure(db, user, address, address_key, name_key, now)
-        raise SignInRefused("wrong name or password")
-    return user, verdict
+def _throttled(seconds: int) -> SignInRefused:
+    return SignInRefused(f"too many failed sign-ins from your address; try again in {seconds // 60 + 1} minutes",
+                         retry_after=seconds)
 
 
-def sign_in(db: Database, secret: str, name: str, password: str, address: str, now: datetime) -> SignedIn:
-    """Check the credentials from ``address`` (``check_credentials``) and open a session, or
-    raise SignInRefused. An older hash is replaced by an Argon2id one, made outside the write."""
-    user, verdict = check_credentials(db, secret, name, password, address, now)
-    if refusal := _may_not_sign_in(user, now):
-        raise SignInRefused(refusal)
-    rehashed = hash_password(password) if verdict.rehash else None
-    token = secrets.token_urlsafe(32)
-    with db.transaction() as s:
-        account = s.get(AdminUser, user.id)
-        account.failed_logins = 0
-        if rehashed is not None:
-            account.password_hash = rehashed
-        repo.clear_throttle(s, throttle_keys(secret, address, name)[1])
-        repo.prune_sign_ins(s, now)
-        repo.add_admin_session(s, token_hash=_digest(token), user_id=user.id, expires_at=now + SESSION_LIFETIME,
-                               now=now)
-        repo.add_audit(s, actor=user.name, action="sign-in", detail={"rehashed": True} if rehashed else None, now=now)
-    return SignedIn(token, {"id": user.id, "name": user.name, "role": user.role})
+class SignInDesk:
+    """Checks credentials and opens sessions for one app: its database, the secret that keys the
+    throttle's counters, and the blocks this process has seen."""
+
+    def __init__(self, db: Database, secret: str):
+        self._db = db
+        self._secret = secret
+        self._blocked = BlockedAddresses()
+
+    def wait(self, address: str, now: datetime) -> int | None:
+        """Seconds ``address`` must still wait before it may try again, as far as this process
+        knows (the login page then answers 429 at once, with nothing to render)."""
+        return self._blocked.wait((throttle_keys(self._secret, address, "")[0],), now)
+
+    def check(self, name: str, password: str, address: str, now: datetime) -> tuple[AdminUser, Verdict]:
+        """The account whose password this is, from ``address``, or SignInRefused (after the
+        failure is committed: a refusal must still count). A read, then the password check
+        outside any transaction, then (on a failure) a short write."""
+        address_key, name_key = throttle_keys(self._secret, address, name)
+        if (seconds := self._blocked.wait((address_key, name_key), now)) is not None:
+            raise _throttled(seconds)
+        with self._db.reading() as s:
+            counted = repo.throttles(s, (address_key, name_key))
+            user = repo.admin_user(s, name)
+        for key, row in counted.items():
+            if row.blocked_until is not None and row.blocked_until > now:
+                self._blocked.remember(key, row.blocked_until)
+        if (seconds := self._blocked.wait((address_key, name_key), now)) is not None:
+            raise _throttled(seconds)
+        verdict = check_password(password, user.password_hash if user is not None else dummy_hash())
+        if user is None or not verdict.ok:
+            self._count_failure(user, address, address_key, name_key, now)
+            raise SignInRefused("wrong name or password")
+        return user, verdict
+
+    def sign_in(self, name: str, password: str, address: str, now: datetime) -> SignedIn:
+        """Check the credentials from ``address`` (``check``) and open a session, or raise
+        SignInRefused. An older hash is replaced by an Argon2id one, made outside the write."""
+        user, verdict = self.check(name, password, address, now)
+        if refusal := _may_not_sign_in(user, now):
+            raise SignInRefused(refusal)
+        rehashed = hash_password(password) if verdict.rehash else None
+        token = secrets.token_urlsafe(32)
+        with self._db.transaction() as s:
+            account = s.get(AdminUser, user.id)
+            account.failed_logins = 0
+            if rehashed is not None:
+                account.password_hash = rehashed
+            repo.clear_throttle(s, throttle_keys(self._secret, address, name)[1])
+            repo.prune_sign_ins(s, now)
+            repo.add_admin_session(s, token_hash=_digest(token), user_id=user.id,
+                                   expires_at=now + SESSION_LIFETIME, now=now)
+            repo.add_audit(s, actor=user.name, action="sign-in", detail={"rehashed": True} if rehashed else None,
+                           now=now)
+        return SignedIn(token, {"id": user.id, "name": user.name, "role": user.role})
+
+    def _count_failure(self, user: AdminUser | None, address: str, address_key: str, name_key: str,
+                       now: datetime) -> None:
+        with self._db.transaction() as s:
+            by_address = repo.count_failure(s, address_key, limit=ADDRESS_LIMIT, window=WINDOW, block=WINDOW, now=now)
+            by_name = repo.count_failure(s, name_key, limit=NAME_LIMIT, window=WINDOW, block=WINDOW, now=now)
+            blocks = [(row.key, row.blocked_until) for row in (by_address, by_name) if row.blocked_until is not None]
+            if user is not None:  # bounded: NAME_LIMIT per address and window
+                s.get(AdminUser, user.id).failed_logins += 1
+                repo.add_audit(s, actor=user.name, action="sign-in-failed", detail={"address": address}, now=now)
+            if by_address.failures == ADDRESS_LIMIT or (user is not None and by_name.failures == NAME_LIMIT):
+                repo.add_audit(s, actor=user.name if user is not None else "-", action="sign-in-throttled",
+                               detail={"address": address}, now=now)
+        for key, until in blocks:  # after the commit: only what the database holds is remembered
+            self._blocked.remember(key, until)
 
 
-def _count_failure(db: Database, user: AdminUser | None, address: str, address_key: str, name_key: str,
-                   now: datetime) -> None:
-    with db.transaction() as s:
-        by_address = repo.count_failure(s, address_key, limit=ADDRESS_LIMIT, window=WINDOW, block=WINDOW, now=now)
-        by_name = repo.count_failure(s, name_key, limit=NAME_LIMIT, window=WINDOW, block=WINDOW, now=now)
-        if user is not None:  # bounded: NAME_LIMIT per address and window
-            s.get(AdminUser, user.id).failed_logins += 1
-            repo.add_audit(s, actor=user.name, action="sign-in-failed", detail={"address": address}, now=now)
-        if by_address.failures == ADDRESS_LIMIT or (user is not None and by_name.failures == NAME_LIMIT):
-            repo.add_audit(s, actor=user.name if user is not None else "-", action="sign-in-throttled",
-                           detail={"address": address}, now=now)
+def desk() -> SignInDesk:
+    """The current app's SignInDesk (made at its first use)."""
+    extensions = current_app.extensions
+    if "lapor_sign_in" not in extensions:
+        services = extensions["lapor"]
+        extensions.setdefault("lapor_sign_in", SignInDesk(services.db, services.settings.secret_key))
+    return extensions["lapor_sign_in"]
 
 
 def _may_not_sign_in(user: AdminUser, now: datetime) -> str | None:

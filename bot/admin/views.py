@@ -5,8 +5,8 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask.typing import ResponseReturnValue
 
 from bot.admin import account_views, complaint_views, delivery_views, script_views, user_views
-from bot.admin.auth import (SESSION_LIFETIME, SignInRefused, can, check_csrf, csrf_token, current_user, end_session,
-                            requires, safe_next, sign_in, start_session)
+from bot.admin.auth import (SESSION_LIFETIME, SignInRefused, can, check_csrf, csrf_token, current_user, desk,
+                            end_session, requires, safe_next, start_session)
 from storage import repository as repo
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates", static_folder="static")
@@ -46,11 +46,15 @@ def _template_globals() -> dict:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
+    address = request.remote_addr or "-"
+    if (wait := desk().wait(address, repo.utcnow())) is not None:
+        return (f"Terlalu banyak percobaan masuk yang gagal dari alamat Anda; coba lagi dalam {wait // 60 + 1} menit.\n"
+                f"Too many failed sign-ins from your address; try again in {wait // 60 + 1} minutes.\n",
+                429, {"Retry-After": str(wait), "Content-Type": "text/plain; charset=utf-8"})
     if request.method == "POST":
         name = request.form.get("name", "").strip()[:64]
         try:
-            signed_in = sign_in(_db(), _services().settings.secret_key, name, request.form.get("password", ""),
-                                request.remote_addr or "-", repo.utcnow())
+            signed_in = desk().sign_in(name, request.form.get("password", ""), address, repo.utcnow())
         except SignInRefused as refused:
             flash(str(refused), "error")
             if refused.retry_after is not None:
