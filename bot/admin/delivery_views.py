@@ -24,7 +24,7 @@ def index() -> ResponseReturnValue:
     if status not in VIEWS:
         status = "dead"
     page = max(1, request.args.get("page", 1, type=int))
-    with _services().db.transaction() as s:
+    with _services().db.reading() as s:
         rows, total = repo.outbox_page(s, status=status, offset=(page - 1) * PAGE, limit=PAGE)
         complaints = {row.id: row.complaint.tracking_number for row in rows if row.complaint is not None}
     return render_template("admin/deliveries.html", rows=rows, total=total, status=status, views=VIEWS,

@@ -22,7 +22,7 @@ def _db():
 
 
 def _versions(script_id: str):
-    with _db().transaction() as s:
+    with _db().reading() as s:
         versions = repo.script_versions(s, script_id)
         live = repo.published_script(s, script_id)
     if not versions:
@@ -33,7 +33,7 @@ def _versions(script_id: str):
 @bp.get("/")
 @requires("scripts")
 def index() -> ResponseReturnValue:
-    with _db().transaction() as s:
+    with _db().reading() as s:
         rows = repo.all_script_versions(s)
     scripts: dict[str, list] = {}
     for row in rows:
@@ -105,7 +105,7 @@ def simulate(script_id: str, version: int) -> ResponseReturnValue:
     channel = request.values.get("channel", "sms")
     channel = channel if channel in SIMULATED_CHANNELS else "sms"
     language = request.values.get("language", "id")
-    with _db().transaction() as s:
+    with _db().reading() as s:
         try:
             script = current_app.extensions["lapor"].catalog.get(s, script_id, version)
         except LookupError:
@@ -129,7 +129,7 @@ def simulate(script_id: str, version: int) -> ResponseReturnValue:
 def funnel(script_id: str) -> ResponseReturnValue:
     """Started, completed, reached and abandoned per step, and re-prompts, for every version."""
     services = current_app.extensions["lapor"]
-    with _db().transaction() as s:
+    with _db().reading() as s:  # a scan of every conversation: never under the write lock
         try:
             script = services.catalog.current(s, script_id)
         except LookupError:
