@@ -3,18 +3,26 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+LOCK   := requirements.lock
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install browser run chat test check bench clean
+.PHONY: install lock browser run chat test check bench clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Exactly the versions (and file hashes) in requirements.lock, then the project itself.
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+lock:                   ## pin every dependency of pyproject.toml (with its test extra) into requirements.lock
+	test -x $(VENV)-lock/bin/pip-compile || { $(PYTHON) -m venv $(VENV)-lock && $(VENV)-lock/bin/pip install --quiet pip-tools; }
+	$(VENV)-lock/bin/pip-compile --quiet --extra test --generate-hashes --strip-extras --no-emit-index-url \
+	  --output-file $(LOCK) pyproject.toml
 
 run: install            ## migrate, then serve on http://127.0.0.1:8000 (SQLite, local registry)
 	$(BIN)/lapor db upgrade
@@ -39,4 +47,4 @@ bench: install          ## the whole benchmark: load, ceiling, faults, soak, fuz
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .hypothesis *.egg-info
+	rm -rf $(VENV) $(VENV)-lock var .pytest_cache .hypothesis *.egg-info

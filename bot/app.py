@@ -1,11 +1,11 @@
-"""The Flask application: health endpoints, and the webhooks and /admin blueprints."""
+"""The Flask application: health and metrics endpoints, and the webhooks and /admin blueprints."""
 from __future__ import annotations
 
-from flask import Flask, jsonify
+from flask import Flask, Response, jsonify
 from flask.typing import ResponseReturnValue
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from bot import webhooks
+from bot import metrics, webhooks
 from bot.admin import views as admin_views
 from bot.admin.auth import SESSION_LIFETIME
 from bot.services import Services, build_services
@@ -52,6 +52,16 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         except LookupError:
             return jsonify(status="unavailable", database=True, data_key=True, script=False), 503
         return jsonify(status="ready", database=True, data_key=True, script=True)
+
+    exposition = metrics.Exposition(services.db)
+
+    @app.get("/metrics")
+    def metrics_page() -> ResponseReturnValue:
+        """Prometheus text exposition (``bot.metrics``): the service's totals, whichever worker
+        answers, and the outbox gauges. No sign-in, since Prometheus scrapes it: it carries no
+        personal data."""
+        body, content_type = exposition.render()
+        return Response(body, content_type=content_type)
 
     @app.after_request
     def security_headers(response):

@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 from typing import Sequence, TextIO
 
-from bot.settings import load_settings
+from bot.settings import ConfigError, load_settings
 
 log = logging.getLogger("lapor")
 
@@ -31,6 +31,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return int(args.run(args) or 0)
+    except ConfigError as exc:
+        print(f"lapor: {exc}", file=sys.stderr)
+        return 2
     except WrongDataKey as exc:
         print(f"lapor: {exc}", file=sys.stderr)
         return 1
@@ -147,6 +150,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
+    from bot import metrics
     from bot.prepare import prepare
     from bot.services import build_services
     from bot.worker import run_worker
@@ -154,6 +158,7 @@ def _worker(args: argparse.Namespace) -> int:
     settings = load_settings()
     if not prepare(settings):
         return 1
+    metrics.share(settings.metrics_dir)  # what it counts joins the service's /metrics
     services = build_services(settings)
     try:
         if args.once:
@@ -228,13 +233,17 @@ def _telegram_set_webhook(args: argparse.Namespace) -> int:
 
 def _telegram_poll(args: argparse.Namespace) -> int:
     """Long polling: the same intake and outbox as the webhook, for hosts without public HTTPS."""
-    from bot.services import build_services, prepare_database
+    from bot.services import build_services, check_key, prepare_database
+
+    from bot import metrics
 
     settings = load_settings()
     channel = _telegram_channel(settings)
     if channel is None:
         return 2
     prepare_database(settings)
+    check_key(settings)
+    metrics.share(settings.metrics_dir)  # what it receives and sends joins the service's /metrics
     services = build_services(settings, channels={"telegram": channel})
     services.start_worker()
     stop = threading.Event()

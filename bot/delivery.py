@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
+from bot import metrics
 from bot.ratelimit import RateLimiter
 from bot.registry import Registry, RegistryError, Submission
 from bot.settings import Settings
@@ -66,6 +67,9 @@ class Delivery:
                                         lease_seconds=self._settings.lease_seconds, channels=tuple(self._channels))
             submissions = self._prepare_submissions(session, [row for row in claimed if row.kind == "submission"], now)
             sends = self._prepare_sends(session, [row for row in claimed if row.kind != "submission"], now)
+        for row in claimed:  # dead-lettered by the claim itself (outside the WhatsApp window, undecryptable)
+            if row.status == "dead":
+                _count_failure(row.kind, row.channel, retried=False)
         ids = [send[0] for send in sends] + [submission[0] for submission in submissions]
         self._leases.hold(ids)
         try:
@@ -137,6 +141,7 @@ class Delivery:
             log.exception("outbox row %s failed unexpectedly", row_id)
             self._failed(row_id, attempts, DeliveryError(f"{type(exc).__name__}: {exc}", retryable=True), now)
             return
+        metrics.reply(outbound.channel, "sent")
         try:
             self._record(lambda session: repo.finish_send(session, row_id, message_id, status=result.status,
                                                           provider_message_id=result.provider_message_id,
@@ -203,6 +208,7 @@ class Delivery:
 
     def _submit(self, row_id: int, complaint_id: int, submission: Submission, retry: bool) -> None:
         result = self._registry.submit(submission, retry=retry)
+        metrics.submission("accepted")
         now = repo.utcnow()
 
         def accepted(session) -> None:
@@ -248,6 +254,7 @@ class Delivery:
         """Record a failure: retry later (returns when) or dead-letter it (returns None)."""
         with self._db.transaction() as session:
             row = session.get(Outbox, row_id)
+            kind, channel = row.kind, row.channel
             if row.kind == "submission":
                 # A complaint is retried until it is too old, however many attempts that takes, so
                 # a long registry outage loses nothing; then it waits in the dead letter for admins.
@@ -261,15 +268,25 @@ class Delivery:
                     row.message.status = "failed"
                     row.message.error = str(exc)[:2000]
                 log.warning("outbox row %s dead after %s attempts: %s", row_id, attempts, type(exc).__name__)
-                return None
-            delay = backoff(attempts, self._settings.backoff_seconds, self._settings.max_backoff_seconds)
-            due = now + timedelta(seconds=max(delay, exc.retry_after or 0.0))
-            repo.retry_outbox(session, row_id, error=str(exc)[:2000], next_attempt_at=due, now=now)
-            if row.kind == "submission":
-                # The registry is failing: hold every queued complaint until then too, so none
-                # hammers it meanwhile and, when it is back, they drain oldest first.
-                repo.defer_pending(session, kind="submission", until=due, now=now)
-            return due
+                due = None
+            else:
+                delay = backoff(attempts, self._settings.backoff_seconds, self._settings.max_backoff_seconds)
+                due = now + timedelta(seconds=max(delay, exc.retry_after or 0.0))
+                repo.retry_outbox(session, row_id, error=str(exc)[:2000], next_attempt_at=due, now=now)
+                if row.kind == "submission":
+                    # The registry is failing: hold every queued complaint until then too, so none
+                    # hammers it meanwhile and, when it is back, they drain oldest first.
+                    repo.defer_pending(session, kind="submission", until=due, now=now)
+        _count_failure(kind, channel, retried=due is not None)
+        return due
+
+
+def _count_failure(kind: str, channel: str | None, *, retried: bool) -> None:
+    """Count a failed row (``bot.metrics``): retried later, or dead-lettered."""
+    if kind == "submission":
+        metrics.submission("retried" if retried else "dead")
+    else:  # a reply or notification, which always has its channel
+        metrics.reply(channel or "", "failed" if retried else "dead")
 
 
 def backoff(attempts: int, base: float, cap: float) -> float:

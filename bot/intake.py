@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from bot import privacy
+from bot import metrics, privacy
 from bot.complaints import fields_from_answers, status_text
 from bot.scripts import ScriptCatalog
 from bot.settings import Settings
@@ -55,11 +55,17 @@ class Intake:
         self._on_commit = on_commit or (lambda: None)
 
     def handle(self, message: InboundMessage) -> IntakeResult:
-        """Process one message; returns after the transaction has committed."""
+        """Process one message; returns after the transaction has committed. What happened is
+        counted then (``bot.metrics``), so a rolled-back attempt that the provider sends again
+        counts once."""
         with self._db.transaction() as session:
-            result = _Run(self, session, message).run()
+            run = _Run(self, session, message)
+            result = run.run()
         if not result.duplicate:
             self._on_commit()  # wake the delivery worker
+        metrics.inbound(message.channel, duplicate=result.duplicate)
+        for event in run.conversation_events:
+            metrics.conversation(event)
         return result
 
     def wake(self) -> None:
@@ -86,6 +92,7 @@ class _Run:
         self.answering_personal = False  # the message answers a personal step (the reporter's name)
         self.personal: tuple[str, ...] = ()  # personal answers to redact from what is stored
         self.filed_anonymously: int | None = None  # the conversation of an anonymous report just filed
+        self.conversation_events: list[metrics.ConversationEvent] = []  # started and ended, for the metrics
 
     def run(self) -> IntakeResult:
         msg = self.message
@@ -152,6 +159,7 @@ class _Run:
             turn = engine.start(script, now=self.now, language=contact.language, notice=notice)
             conversation = repo.start_conversation(self.session, contact=contact, script_id=script.id,
                                                    script_version=script.version, state={}, now=self.now)
+            self.conversation_events.append("started")
         else:
             script = self.intake.catalog.get(self.session, conversation.script_id, conversation.script_version)
             self.answering_personal = state.step_id in script.personal
@@ -237,6 +245,7 @@ class _Run:
     def _end(self, conversation: Conversation, status: Status) -> None:
         conversation.status = status.value
         conversation.ended_at = self.now
+        self.conversation_events.append(status.value)  # completed, cancelled or expired
 
     def _queue_replies(self, contact: Contact, conversation: Conversation | None) -> None:
         """The turn's replies as one text (one notification for the citizen, in order by

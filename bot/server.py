@@ -47,16 +47,22 @@ def gunicorn_options(settings: Settings, host: str | None = None, port: int | No
         "accesslog": None,  # access logs would carry phone numbers in query strings of some providers
         "errorlog": "-",
         "loglevel": "info",
+        # No control socket: its path is one per user ($XDG_RUNTIME_DIR/gunicorn.ctl), so a second
+        # service on the host would take it over, and stopping either would remove it.
+        "control_socket_disable": True,
     }
 
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None, workers: int | None = None) -> int:
-    """Migrate, import scripts, then serve until stopped."""
+    """Migrate, import scripts, then serve until stopped. The workers share their metrics
+    through ``settings.metrics_dir`` (``bot.metrics``), set up here before any of them forks."""
+    from bot import metrics
     from bot.prepare import prepare
 
+    metrics.share(settings.metrics_dir, forget_dead=True)
     if not prepare(settings):
         return 1
-    options = gunicorn_options(settings, host, port, workers)
+    options = {**gunicorn_options(settings, host, port, workers), "child_exit": metrics.forget_worker}
     log.info("serving on http://%s (registry: %s)", options["bind"], settings.registry)
     _Server(settings, options).run()
     return 0

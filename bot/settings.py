@@ -67,20 +67,32 @@ class Settings:
     registry_poll: timedelta = timedelta(minutes=5)
     registry_timeout: float = 10.0
     categories: Mapping[str, Category] = field(default_factory=dict)
+    metrics_dir: Path = PROJECT_ROOT / "var" / "metrics"  # one per service, shared by its processes (bot.metrics)
     env: Mapping[str, str] = field(default_factory=dict, repr=False)  # provider credentials
 
     def category(self, value: str) -> Category:
         return self.categories.get(value) or Category(code=value.upper(), agency=None)
 
 
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says what to do."""
+
+
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-    """Read config.yaml and the environment; keyword overrides win over both (for tests)."""
+    """Read config.yaml and the environment; keyword overrides win over both (for tests).
+
+    ConfigError when there is no config file: ``lapor`` run from another directory would
+    otherwise make a stray ``var/`` (a new database, new keys) wherever it stands.
+    """
     env = dict(os.environ if environ is None else environ)
     config_path = Path(env.get("LAPOR_CONFIG", "config.yaml"))
-    raw: dict[str, Any] = {}
-    if config_path.is_file():
-        raw = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
-    base = config_path.resolve().parent if config_path.is_file() else Path.cwd()
+    if not config_path.is_file():
+        if "LAPOR_CONFIG" in env:
+            raise ConfigError(f"LAPOR_CONFIG is {config_path}, which is not a file")
+        raise ConfigError(f"there is no config.yaml in {Path.cwd()}: run lapor from the lapor-intake directory, "
+                          "or set LAPOR_CONFIG to the path of its config.yaml")
+    raw: dict[str, Any] = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+    base = config_path.resolve().parent
     server = raw.get("server") or {}
     dialogs = raw.get("dialogs") or {}
     delivery = raw.get("delivery") or {}
@@ -120,6 +132,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
             name: Category(code=str(entry.get("code") or name.upper()), agency=entry.get("agency"))
             for name, entry in (raw.get("categories") or {}).items()
         },
+        "metrics_dir": Path(env.get("LAPOR_METRICS_DIR") or base / (raw.get("metrics") or {}).get("dir", "var/metrics")).resolve(),
         "env": {k: v for k, v in env.items() if k.startswith(("TWILIO_", "TELEGRAM_", "LAPOR_REGISTRY_", "RASA_"))},
     }
     values.update(overrides)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from bot import metrics
 from bot.notify import change_status
 from bot.registry.callbacks import CallbackRejected, parse_callback
 from bot.services import Services
@@ -112,6 +113,30 @@ def registry_status() -> ResponseReturnValue:
         change_status(session, script, complaint, callback.update.status, callback.update.note, repo.utcnow())
     svc.intake.wake()
     return jsonify(status="ok")
+
+
+@bp.before_request
+def start_clock() -> None:
+    g.webhook_started = time.perf_counter()
+
+
+@bp.after_request
+def time_webhook(response: Response) -> Response:
+    """Observe how long the webhook took (``lapor_webhook_seconds``), refused and failed ones too."""
+    started = g.pop("webhook_started", None)
+    endpoint = timed_endpoint()
+    if started is not None and endpoint is not None:
+        metrics.webhook(endpoint, response.status_code, time.perf_counter() - started)
+    return response
+
+
+def timed_endpoint() -> str | None:
+    """The request's endpoint label, one of a fixed few (never a path a caller made up); None
+    for an unknown Twilio kind."""
+    if request.endpoint == "webhooks.twilio_inbound":
+        kind = (request.view_args or {}).get("kind")
+        return f"twilio_{kind}" if kind in (*TWILIO_KINDS, "status") else None
+    return {"webhooks.telegram_inbound": "telegram", "webhooks.registry_status": "registry"}.get(request.endpoint or "")
 
 
 @bp.errorhandler(WebhookRejected)

@@ -465,6 +465,17 @@ def message_by_provider_id(session: Session, channels: Sequence[str], provider_m
     ).first()
 
 
+def outbox_backlog(session: Session) -> dict[str, tuple[int, datetime]]:
+    """The rows still to do ("pending" or "sending") per kind: (how many, the oldest one's
+    ``created_at``); a kind with none is absent. One grouped query on the (status,
+    next_attempt_at) index, cheap enough for every metrics scrape."""
+    rows = session.execute(
+        select(Outbox.kind, func.count(), func.min(Outbox.created_at))
+        .where(Outbox.status.in_(("pending", "sending"))).group_by(Outbox.kind)
+    )
+    return {kind: (count, oldest) for kind, count, oldest in rows}
+
+
 # ---------------------------------------------------------------------- script versions
 
 def lock_script(session: Session, script_id: str) -> None:

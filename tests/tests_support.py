@@ -8,13 +8,17 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def chat_env(db_url: str, **extra: str) -> dict[str, str]:
-    """The environment of a `lapor` subprocess on the test database, with test keys."""
+    """The environment of a `lapor` subprocess on the test database, with test keys, and
+    metrics in a directory of its own (never the checkout's var/)."""
+    import tempfile
+
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAPOR_")}
     env.update({
         "LAPOR_CONFIG": str(ROOT / "config.yaml"),
         "LAPOR_DATABASE_URL": db_url,
         "LAPOR_DATA_KEY": "test-data-key",
         "LAPOR_SECRET_KEY": "test-secret-key",
+        "LAPOR_METRICS_DIR": tempfile.mkdtemp(prefix="lapor-metrics-"),
         "PYTHONPATH": str(ROOT),
     })
     env.update(extra)

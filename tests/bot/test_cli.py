@@ -92,3 +92,15 @@ def test_keys_rotate_moves_everything_to_the_new_key(db, db_url: str) -> None:
     chat = lapor("chat", "--sender", "+6281300000000", env=new, stdin="1\n")
     assert chat.returncode == 0 and "Tulis judul singkat" in chat.stdout  # the same citizen, mid-dialog
     assert lapor("chat", env=old, stdin="halo\n").returncode == 1  # the old key is retired
+
+
+def test_lapor_from_another_directory_says_so_and_leaves_no_stray_var(tmp_path: Path) -> None:
+    env = {k: v for k, v in chat_env("sqlite:///unused").items() if k not in ("LAPOR_CONFIG", "LAPOR_DATABASE_URL")}
+    for command in (["chat"], ["db", "upgrade"], ["serve"], ["dialogs", "check"]):
+        done = subprocess.run(LAPOR + command, capture_output=True, text=True, cwd=tmp_path, env=env, input="halo\n",
+                              timeout=60)
+        assert done.returncode == 2 and "there is no config.yaml in" in done.stderr and "LAPOR_CONFIG" in done.stderr
+    wrong = subprocess.run(LAPOR + ["chat"], capture_output=True, text=True, cwd=tmp_path, timeout=60,
+                           env={**env, "LAPOR_CONFIG": str(tmp_path / "nope.yaml")})
+    assert wrong.returncode == 2 and "nope.yaml, which is not a file" in wrong.stderr
+    assert list(tmp_path.iterdir()) == []  # no var/, no database, no keys
