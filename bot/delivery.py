@@ -81,6 +81,16 @@ class Delivery:
             self._leases.release(ids)
         return len(claimed)
 
+    def idle_seconds(self, longest: float) -> float:
+        """How long a worker that found nothing to claim may sleep: until the next row falls due
+        (a retry, or the lease of a worker that died), at most ``longest``. A row already due
+        that could not be claimed waits behind another's work, which wakes no one sooner.
+        Read without the write lock."""
+        with self._db.reading() as session:
+            due = repo.next_outbox_due(session)
+        wait = (due - repo.utcnow()).total_seconds() if due is not None else longest
+        return min(longest, wait + 0.01) if wait > 0 else longest
+
     def drain(self, limit_rounds: int = 1000) -> int:
         """Run batches until nothing is due (for the terminal and tests); returns the total."""
         total = 0
@@ -377,4 +387,8 @@ class DeliveryThread(threading.Thread):
                 log.exception("delivery round failed")
                 busy = 0
             if not busy:
-                self._wake.wait(self._poll)
+                try:
+                    pause = self._delivery.idle_seconds(self._poll)
+                except Exception:  # the database is away: poll again soon
+                    pause = self._poll
+                self._wake.wait(pause)

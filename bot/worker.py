@@ -15,7 +15,7 @@ import time
 from bot.services import Services
 
 log = logging.getLogger(__name__)
-IDLE_SECONDS = 4.0  # with a 5 s lease, a dead worker's rows are taken over within 9 s; a NOTIFY (PostgreSQL) or the doorbell (SQLite) ends the wait at once
+IDLE_SECONDS = 5.0  # at most: the wait ends when the next row falls due, and on a NOTIFY (PostgreSQL) or the doorbell (SQLite)
 POLL_SECONDS = 0.2  # a second worker on SQLite, which finds the doorbell taken, polls
 RETRY_SECONDS = 1.0  # after a failed round (the database is down, say)
 
@@ -39,11 +39,11 @@ class _Listener:
             if self._listener is None:
                 log.warning("SQLite: another worker holds the doorbell; this one polls every %s s", POLL_SECONDS)
 
-    def wait(self, stop: threading.Event) -> None:
+    def wait(self, stop: threading.Event, seconds: float = IDLE_SECONDS) -> None:
         if self._listener is None:
-            stop.wait(POLL_SECONDS)
+            stop.wait(min(seconds, POLL_SECONDS))
         else:
-            self._listener.wait(IDLE_SECONDS)
+            self._listener.wait(seconds)
 
     def close(self) -> None:
         if self._listener is not None:
@@ -65,8 +65,8 @@ def run_worker(services: Services, stop: threading.Event | None = None) -> None:
             busy = services.delivery.run_once()
             if services.poller is not None:
                 busy += services.poller.maybe_poll()
-            if not busy:
-                listener.wait(stop)
+            if not busy:  # until signalled, or the next row falls due (a retry, a dead worker's lease)
+                listener.wait(stop, services.delivery.idle_seconds(IDLE_SECONDS))
         except Exception as exc:  # the database went away, most likely: wait, reconnect, go on
             log.warning("delivery round failed (%s: %s); retrying in %s s", type(exc).__name__, exc, RETRY_SECONDS)
             if listener is not None:

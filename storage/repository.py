@@ -36,7 +36,7 @@ from storage.tracking import normalize_tracking_number
 
 __all__ = [
     "ComplaintFields", "active_conversation", "add_complaint", "add_message", "add_outbox", "add_script_version",
-    "claim_outbox", "renew_leases", "complaint_by_tracking", "complaints_to_poll", "lock_complaint", "contact_sender", "dead_outbox", "defer_pending", "find_message", "finish_outbox", "forget_personal_texts",
+    "claim_outbox", "renew_leases", "next_outbox_due", "complaint_by_tracking", "complaints_to_poll", "lock_complaint", "contact_sender", "dead_outbox", "defer_pending", "find_message", "finish_outbox", "forget_personal_texts",
     "iter_complaints", "lock_contact", "lock_script", "message_by_provider_id", "new_tracking_number",
     "normalize_tracking_number", "notify_outbox", "postpone_outbox", "publish_version", "published_script", "retry_outbox", "script_version", "script_versions",
     "start_conversation", "utcnow", "submission_complaints", "outbox_messages", "finish_send",
@@ -388,6 +388,14 @@ def claim_outbox(session: Session, *, now: datetime, limit: int, lease_seconds: 
         row.updated_at = now
     session.flush()
     return rows
+
+
+def next_outbox_due(session: Session) -> datetime | None:
+    """When the next row falls due: the earliest retry of a pending row or end of a lease (a
+    worker that died); None with nothing queued. Two index scans (status, next_attempt_at)."""
+    pending = session.scalar(select(func.min(Outbox.next_attempt_at)).where(Outbox.status == "pending"))
+    leased = session.scalar(select(func.min(Outbox.lease_until)).where(Outbox.status == "sending"))
+    return min((t for t in (pending, leased) if t is not None), default=None)
 
 
 def renew_leases(session: Session, row_ids: Sequence[int], *, until: datetime, now: datetime) -> int:
