@@ -118,14 +118,15 @@ def _sqlite_reader_connect(dbapi_connection: Any, record: Any) -> None:
 
 
 class WriteGate:
-    """Serialises SQLite write transactions across the threads and processes of one database
-    with short waits. SQLite's own busy handler retries in sleeps of up to 100 ms, which shows as
-    latency spikes when gunicorn workers and ``lapor worker`` write at once. Threads of one
-    process queue on a lock (woken at once); across processes, a kernel file lock
-    (``<database>-writer.lock``) is tried every few hundred microseconds to 2 ms. Either wait
-    ends with ``Busy`` after ``timeout`` seconds. SQLite's busy timeout stays as the backstop for
-    writers outside the gate (migrations, other tools). Re-entrant within a thread, like the
-    transactions it guards."""
+    """Serialises SQLite write transactions across the threads and processes of one database,
+    handing the turn on the moment it is free. SQLite's own busy handler retries in sleeps of up
+    to 100 ms, which shows as latency spikes when gunicorn workers and ``lapor worker`` write at
+    once. Threads of one process queue on a lock; across processes, a kernel file lock
+    (``<database>-writer.lock``) is taken at once when free, or else waited for in a blocking
+    ``flock`` on a helper thread, which wakes the instant the other process lets go. Either
+    wait ends with ``Busy`` after ``timeout`` seconds (a helper that gets the lock after that
+    lets it go at once). SQLite's busy timeout stays as the backstop for writers outside the
+    gate (migrations, other tools). Re-entrant within a thread, like the transactions it guards."""
 
     def __init__(self, database: str):
         self._path = database + "-writer.lock"
@@ -133,6 +134,7 @@ class WriteGate:
         self._depth = 0
         self._fd: int | None = None
         self._pid = 0
+        self._held_fd: int | None = None
 
     @contextmanager
     def held(self, timeout: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
@@ -141,28 +143,54 @@ class WriteGate:
             raise Busy(f"the SQLite database is busy: no write turn within {timeout:g} s")
         try:
             if self._depth == 0:
-                self._lock_file(deadline)
+                self._held_fd = self._lock_file(deadline)
             self._depth += 1
             try:
                 yield
             finally:
                 self._depth -= 1
                 if self._depth == 0:
-                    fcntl.flock(self._descriptor(), fcntl.LOCK_UN)
+                    self._unlock(self._held_fd)
+                    self._held_fd = None
         finally:
             self._lock.release()
 
-    def _lock_file(self, deadline: float) -> None:
-        pause = 0.0002
-        while True:
-            try:
-                fcntl.flock(self._descriptor(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return
-            except BlockingIOError:
-                if time.monotonic() + pause > deadline:
-                    raise Busy("the SQLite database is busy: another process holds the write turn") from None
-                time.sleep(pause)
-                pause = min(pause * 2, 0.002)
+    def _lock_file(self, deadline: float) -> int:
+        """The descriptor that holds the file lock: the standing one when the lock was free,
+        else a fresh one (flock locks belong to an open file, so an abandoned wait on its own
+        descriptor can never release a lock that a later wait holds)."""
+        standing = self._descriptor()
+        try:
+            fcntl.flock(standing, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return standing
+        except BlockingIOError:
+            pass
+        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        got, settled = threading.Event(), threading.Lock()
+        abandoned = False
+
+        def wait() -> None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            with settled:
+                if not abandoned:
+                    got.set()
+                    return
+            self._unlock(fd)
+
+        threading.Thread(target=wait, name="sqlite-write-turn", daemon=True).start()
+        if not got.wait(max(0.0, deadline - time.monotonic())):
+            with settled:
+                if not got.is_set():
+                    abandoned = True
+                    raise Busy("the SQLite database is busy: another process holds the write turn")
+        return fd
+
+    def _unlock(self, fd: int | None) -> None:
+        if fd is None:
+            return
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        if fd != self._fd:
+            os.close(fd)
 
     def _descriptor(self) -> int:
         if self._fd is None or self._pid != os.getpid():  # a forked child needs its own open file

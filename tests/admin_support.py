@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from bot.admin.passwords import hash_password
 from bot.app import create_app
@@ -43,8 +44,24 @@ def field(page: str, name: str = "csrf_token") -> str:
     return html.unescape(re.search(rf'name="{name}" value="([^"]*)"', page).group(1))
 
 
-def sign_in(url: str, name: str, password: str = PASSWORD) -> tuple[requests.Session, requests.Response]:
+class FromAddress(HTTPAdapter):
+    """Connect from another loopback address (127.0.0.2, ...): another client, as the server sees it."""
+
+    def __init__(self, address: str) -> None:
+        self._address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        kwargs["source_address"] = (self._address, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+def sign_in(url: str, name: str, password: str = PASSWORD, *,
+            address: str | None = None) -> tuple[requests.Session, requests.Response]:
+    """Sign in as a browser does, from ``address`` (a loopback address) when given."""
     browser = requests.Session()
+    if address is not None:
+        browser.mount("http://", FromAddress(address))
     form = browser.get(f"{url}/admin/login", timeout=10)
     if form.status_code != 200:  # a throttled address gets no form
         return browser, form

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from requests.adapters import HTTPAdapter
 from sqlalchemy import func, select
 
 from admin_support import PASSWORD, admin_site, field, sign_in
@@ -18,29 +17,6 @@ from bot.admin import auth
 from bot.admin.auth import ADDRESS_LIMIT, NAME_LIMIT
 from bot.services import Services
 from storage.models import AdminSession, AdminUser, AuditEntry
-
-
-class FromAddress(HTTPAdapter):
-    """Connect from another loopback address (127.0.0.2, ...): another client, as the server sees it."""
-
-    def __init__(self, address: str) -> None:
-        self._address = address
-        super().__init__()
-
-    def init_poolmanager(self, *args, **kwargs) -> None:
-        kwargs["source_address"] = (self._address, 0)
-        super().init_poolmanager(*args, **kwargs)
-
-
-def sign_in_from(url: str, address: str, name: str, password: str = PASSWORD) -> tuple[requests.Session, requests.Response]:
-    browser = requests.Session()
-    browser.mount("http://", FromAddress(address))
-    form = browser.get(f"{url}/admin/login", timeout=10)
-    if form.status_code != 200:  # a throttled address gets no form
-        return browser, form
-    response = browser.post(f"{url}/admin/login", data={"csrf_token": field(form.text), "name": name,
-                                                         "password": password}, timeout=10)
-    return browser, response
 
 
 @pytest.fixture
@@ -117,7 +93,7 @@ def test_failures_are_throttled_per_address_before_any_hashing(admin_app, hashes
     _, throttled = sign_in(url, "ani")  # even the right password, from this address, now
     assert throttled.status_code == 429 and 0 < int(throttled.headers["Retry-After"]) <= 15 * 60
     assert len(hashes) == checked  # refused before hashing: a flood costs little
-    _, elsewhere = sign_in_from(url, "127.0.0.2", "ani")
+    _, elsewhere = sign_in(url, "ani", address="127.0.0.2")
     assert elsewhere.status_code == 200 and "Ringkasan" in elsewhere.text  # another address is not held back
     with services.db.transaction() as s:
         actions = [e.action for e in s.scalars(select(AuditEntry))]
@@ -131,7 +107,7 @@ def test_failures_from_one_address_never_lock_the_account_for_another(admin_app)
         assert sign_in(url, "ani", "not-the-password")[1].status_code == 401
     _, here = sign_in(url, "ani")
     assert here.status_code == 429  # this address must wait for this name...
-    _, owner = sign_in_from(url, "127.0.0.3", "ani")
+    _, owner = sign_in(url, "ani", address="127.0.0.3")
     assert owner.status_code == 200 and "Ringkasan" in owner.text  # ...its owner elsewhere signs in
     with services.db.transaction() as s:
         user = s.scalars(select(AdminUser).where(AdminUser.name == "ani")).one()
@@ -248,8 +224,8 @@ def test_a_signed_in_user_changes_their_own_password(admin_app) -> None:
     assert done.status_code == 200 and "Kata sandi diganti" in done.text
     assert browser.get(f"{url}/admin/", allow_redirects=False, timeout=10).status_code == 200  # this one stays
     assert other_browser.get(f"{url}/admin/", allow_redirects=False, timeout=10).status_code == 302  # others end
-    assert sign_in_from(url, "127.0.0.4", "vina")[1].status_code == 401
-    assert sign_in_from(url, "127.0.0.4", "vina", "kata-sandi-baru-2026")[1].status_code == 200
+    assert sign_in(url, "vina", address="127.0.0.4")[1].status_code == 401
+    assert sign_in(url, "vina", "kata-sandi-baru-2026", address="127.0.0.4")[1].status_code == 200
     with services.db.transaction() as s:
         assert "password-changed" in [e.action for e in s.scalars(select(AuditEntry))]
 

@@ -114,6 +114,43 @@ def test_a_writer_stuck_in_the_gate_makes_others_busy_not_wait_for_ever(db: Data
         holder.join()
 
 
+HOLD = """
+import sys, time
+from storage.db import Database
+db = Database.from_url(sys.argv[1])
+with db.transaction():
+    print("held", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("hold", [0.6, 2 * LOCK_WAIT_SECONDS + 2])
+def test_another_process_in_the_gate_hands_the_turn_on_at_once_or_we_are_busy(db: Database, db_url: str,
+                                                                              hold: float) -> None:
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, db_url, str(hold)], stdout=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).resolve().parents[2])
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        if hold < LOCK_WAIT_SECONDS:
+            with db.transaction() as session:
+                add_contact(session)
+            assert time.monotonic() - started < hold + 0.3  # woken when the other lets go, not later
+        else:
+            with pytest.raises(Busy):
+                with db.transaction() as session:
+                    add_contact(session)
+            assert LOCK_WAIT_SECONDS - 0.2 < time.monotonic() - started < LOCK_WAIT_SECONDS + 1
+    finally:
+        holder.wait(timeout=30)
+    with db.transaction() as session:  # the abandoned wait let the turn go again
+        add_contact(session, "z" * 64)
+
+
 def test_a_reading_snapshot_never_takes_the_write_lock_and_refuses_writes(db: Database) -> None:
     with db.reading() as reader:
         assert reader.scalar(select(func.count()).select_from(Contact)) == 0
