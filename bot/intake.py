@@ -20,7 +20,7 @@ from bot.settings import Settings
 from channels.base import InboundMessage
 from channels.render import render_parts
 from dialogs import engine
-from dialogs.answers import clean_text
+from dialogs.normalize import clean_text
 from dialogs.model import AnswerType, DialogState, GeoPoint, Inbound, MediaRef, Reply, Script, Status, Turn
 from storage import repository as repo
 from storage.crypto import DataCipher, WrongDataKey

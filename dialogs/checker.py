@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterator
 
-from dialogs.answers import normalize
+from dialogs.normalize import normalize
 from dialogs.diagnostics import Diagnostic, Lines, suggest
 from dialogs.model import AnswerType, Condition, Script, Step
 from dialogs.yamlsrc import LDict

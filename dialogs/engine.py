@@ -13,7 +13,9 @@ from datetime import date, datetime, timedelta
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
-from dialogs.answers import display_value, normalize, number_list, option_menu, parse_answer
+from dialogs.answers import parse_answer
+from dialogs.display import display_value, number_list, option_menu
+from dialogs.normalize import normalize
 from dialogs.checker import END
 from dialogs.i18n import LANGUAGE_NAMES, NO_WORDS, YES_WORDS
 from dialogs.model import (

@@ -207,3 +207,61 @@ YES_WORDS: frozenset[str] = frozenset(
 NO_WORDS: frozenset[str] = frozenset(
     {"tidak", "tdk", "gak", "ga", "nggak", "ngga", "enggak", "engga", "bukan", "jangan", "no", "n", "nope", "not", "salah"}
 )
+
+# Greetings: after a pause, one of these is no answer but a "hello again" (the engine then says
+# where the citizen was and asks the pending question again).
+GREETING_WORDS: frozenset[str] = frozenset(
+    {"halo", "hallo", "hai", "hi", "hello", "hey", "hei", "p", "permisi", "assalamualaikum", "assalamu alaikum",
+     "selamat pagi", "selamat siang", "selamat sore", "selamat malam", "pagi", "siang", "sore", "malam",
+     "good morning", "good afternoon", "good evening"}
+)
+
+# Small numbers in words (number answers, "dua hari lalu").
+NUMBER_WORDS: dict[str, int] = {
+    word: value
+    for value, words in enumerate((
+        ("nol", "zero"), ("satu", "one"), ("dua", "two"), ("tiga", "three"), ("empat", "four"), ("lima", "five"),
+        ("enam", "six"), ("tujuh", "seven"), ("delapan", "eight"), ("sembilan", "nine"), ("sepuluh", "ten"),
+    ))
+    for word in words
+}
+
+# Words before a menu number ("no 2", "pilih 3", "option 1").
+CHOICE_NUMBER_WORDS: tuple[str, ...] = ("no", "nomor", "nomer", "number", "pilihan", "pilih", "option", "opsi")
+
+# Dates: days before today, month names and abbreviations, and the words around them.
+RELATIVE_DAYS: dict[str, int] = {
+    "hari ini": 0, "today": 0, "sekarang": 0, "tadi": 0, "now": 0, "barusan": 0,
+    "kemarin": 1, "kemaren": 1, "yesterday": 1,
+    "kemarin lusa": 2, "kemaren lusa": 2,
+    "minggu lalu": 7, "seminggu lalu": 7, "seminggu yang lalu": 7, "last week": 7, "a week ago": 7,
+}  # fmt: skip
+MONTHS: dict[str, int] = {
+    name: number
+    for number, names in enumerate((
+        ("januari", "january", "jan"), ("februari", "pebruari", "february", "feb", "peb"), ("maret", "march", "mar"),
+        ("april", "apr"), ("mei", "may"), ("juni", "june", "jun"), ("juli", "july", "jul"),
+        ("agustus", "august", "agu", "agt", "ags", "agus", "aug"), ("september", "sep", "sept"),
+        ("oktober", "october", "okt", "oct"), ("november", "nov", "nop"), ("desember", "december", "des", "dec"),
+    ), start=1)
+    for name in names
+}
+DATE_PREFIX_WORDS: tuple[str, ...] = ("pada", "tanggal", "tgl", "on")  # "tanggal 12 Mei"
+DAY_WORDS: tuple[str, ...] = ("hari", "day", "days")  # "3 hari lalu"
+WEEK_WORDS: tuple[str, ...] = ("minggu", "week", "weeks")
+AGO_WORDS: tuple[str, ...] = ("lalu", "ago")
+THAT_WORDS: tuple[str, ...] = ("yang", "yg")  # "3 hari yang lalu"
+
+# How answers are shown in the summary.
+MONTH_NAMES: dict[str, tuple[str, ...]] = {
+    "id": ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
+           "November", "Desember"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"),
+}
+ATTACHMENT_COUNT: dict[str, tuple[str, str]] = {  # (one, several)
+    "id": ("{n} lampiran", "{n} lampiran"), "en": ("{n} attachment", "{n} attachments"),
+}
+
+# Words around a summary line number ("ubah 3", "change 3").
+EDIT_WORDS: tuple[str, ...] = ("ubah", "ganti", "edit", "change", "no", "nomor", "number")

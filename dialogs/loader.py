@@ -12,7 +12,7 @@ import re
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dialogs.answers import normalize
+from dialogs.normalize import normalize
 from dialogs.checker import END, check_structure
 from dialogs.conditions import ConditionError, compile_condition
 from dialogs.diagnostics import Diagnostic, Lines, suggest

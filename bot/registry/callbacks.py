@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 
 from bot.registry.base import RemoteStatus
 from bot.registry.signing import callback_timestamp, verify_callback
-from dialogs.answers import clean_text
+from dialogs.normalize import clean_text
 
 PUSHED_STATUSES = ("received", "verified", "in_progress", "resolved", "rejected")
 

@@ -27,7 +27,7 @@ import httpx
 from bot.registry.base import RegistryError, RemoteStatus, Submission, SubmitResult
 from bot.registry.http import RegistryHttp, id_text, json_or_none, status_error
 from bot.settings import Settings
-from dialogs.answers import clean_text
+from dialogs.normalize import clean_text
 
 NAME = "open311"
 SEARCH_SLACK = timedelta(minutes=10)  # clock skew between us and the registry

@@ -1,0 +1,27 @@
+"""What one parse call knows: the script, the step, the message, the language, today, and the
+normalized text (computed once)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from dialogs.model import Inbound, Parsed, Script, Step
+
+__all__ = ["ParseContext"]
+
+
+@dataclass(slots=True)
+class ParseContext:
+    """One parse call's inputs; ``today`` is the citizen's local date."""
+
+    script: Script
+    step: Step
+    inbound: Inbound
+    language: str
+    today: date
+    norm: str
+
+    def hint(self, key: str, **params: Any) -> Parsed:
+        """A rejection with the script's message ``key`` in the citizen's language."""
+        return Parsed(hint=self.script.text(key, self.language, **params))

@@ -1,0 +1,251 @@
+"""What the admin pages and commands read and write: accounts, sessions, the sign-in throttle,
+the audit log, complaint lists and the delivery views.
+
+Every function takes an open Session and none commits (see ``storage.repository``)."""
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, joinedload
+
+from storage.models import (
+    AdminSession,
+    AdminUser,
+    AuditEntry,
+    Complaint,
+    Conversation,
+    Message,
+    Outbox,
+    SignInThrottle,
+)
+from storage.repository.common import is_postgres
+from storage.repository.outbox import outbox_row
+
+__all__ = [
+    "add_admin_session",
+    "add_admin_user",
+    "add_audit",
+    "admin_session_user",
+    "admin_user",
+    "admin_users",
+    "clear_throttle",
+    "complaint_counts",
+    "complaint_deliveries",
+    "complaint_transcript",
+    "conversation_states",
+    "count_failure",
+    "discard_outbox",
+    "end_admin_session",
+    "end_admin_sessions",
+    "find_complaints",
+    "lock_admin_user",
+    "outbox_page",
+    "prune_sign_ins",
+    "recent_audit",
+    "requeue_outbox",
+    "throttles",
+    "unlock_admin_user",
+]
+
+
+def add_admin_user(session: Session, *, name: str, role: str, password_hash: str, now: datetime) -> AdminUser:
+    """A new admin account; IntegrityError if the name is taken."""
+    user = AdminUser(name=name, role=role, password_hash=password_hash, failed_logins=0, created_at=now, updated_at=now)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def admin_user(session: Session, name: str) -> AdminUser | None:
+    return session.scalars(select(AdminUser).where(AdminUser.name == name)).one_or_none()
+
+
+def add_audit(session: Session, *, actor: str, action: str, target: str = "", detail: dict[str, Any] | None = None,
+              now: datetime) -> AuditEntry:
+    """Record who did what (never personal data or complaint text in ``detail``)."""
+    entry = AuditEntry(at=now, actor=actor, action=action, target=target, detail=detail or {})
+    session.add(entry)
+    return entry
+
+
+def complaint_counts(session: Session) -> dict[str, int]:
+    """How many complaints have each status."""
+    return dict(session.execute(select(Complaint.status, func.count()).group_by(Complaint.status)).all())
+
+
+def find_complaints(session: Session, *, status: str | None = None, category: str | None = None,
+                    channel: str | None = None, since: datetime | None = None, until: datetime | None = None,
+                    text: str | None = None, offset: int = 0, limit: int = 50) -> tuple[list[Complaint], int]:
+    """One page of complaints, newest first, and how many match in all. ``text`` is searched in
+    the tracking number, title and description (case-insensitive; % and _ match themselves)."""
+    query = select(Complaint)
+    if status:
+        query = query.where(Complaint.status == status)
+    if category:
+        query = query.where(Complaint.category == category)
+    if channel:
+        query = query.where(Complaint.channel == channel)
+    if since:
+        query = query.where(Complaint.created_at >= since)
+    if until:
+        query = query.where(Complaint.created_at < until)
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(Complaint.tracking_number.ilike(pattern, escape="\\"),
+                                Complaint.title.ilike(pattern, escape="\\"),
+                                Complaint.description.ilike(pattern, escape="\\")))
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(Complaint.id.desc()).offset(offset).limit(limit)).all()
+    return list(rows), total or 0
+
+
+def complaint_transcript(session: Session, complaint: Complaint) -> list[Message]:
+    """The messages of the conversation that filed the complaint, in order."""
+    if complaint.conversation_id is None:
+        return []
+    return list(session.scalars(select(Message).where(Message.conversation_id == complaint.conversation_id)
+                                .order_by(Message.id)))
+
+
+def complaint_deliveries(session: Session, complaint_id: int) -> list[Outbox]:
+    """The complaint's registry submission rows (its delivery history)."""
+    return list(session.scalars(select(Outbox).where(Outbox.complaint_id == complaint_id).order_by(Outbox.id)))
+
+
+def outbox_page(session: Session, *, status: str, offset: int = 0, limit: int = 50) -> tuple[list[Outbox], int]:
+    """One page of outbox rows of one status, newest first, with their messages and complaints
+    (the admin delivery view), and how many there are. For "dead", rows an admin discarded are
+    left out."""
+    query = select(Outbox).where(Outbox.status == status)
+    if status == "dead":
+        query = query.where(Outbox.payload["discarded_by"].as_string().is_(None))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Outbox.id.desc()).offset(offset).limit(limit)
+                           .options(joinedload(Outbox.message), joinedload(Outbox.complaint)))
+    return list(rows), total
+
+
+def requeue_outbox(session: Session, row_id: int, now: datetime) -> Outbox:
+    """Send a dead or pending row again now (an admin's retry); its attempts start over."""
+    row = outbox_row(session, row_id)
+    if row.status not in ("dead", "pending"):
+        raise ValueError(f"a {row.status} row cannot be retried")
+    row.status, row.next_attempt_at, row.lease_until, row.attempts, row.updated_at = "pending", now, None, 0, now
+    if row.message is not None and row.message.status == "failed":
+        row.message.status = "queued"
+    return row
+
+
+def discard_outbox(session: Session, row_id: int, actor: str, now: datetime) -> Outbox:
+    """Give up on a pending or dead row for good (an admin's decision, kept for the record)."""
+    row = outbox_row(session, row_id)
+    if row.status not in ("dead", "pending"):
+        raise ValueError(f"a {row.status} row cannot be discarded")
+    if row.status == "pending":
+        row.last_error = f"discarded by {actor}"
+    row.status, row.lease_until, row.updated_at = "dead", None, now
+    row.payload = {**(row.payload or {}), "discarded_by": actor}
+    return row
+
+
+def conversation_states(session: Session, script_id: str) -> Iterator[Any]:
+    """(status, step_id, state, updated_at) of every conversation of a script, in batches."""
+    query = (select(Conversation.status, Conversation.step_id, Conversation.state, Conversation.updated_at)
+             .where(Conversation.script_id == script_id).execution_options(yield_per=500))
+    return iter(session.execute(query))
+
+
+def recent_audit(session: Session, limit: int = 200) -> list[AuditEntry]:
+    """The newest audit entries first."""
+    return list(session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)))
+
+
+def admin_users(session: Session) -> list[AdminUser]:
+    return list(session.scalars(select(AdminUser).order_by(AdminUser.name)))
+
+
+def lock_admin_user(session: Session, user_id: int, *, until: datetime, now: datetime) -> AdminUser:
+    """Lock an account until ``until`` and end its sessions (LookupError if there is none)."""
+    user = session.get(AdminUser, user_id)
+    if user is None:
+        raise LookupError(f"no admin user {user_id}")
+    user.locked_until, user.updated_at = until, now
+    end_admin_sessions(session, user_id)
+    return user
+
+
+def unlock_admin_user(session: Session, user_id: int, now: datetime) -> AdminUser:
+    """Lift a lockout (LookupError if there is no such account)."""
+    user = session.get(AdminUser, user_id)
+    if user is None:
+        raise LookupError(f"no admin user {user_id}")
+    user.locked_until, user.failed_logins, user.updated_at = None, 0, now
+    return user
+
+
+def add_admin_session(session: Session, *, token_hash: str, user_id: int, expires_at: datetime,
+                      now: datetime) -> AdminSession:
+    """A signed-in browser, known by the SHA-256 of its cookie's token."""
+    row = AdminSession(token_hash=token_hash, user_id=user_id, created_at=now, expires_at=expires_at)
+    session.add(row)
+    return row
+
+
+def admin_session_user(session: Session, token_hash: str, now: datetime) -> AdminUser | None:
+    """The account of a session that has not ended or expired (one query; the caller checks
+    that the account is neither disabled nor locked)."""
+    return session.scalars(
+        select(AdminUser).join(AdminSession, AdminSession.user_id == AdminUser.id)
+        .where(AdminSession.token_hash == token_hash, AdminSession.expires_at > now)
+    ).one_or_none()
+
+
+def end_admin_session(session: Session, token_hash: str) -> None:
+    session.execute(delete(AdminSession).where(AdminSession.token_hash == token_hash))
+
+
+def end_admin_sessions(session: Session, user_id: int, *, keep: str | None = None) -> int:
+    """Sign an account out everywhere (but the session ``keep``); returns how many ended."""
+    query = delete(AdminSession).where(AdminSession.user_id == user_id)
+    if keep is not None:
+        query = query.where(AdminSession.token_hash != keep)
+    return session.execute(query).rowcount or 0
+
+
+def throttles(session: Session, keys: Sequence[str]) -> dict[str, SignInThrottle]:
+    """The failure counters of ``keys`` that exist."""
+    return {row.key: row for row in session.scalars(select(SignInThrottle).where(SignInThrottle.key.in_(tuple(keys))))}
+
+
+def count_failure(session: Session, key: str, *, limit: int, window: timedelta, block: timedelta,
+                  now: datetime) -> SignInThrottle:
+    """One more failure for ``key`` in its window (a new window once the last one ended); at
+    ``limit`` failures it is blocked for ``block``. Safe under concurrent failures."""
+    insert = pg_insert if is_postgres(session) else sqlite_insert
+    session.execute(insert(SignInThrottle).values(key=key, failures=0, window_until=now + window)
+                    .on_conflict_do_nothing(index_elements=["key"]))
+    query = select(SignInThrottle).where(SignInThrottle.key == key).execution_options(populate_existing=True)
+    row = session.scalars(query.with_for_update() if is_postgres(session) else query).one()
+    if row.window_until <= now:
+        row.failures, row.window_until, row.blocked_until = 0, now + window, None
+    row.failures += 1
+    if row.failures >= limit:
+        row.blocked_until = max(row.blocked_until or now, now + block)
+    return row
+
+
+def clear_throttle(session: Session, key: str) -> None:
+    session.execute(delete(SignInThrottle).where(SignInThrottle.key == key))
+
+
+def prune_sign_ins(session: Session, now: datetime) -> None:
+    """Forget failure windows that ended and sessions that expired (both stay bounded)."""
+    session.execute(delete(SignInThrottle).where(SignInThrottle.window_until <= now,
+                                                 or_(SignInThrottle.blocked_until.is_(None),
+                                                     SignInThrottle.blocked_until <= now)))
+    session.execute(delete(AdminSession).where(AdminSession.expires_at <= now))

@@ -1,0 +1,237 @@
+"""The outbox: queueing work, claiming it with leases, and recording outcomes.
+
+Every function takes an open Session and none commits (see ``storage.repository``)."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.orm import Session, aliased, joinedload
+
+from storage.models import (
+    Complaint,
+    Message,
+    Outbox,
+)
+from storage.repository.common import is_postgres
+
+__all__ = [
+    "MAX_RECLAIMS",
+    "ORDERED_KINDS",
+    "OUTBOX_CHANNEL",
+    "UNRECORDED",
+    "add_outbox",
+    "claim_outbox",
+    "dead_outbox",
+    "defer_pending",
+    "finish_outbox",
+    "finish_send",
+    "next_outbox_due",
+    "notify_outbox",
+    "outbox_backlog",
+    "outbox_messages",
+    "outbox_row",
+    "postpone_outbox",
+    "renew_leases",
+    "retry_outbox",
+    "submission_complaints",
+]
+
+
+# Outbox kinds that reach the citizen: their rows are delivered one at a time per contact, in order.
+ORDERED_KINDS = ("reply", "notification")
+# A row whose lease ran out with no outcome recorded may already have reached its provider: it is
+# claimed again at most this many times, then dead-lettered for an admin to check and retry.
+MAX_RECLAIMS = 3
+UNRECORDED = ("its worker stopped or could not record the outcome {n} times: it may have been delivered; "
+              "check before retrying")
+def submission_complaints(session: Session, row_ids: Sequence[int]) -> dict[int, Complaint]:
+    """The complaints that submission outbox rows carry, with their contacts, in one query."""
+    if not row_ids:
+        return {}
+    found = session.execute(
+        select(Outbox.id, Complaint).join(Outbox, Outbox.complaint_id == Complaint.id).where(Outbox.id.in_(row_ids))
+        .options(joinedload(Complaint.contact))
+    ).all()
+    return {row_id: complaint for row_id, complaint in found}
+
+
+def outbox_messages(session: Session, row_ids: Sequence[int]) -> dict[int, Message]:
+    """The messages that reply and notification outbox rows carry, with their contacts, in one query."""
+    if not row_ids:
+        return {}
+    found = session.execute(
+        select(Outbox.id, Message).join(Outbox, Outbox.message_id == Message.id).where(Outbox.id.in_(row_ids))
+        .options(joinedload(Message.contact))
+    ).all()
+    return {row_id: message for row_id, message in found}
+
+
+def finish_send(session: Session, row_id: int, message_id: int, *, provider_message_id: str, status: str,
+                now: datetime) -> None:
+    """A reply or notification was handed to its provider: the message gets the provider's id
+    and status, the outbox row is done (two UPDATEs, nothing loaded)."""
+    session.execute(update(Message).where(Message.id == message_id)
+                    .values(provider_message_id=provider_message_id, status=status, updated_at=now))
+    session.execute(update(Outbox).where(Outbox.id == row_id)
+                    .values(status="done", lease_until=None, done_at=now, updated_at=now))
+
+
+def add_outbox(session: Session, *, kind: str, payload: dict[str, Any], channel: str | None = None,
+               contact_id: int | None = None, message: Message | None = None, complaint_id: int | None = None,
+               now: datetime) -> Outbox:
+    """Queue work for delivery: status "pending", due at ``now``, written with the next flush.
+
+    kind: "reply" or "notification" (set channel, contact_id and usually the message; delivered
+    in order per contact) or "submission" (set complaint_id; channel stays None).
+    """
+    row = Outbox(kind=kind, channel=channel, contact_id=contact_id, message=message,
+                 complaint_id=complaint_id, payload=payload, status="pending", attempts=0,
+                 next_attempt_at=now, created_at=now, updated_at=now)
+    session.add(row)
+    return row
+
+
+def claim_outbox(session: Session, *, now: datetime, limit: int, lease_seconds: float,
+                 channels: Sequence[str] | None = None, max_reclaims: int = MAX_RECLAIMS) -> list[Outbox]:
+    """Claim up to ``limit`` due rows, oldest first, for this worker.
+
+    Due: "pending" with ``next_attempt_at <= now``, or "sending" with ``lease_until < now`` (its
+    worker died). A reply or notification waits while an older reply or notification of the
+    same contact is pending or sending, so a citizen's messages leave in order (at most one per
+    contact per claim). ``channels``, when given, limits claims to rows of those channels and
+    rows without a channel (submissions). On PostgreSQL rows are locked with
+    ``FOR UPDATE SKIP LOCKED``: concurrent workers never claim the same row.
+
+    Claimed rows become "sending" with ``lease_until = now + lease_seconds`` and one more attempt.
+    Commit the claim before doing the work, then record the outcome with ``finish_outbox``,
+    ``retry_outbox`` or ``dead_outbox``; renew the lease while the work lasts (``renew_leases``).
+
+    A row whose lease ran out is claimed again (one more ``reclaims``) at most ``max_reclaims``
+    times: after that it goes dead instead, since each of those sends may have arrived.
+    """
+    session.execute(
+        update(Outbox)
+        .where(Outbox.status == "sending", Outbox.lease_until < now, Outbox.reclaims >= max_reclaims)
+        .values(status="dead", lease_until=None, updated_at=now, last_error=UNRECORDED.format(n=max_reclaims + 1))
+        .execution_options(synchronize_session=False)
+    )
+    older = aliased(Outbox)
+    earlier_in_line = exists().where(
+        older.contact_id == Outbox.contact_id,
+        older.id < Outbox.id,
+        older.kind.in_(ORDERED_KINDS),
+        older.status.in_(("pending", "sending")),
+    )
+    query = (
+        select(Outbox)
+        .where(
+            or_(and_(Outbox.status == "pending", Outbox.next_attempt_at <= now),
+                and_(Outbox.status == "sending", Outbox.lease_until < now)),
+            or_(Outbox.kind.not_in(ORDERED_KINDS), ~earlier_in_line),
+        )
+        .order_by(Outbox.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=Outbox)
+        .execution_options(populate_existing=True)
+    )
+    if channels is not None:
+        query = query.where(or_(Outbox.channel.is_(None), Outbox.channel.in_(tuple(channels))))
+    rows = list(session.scalars(query))
+    lease_until = now + timedelta(seconds=lease_seconds)
+    for row in rows:
+        if row.status == "sending":  # its lease ran out: the last attempt's outcome is unknown
+            row.reclaims += 1
+        row.status = "sending"
+        row.lease_until = lease_until
+        row.attempts += 1
+        row.updated_at = now
+    session.flush()
+    return rows
+
+
+def next_outbox_due(session: Session) -> datetime | None:
+    """When the next row falls due: the earliest retry of a pending row or end of a lease (a
+    worker that died); None with nothing queued. Two index scans (status, next_attempt_at)."""
+    pending = session.scalar(select(func.min(Outbox.next_attempt_at)).where(Outbox.status == "pending"))
+    leased = session.scalar(select(func.min(Outbox.lease_until)).where(Outbox.status == "sending"))
+    return min((t for t in (pending, leased) if t is not None), default=None)
+
+
+def renew_leases(session: Session, row_ids: Sequence[int], *, until: datetime, now: datetime) -> int:
+    """Extend the leases of rows this worker is still working on (still "sending"); returns how
+    many. A worker renews while it works, so a short lease hands a dead worker's rows on fast."""
+    if not row_ids:
+        return 0
+    result = session.execute(
+        update(Outbox).where(Outbox.id.in_(tuple(row_ids)), Outbox.status == "sending")
+        .values(lease_until=until, updated_at=now).execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def outbox_row(session: Session, row_id: int) -> Outbox:
+    row = session.get(Outbox, row_id)
+    if row is None:
+        raise LookupError(f"outbox row {row_id} does not exist")
+    return row
+
+
+def finish_outbox(session: Session, row_id: int, now: datetime) -> None:
+    """The row's work is done: status "done"."""
+    row = outbox_row(session, row_id)
+    row.status, row.lease_until, row.done_at, row.updated_at = "done", None, now, now
+
+
+def retry_outbox(session: Session, row_id: int, *, error: str, next_attempt_at: datetime, now: datetime) -> None:
+    """The attempt failed but may succeed later: back to "pending", due at ``next_attempt_at``."""
+    row = outbox_row(session, row_id)
+    row.status, row.lease_until, row.next_attempt_at = "pending", None, next_attempt_at
+    row.last_error, row.updated_at = error, now
+
+
+def dead_outbox(session: Session, row_id: int, *, error: str, now: datetime) -> None:
+    """Give up on the row (dead letter, shown to admins): status "dead"."""
+    row = outbox_row(session, row_id)
+    row.status, row.lease_until, row.last_error, row.updated_at = "dead", None, error, now
+
+
+def postpone_outbox(session: Session, row_id: int, *, until: datetime, now: datetime) -> None:
+    """Give a claimed row back unattempted (a rate limit said "not yet"): pending, due ``until``,
+    and the claim's attempt is not counted."""
+    row = outbox_row(session, row_id)
+    row.status, row.lease_until, row.next_attempt_at, row.updated_at = "pending", None, until, now
+    row.attempts = max(0, row.attempts - 1)
+
+
+def defer_pending(session: Session, *, kind: str, until: datetime, now: datetime) -> int:
+    """Make pending rows of ``kind`` due no earlier than ``until`` (a failing destination);
+    returns how many moved."""
+    rows = session.scalars(select(Outbox).where(Outbox.kind == kind, Outbox.status == "pending",
+                                                Outbox.next_attempt_at < until)).all()
+    for row in rows:
+        row.next_attempt_at, row.updated_at = until, now
+    return len(rows)
+
+
+OUTBOX_CHANNEL = "lapor_outbox"
+
+
+def notify_outbox(session: Session) -> None:
+    """Wake listening workers when this transaction commits (PostgreSQL NOTIFY; no-op on SQLite,
+    where the embedded worker is woken in-process)."""
+    if is_postgres(session):
+        session.execute(select(func.pg_notify(OUTBOX_CHANNEL, "")))
+
+
+def outbox_backlog(session: Session) -> dict[str, tuple[int, datetime]]:
+    """The rows still to do ("pending" or "sending") per kind: (how many, the oldest one's
+    ``created_at``); a kind with none is absent. One grouped query on the (status,
+    next_attempt_at) index, cheap enough for every metrics scrape."""
+    rows = session.execute(
+        select(Outbox.kind, func.count(), func.min(Outbox.created_at))
+        .where(Outbox.status.in_(("pending", "sending"))).group_by(Outbox.kind)
+    )
+    return {kind: (count, oldest) for kind, count, oldest in rows}
