@@ -14,7 +14,7 @@ from pathlib import Path
 
 from dialogs import engine
 from dialogs.loader import load_script
-from dialogs.model import Inbound
+from dialogs.model import Context, EventKind, Inbound
 
 SCRIPT = Path(__file__).resolve().parent.parent / "dialogs" / "scripts" / "complaint.yaml"
 CONVERSATIONS = (
@@ -25,6 +25,9 @@ CONVERSATIONS = (
 )
 
 
+CONTEXT = Context()
+
+
 def run(seconds: float) -> tuple[int, int, float]:
     script = load_script(SCRIPT.read_text(encoding="utf-8"), source=str(SCRIPT), version=1)
     clock = datetime(2024, 5, 20, 3, 0, tzinfo=timezone.utc)
@@ -33,11 +36,12 @@ def run(seconds: float) -> tuple[int, int, float]:
     deadline = started + seconds
     while time.perf_counter() < deadline:
         for lines in CONVERSATIONS:
-            turn = engine.start(script, now=clock)
+            turn = engine.receive(script, None, Inbound(text=lines[0], received_at=clock), CONTEXT)
             for text in lines[1:]:
-                turn = engine.step(script, turn.state, Inbound(text=text, received_at=clock + timedelta(seconds=steps)))
+                turn = engine.receive(script, turn.state, Inbound(text=text, received_at=clock + timedelta(seconds=steps)),
+                                      CONTEXT)
                 steps += 1
-            complaints += any(e.kind == "completed" for e in turn.events)
+            complaints += turn.has(EventKind.COMPLETED)
     return steps, complaints, time.perf_counter() - started
 
 

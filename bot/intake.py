@@ -21,7 +21,8 @@ from channels.base import InboundMessage
 from channels.render import render_parts
 from dialogs import engine
 from dialogs.normalize import clean_text
-from dialogs.model import AnswerType, DialogState, GeoPoint, Inbound, MediaRef, Reply, Script, Status, Turn
+from dialogs.model import (AnswerType, Context, DialogState, EventKind, GeoPoint, Inbound, MediaRef, Reply, Script, Slot,
+                           Status, Step, Turn)
 from storage import repository as repo
 from storage.crypto import DataCipher, WrongDataKey
 from storage.db import Database
@@ -29,8 +30,6 @@ from storage.models import Contact, Conversation
 from storage.tracking import normalize_tracking_number
 
 log = logging.getLogger(__name__)
-# Commands that make sense without an open conversation: they must not start a new report.
-IDLE_COMMANDS = ("status", "stop")
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,78 +122,83 @@ class _Run:
     # ------------------------------------------------------------------ dialog
 
     def _converse(self, contact: Contact, conversation: Conversation | None) -> Conversation | None:
-        location = self.message.location
-        inbound = Inbound(
-            text=self.message.text,
+        """Run the engine on the message and act on its turn; the conversation it leaves open."""
+        state = self._state(conversation)
+        if state is None:
+            conversation = None
+        script = self.intake.catalog.get(self.session, conversation.script_id, conversation.script_version) \
+            if conversation is not None else None
+        alive = state is not None and state.status is Status.ACTIVE and \
+            not engine.is_expired(state, self.now, self.settings.idle_timeout)
+        live = script if alive and script is not None else \
+            self.intake.catalog.current(self.session, self.settings.default_script)
+        script = script or live
+        asked = script.steps.get(state.step_id or "") if alive and state is not None else None
+        self.answering_personal = asked is not None and asked.id in script.personal
+        turn = engine.receive(script, state, self._inbound(asked), Context(
+            live_script=live, language=contact.language, opted_out=contact.opted_out,
+            idle_timeout=self.settings.idle_timeout, resume_after=self.settings.resume_after))
+        if turn.has(EventKind.EXPIRED) and conversation is not None:
+            self._end(conversation, Status.EXPIRED)
+            conversation = None
+        if turn.has(EventKind.STARTED):
+            script = live
+            conversation = repo.start_conversation(self.session, contact=contact, script_id=live.id,
+                                                   script_version=live.version, state={}, now=self.now)
+            self.conversation_events.append("started")
+        self.personal = privacy.personal_values(script, state.answers if state else {},
+                                                turn.state.answers if turn.state else {})
+        self._apply(script, contact, conversation, turn)
+        return conversation if turn.state is not None else None
+
+    def _state(self, conversation: Conversation | None) -> DialogState | None:
+        """The open conversation's state, unsealed; a damaged one is closed (the citizen starts
+        afresh rather than fail at every message)."""
+        if conversation is None:
+            return None
+        try:
+            return DialogState.from_json(privacy.unseal_state(self.intake.cipher, conversation.state))
+        except WrongDataKey:
+            log.error("conversation %s cannot be decrypted; it is closed and a new one starts", conversation.id)
+            self._end(conversation, Status.EXPIRED)
+            return None
+
+    def _inbound(self, asked: Step | None) -> Inbound:
+        """The message as the engine sees it. A contact card answers only a phone question:
+        anywhere else it is no answer (and its number stays out of the state)."""
+        msg = self.message
+        card_unasked = msg.shared_contact and (asked is None or asked.type is not AnswerType.PHONE)
+        location = msg.location
+        return Inbound(
+            text="" if card_unasked else msg.text,
             received_at=self.now,
-            media=tuple(MediaRef(m.url, m.content_type) for m in self.message.media),
+            media=tuple(MediaRef(m.url, m.content_type) for m in msg.media),
             location=GeoPoint(location.latitude, location.longitude, location.address) if location else None,
         )
-        notice = "welcome"
-        state: DialogState | None = None
-        if conversation is not None:
-            try:
-                state = DialogState.from_json(privacy.unseal_state(self.intake.cipher, conversation.state))
-            except WrongDataKey:  # one damaged conversation: start the citizen afresh, never fail them
-                log.error("conversation %s cannot be decrypted; it is closed and a new one starts", conversation.id)
-                self._end(conversation, Status.EXPIRED)
-                conversation, notice = None, "expired"
-        if conversation is not None and state is not None:
-            if engine.is_expired(state, self.now, self.settings.idle_timeout):
-                self._end(conversation, Status.EXPIRED)
-                conversation, state, notice = None, None, "expired"
-        if conversation is None or state is None:
-            script = self.intake.catalog.current(self.session, self.settings.default_script)
-            if self.message.shared_contact:
-                inbound = Inbound(text="", received_at=self.now)  # a contact card is no answer here
-            command = engine.match_command(script, inbound.text) if not inbound.media and inbound.location is None else None
-            if contact.opted_out and (command is None or command[0] != "start"):
-                return None  # stored, and silence: the citizen asked us to stop
-            if command is not None and command[0] in IDLE_COMMANDS:
-                self._idle_command(script, contact, *command)
-                return None
-            contact.opted_out = False
-            if command is not None and command[0] == "language":
-                contact.language = engine.switch_language(script, contact.language, command[1])
-            turn = engine.start(script, now=self.now, language=contact.language, notice=notice)
-            conversation = repo.start_conversation(self.session, contact=contact, script_id=script.id,
-                                                   script_version=script.version, state={}, now=self.now)
-            self.conversation_events.append("started")
-        else:
-            script = self.intake.catalog.get(self.session, conversation.script_id, conversation.script_version)
-            self.answering_personal = state.step_id in script.personal
-            asked = script.steps.get(state.step_id or "")
-            if self.message.shared_contact and (asked is None or asked.type is not AnswerType.PHONE):
-                inbound = Inbound(text="", received_at=self.now)  # a contact card answers only a phone question
-            if contact.opted_out:
-                command = engine.match_command(script, inbound.text)
-                if command is None or command[0] != "start":
-                    return conversation
-            turn = engine.step(script, state, inbound)
-        self.personal = privacy.personal_values(script, state.answers if state else {}, turn.state.answers)
-        self._apply(script, contact, conversation, turn)
-        return conversation
 
-    def _apply(self, script: Script, contact: Contact, conversation: Conversation, turn: Turn) -> None:
+    def _apply(self, script: Script, contact: Contact, conversation: Conversation | None, turn: Turn) -> None:
+        """Act on the turn's events, fill its reply slots, and store its state."""
         state = turn.state
-        prefix: list[Reply] = []
+        language = state.language if state is not None else (
+            contact.language if contact.language in script.languages else script.default_language)
         for event in turn.events:
-            if event.kind == "completed":
+            if event.kind is EventKind.COMPLETED and conversation is not None:
                 self.tracking_number = self._file_complaint(script, contact, conversation, event.data["answers"],
                                                             event.data["language"])
-                self.replies.extend(turn.replies)
-                self.replies.append(engine.completion_reply(script, state.language, self.tracking_number))
-                break
-            if event.kind == "status_query":
-                prefix.append(self._status_reply(script, contact, event.data["number"], state.language))
-            elif event.kind == "opt_out":
+            elif event.kind is EventKind.OPT_OUT:
                 contact.opted_out = True
-            elif event.kind == "opt_in":
+            elif event.kind is EventKind.OPT_IN:
                 contact.opted_out = False
-            elif event.kind == "language":
+            elif event.kind is EventKind.LANGUAGE:
                 contact.language = event.data["language"]
-        else:
-            self.replies.extend(prefix + list(turn.replies))
+        for reply in turn.replies:
+            if reply.slot is Slot.STATUS:
+                reply = reply.fill(self._status_reply(script, contact, reply.argument, language))
+            elif reply.slot is Slot.TRACKING_NUMBER and self.tracking_number:
+                reply = reply.fill(self.tracking_number)
+            self.replies.append(reply)
+        if state is None or conversation is None or turn.has(EventKind.IGNORED):
+            return
         stored_state = state.to_json()
         if state.status is not Status.ACTIVE:  # an ended conversation keeps no personal answers
             stored_state["answers"] = privacy.without_personal(script, stored_state["answers"])
@@ -204,27 +208,18 @@ class _Run:
         if state.status is not Status.ACTIVE:
             self._end(conversation, state.status)
 
-    def _idle_command(self, script: Script, contact: Contact, name: str, argument: str) -> None:
-        lang = contact.language if contact.language in script.languages else script.default_language
-        if name == "status":
-            text = self._status_reply(script, contact, argument, lang).text if argument else script.text("status_usage", lang)
-            self.replies.append(Reply(text))
-        else:  # stop
-            contact.opted_out = True
-            self.replies.append(Reply(script.text("opted_out", lang)))
-
-    def _status_reply(self, script: Script, contact: Contact, raw_number: str, lang: str) -> Reply:
+    def _status_reply(self, script: Script, contact: Contact, raw_number: str, lang: str) -> str:
         number = normalize_tracking_number(raw_number)
         complaint = repo.complaint_by_tracking(self.session, number) if number else None
         shown = number or raw_number.upper()
         if complaint is None or complaint.contact_id != contact.id:
             # Only the contact who filed it learns anything, not even whether it exists.
-            return Reply(script.text("status_not_found", lang, tracking_number=shown))
+            return script.text("status_not_found", lang, tracking_number=shown)
         lines = [script.text("status_found", lang, tracking_number=complaint.tracking_number,
                              status=status_text(script, complaint.status, lang))]
         if complaint.status_note:
             lines.append(script.text("status_note", lang, note=complaint.status_note))
-        return Reply("\n".join(lines))
+        return "\n".join(lines)
 
     def _file_complaint(self, script: Script, contact: Contact, conversation: Conversation, answers: dict[str, Any],
                         language: str) -> str:

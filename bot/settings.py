@@ -52,6 +52,7 @@ class Settings:
     scripts_dir: Path = PROJECT_ROOT / "dialogs" / "scripts"
     default_script: str = "complaint"
     idle_timeout: timedelta = timedelta(hours=24)
+    resume_after: timedelta = timedelta(minutes=30)
     embedded_worker: bool = True
     batch_size: int = 50
     send_threads: int = 8
@@ -111,6 +112,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         "scripts_dir": (base / dialogs.get("scripts_dir", "dialogs/scripts")).resolve(),
         "default_script": dialogs.get("default_script", "complaint"),
         "idle_timeout": timedelta(minutes=float(dialogs.get("idle_timeout_minutes", 1440))),
+        "resume_after": timedelta(minutes=float(dialogs.get("resume_after_minutes", 30))),
         "embedded_worker": bool(delivery.get("embedded_worker", True)),
         "batch_size": int(delivery.get("batch_size", 50)),
         "send_threads": max(1, int(delivery.get("send_threads", 8))),

@@ -1,8 +1,13 @@
-"""The dialog engine: pure functions from (script, state, message) to a Turn.
+"""The dialog engine: one pure function from (script, state, message, context) to a Turn.
 
-``start`` opens a conversation; ``step`` feeds it one citizen message. Both return the new
-state, the replies to send and the events the caller must act on (``completed`` carries the
-answers to file as a complaint; ``status_query``, ``opt_out`` and ``opt_in`` need storage).
+``receive`` owns the whole life of a conversation: it starts one (welcome, or "your session
+expired"), resumes one after a pause (saying where the citizen was), feeds it answers, runs the
+global commands (help, back, cancel, restart, language, STATUS, STOP and START) inside and
+outside a conversation, stays silent for a citizen who opted out, and finishes with the
+summary and the completion reply. The caller acts on the Turn's events (``EventKind``) and fills
+the reply slots that need storage (the STATUS answer, the tracking number). Intake, the admin
+simulator, ``lapor chat`` and the golden transcripts all go through it.
+
 Nothing here does I/O or reads the clock: time comes in with the message. Any input text is
 safe: a message that is not a valid answer gets a specific hint and the question again.
 """
@@ -14,58 +19,121 @@ from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
 from dialogs.answers import parse_answer
-from dialogs.display import display_value, number_list, option_menu
-from dialogs.normalize import normalize
 from dialogs.checker import END
-from dialogs.i18n import LANGUAGE_NAMES, NO_WORDS, YES_WORDS
+from dialogs.display import display_value, number_list, option_menu
+from dialogs.i18n import EDIT_WORDS, GREETING_WORDS, LANGUAGE_NAMES, NO_WORDS, YES_WORDS
 from dialogs.model import (
+    TRACKING_NUMBER_SLOT,
     AnswerType,
     Choice,
+    Context,
     DialogState,
     Event,
+    EventKind,
     Inbound,
     Reply,
     Script,
+    Slot,
     Status,
     Step,
     Turn,
 )
+from dialogs.normalize import normalize
+
+__all__ = ["active_answers", "is_expired", "local_date", "match_command", "question", "receive", "summary_items",
+           "switch_language"]
 
 HELP_AFTER_FAILURES = 3
+IDLE_COMMANDS = ("status", "stop")  # answered outside a conversation, without starting one
 _TRACKING_ARG = re.compile(r"^(?:lap[\s-]?)?[0-9a-z]{6}$")
-_EDIT_NUMBER = re.compile(r"^(?:ubah|ganti|edit|change|no|nomor|number)?\s*(\d{1,2})$")
+_EDIT_NUMBER = re.compile(rf"^(?:{'|'.join(EDIT_WORDS)})?\s*(\d{{1,2}})$")
 _LANGUAGE_WORDS = {normalize(word): code for code, words in LANGUAGE_NAMES.items() for word in words}
 
 
-def start(script: Script, *, now: datetime, language: str | None = None, notice: str = "welcome") -> Turn:
+def receive(script: Script, state: DialogState | None, message: Inbound, context: Context) -> Turn:
+    """Take one citizen message.
+
+    ``script`` is the version ``state`` is pinned to (for no state: the live one);
+    ``context.live_script`` is where a new conversation starts when this one has ended or
+    expired. The global command words are matched once, here, and only for messages without
+    media or a shared location.
+    """
+    now = message.received_at
+    live = context.live_script or script
+    before: tuple[Event, ...] = ()
+    if state is not None and is_expired(state, now, context.idle_timeout):
+        state, before = None, (Event(EventKind.EXPIRED),)
+    active = state is not None and state.status is Status.ACTIVE and state.step_id in script.steps
+    current = script if active else live
+    words = not message.media and message.location is None
+    command = match_command(current, message.text) if words else None
+    if context.opted_out and (command is None or command[0] != "start"):
+        return Turn(state if active else None, (), before + (Event(EventKind.IGNORED),))
+    if not active or state is None:
+        return _outside(live, message, context, command, before)
+    paused = state.updated_at is not None and now - state.updated_at > context.resume_after
+    turn = _step(script, state, message, command)
+    if paused and (_greeting(message) or turn.has(EventKind.REJECTED)):
+        return _resume(script, state.evolve(updated_at=now))
+    return turn
+
+
+def _outside(script: Script, message: Inbound, context: Context, command: tuple[str, str] | None,
+             before: tuple[Event, ...]) -> Turn:
+    """A message with no conversation open: STATUS and STOP are answered on their own; anything
+    else starts a conversation (in the language BAHASA names, if that was the message)."""
+    language = context.language if context.language in script.languages else script.default_language
+    events = list(before)
+    if command is not None and command[0] in IDLE_COMMANDS:
+        name, argument = command
+        if name == "stop":
+            return Turn(None, (Reply(script.text("opted_out", language)),), tuple(events) + (Event(EventKind.OPT_OUT),))
+        if not argument:
+            return Turn(None, (Reply(script.text("status_usage", language)),), tuple(events))
+        return Turn(None, (Reply("", slot=Slot.STATUS, argument=argument),),
+                    tuple(events) + (Event(EventKind.STATUS_QUERY, {"number": argument}),))
+    if context.opted_out:  # START: the citizen is back
+        events.append(Event(EventKind.OPT_IN))
+    if command is not None and command[0] == "language":
+        language = switch_language(script, language, command[1])
+        events.append(Event(EventKind.LANGUAGE, {"language": language}))
+    notice = "expired" if before else "welcome"
+    turn = _start(script, now=message.received_at, language=language, notice=notice)
+    return Turn(turn.state, turn.replies, tuple(events) + turn.events)
+def _start(script: Script, *, now: datetime, language: str | None = None, notice: str = "welcome") -> Turn:
     """Open a conversation: the ``notice`` message (welcome, expired...) and the first question."""
     lang = language if language in script.languages else script.default_language
-    state = DialogState(
-        script_id=script.id,
-        script_version=script.version,
-        language=lang,
-        step_id=None,
-        started_at=now,
-        updated_at=now,
-    )
-    return _advance(script, state, None, [Reply(script.text(notice, lang))], [Event("started")])
+    state = DialogState(script_id=script.id, script_version=script.version, language=lang, step_id=None,
+                        started_at=now, updated_at=now)
+    return _advance(script, state, None, [Reply(script.text(notice, lang))], [Event(EventKind.STARTED)])
 
 
-def step(script: Script, state: DialogState, message: Inbound) -> Turn:
-    """Feed one message to a waiting dialog and run until the next question or the end."""
-    if state.status is not Status.ACTIVE or state.step_id not in script.steps:
-        return start(script, now=message.received_at, language=state.language)
-    if not message.media and message.location is None and (command := match_command(script, message.text)):
-        return _command(script, state.evolve(updated_at=message.received_at), *command)
-    question = script.steps[state.step_id]
-    if question.type is AnswerType.CONFIRM:
-        return _confirm(script, state.evolve(updated_at=message.received_at), question, message)
-    parsed = parse_answer(script, question, message, state.language, local_date(script, message.received_at))
+def _step(script: Script, state: DialogState, message: Inbound, command: tuple[str, str] | None) -> Turn:
+    """Feed one message to a waiting dialog and run until the next question or the end (the
+    state's ``updated_at`` becomes the message's time)."""
+    now = message.received_at
+    if command is not None:
+        return _command(script, state.evolve(updated_at=now), *command)
+    current = script.steps[state.step_id or ""]
+    if current.type is AnswerType.CONFIRM:
+        return _confirm(script, state.evolve(updated_at=now), current, message)
+    parsed = parse_answer(script, current, message, state.language, local_date(script, now))
     if parsed.rejected:
-        return _reject(script, state.evolve(updated_at=message.received_at), question, parsed.hint or "")
-    answers = {**state.answers, question.id: parsed.value, **parsed.sets}
-    answered = state.evolve(answers=answers, updated_at=message.received_at)
-    return _advance(script, answered, question, [], [Event("answered", {"step": question.id})])
+        return _reject(script, state.evolve(updated_at=now), current, parsed.hint or "")
+    answered = state.evolve(answers={**state.answers, current.id: parsed.value, **parsed.sets}, updated_at=now)
+    return _advance(script, answered, current, [], [Event(EventKind.ANSWERED, {"step": current.id})])
+
+
+def _greeting(message: Inbound) -> bool:
+    return not message.media and message.location is None and normalize(message.text) in GREETING_WORDS
+
+
+def _resume(script: Script, state: DialogState) -> Turn:
+    """After a pause, a greeting or an answer that does not fit: say where the citizen was,
+    and ask the pending question again (no failure is counted)."""
+    asked = question(script, state)
+    text = f"{script.text('resumed', state.language)}\n{asked.text}"
+    return Turn(state, (Reply(text, asked.choices),), (Event(EventKind.RESUMED, {"step": state.step_id}),))
 
 
 def is_expired(state: DialogState, now: datetime, idle_timeout: timedelta) -> bool:
@@ -98,9 +166,9 @@ def question(script: Script, state: DialogState) -> Reply:
     return _ask(script, script.steps[state.step_id], state.language, state.answers) if state.step_id else Reply("")
 
 
-def completion_reply(script: Script, language: str, tracking_number: str) -> Reply:
-    """What the citizen reads once the complaint is filed."""
-    return Reply(script.text("submitted", language, tracking_number=tracking_number))
+def _submitted(script: Script, language: str) -> Reply:
+    """What the citizen reads once the complaint is filed; the caller fills in its number."""
+    return Reply(script.text("submitted", language, tracking_number=TRACKING_NUMBER_SLOT), slot=Slot.TRACKING_NUMBER)
 
 
 def local_date(script: Script, moment: datetime) -> date:
@@ -182,13 +250,13 @@ def _advance(script: Script, state: DialogState, origin: Step | None, replies: l
         target = _route(script, current, answers)
     # A loop the checker could not rule out (conditions): stay put and offer help.
     replies.append(Reply(script.text("help_offer", state.language)))
-    return Turn(state, tuple(replies), tuple(events) + (Event("stuck", {"step": target}),))
+    return Turn(state, tuple(replies), tuple(events) + (Event(EventKind.STUCK, {"step": target}),))
 
 
 def _complete(script: Script, state: DialogState, replies: list[Reply], events: list[Event]) -> Turn:
     final = state.evolve(status=Status.COMPLETED, step_id=None, editing=False, failures=0)
-    done = Event("completed", {"answers": active_answers(script, state.answers), "language": state.language})
-    return Turn(final, tuple(replies), tuple(events) + (done,))
+    done = Event(EventKind.COMPLETED, {"answers": active_answers(script, state.answers), "language": state.language})
+    return Turn(final, (*replies, _submitted(script, state.language)), tuple(events) + (done,))
 
 
 def _reject(script: Script, state: DialogState, current: Step, hint: str) -> Turn:
@@ -197,7 +265,7 @@ def _reject(script: Script, state: DialogState, current: Step, hint: str) -> Tur
     if failures >= HELP_AFTER_FAILURES:
         help_text = _pick(current.help, state.language, script) if current.help else ""
         text = "\n".join(filter(None, (text, help_text, script.text("help_offer", state.language))))
-    event = Event("rejected", {"step": current.id, "failures": failures})
+    event = Event(EventKind.REJECTED, {"step": current.id, "failures": failures})
     reprompts = {**state.reprompts, current.id: state.reprompts.get(current.id, 0) + 1}  # for the admin funnel
     return Turn(state.evolve(failures=failures, reprompts=reprompts), (Reply(text, _choices(script, current, state.language)),),
                 (event,))
@@ -208,11 +276,11 @@ def _confirm(script: Script, state: DialogState, current: Step, message: Inbound
     items = summary_items(script, state.answers)
     head = norm.split(" ", 1)[0] if norm else ""
     if norm in YES_WORDS or (head in YES_WORDS and not any(w in NO_WORDS for w in norm.split())):
-        return _advance(script, state, current, [], [Event("confirmed")])
+        return _advance(script, state, current, [], [Event(EventKind.CONFIRMED)])
     if (match := _EDIT_NUMBER.match(norm)) and 1 <= int(match.group(1)) <= len(items):
         chosen = items[int(match.group(1)) - 1]
         edited = state.evolve(step_id=chosen.id, history=state.history + (current.id,), editing=True, failures=0)
-        return Turn(edited, (_ask(script, chosen, state.language, state.answers),), (Event("editing", {"step": chosen.id}),))
+        return Turn(edited, (_ask(script, chosen, state.language, state.answers),), (Event(EventKind.EDITING, {"step": chosen.id}),))
     if norm in NO_WORDS:
         return Turn(state, (Reply(script.text("edit_number", state.language, count=len(items))),), ())
     hint = script.text("hint_confirm", state.language, count=len(items))
@@ -220,37 +288,39 @@ def _confirm(script: Script, state: DialogState, current: Step, message: Inbound
 
 
 def _command(script: Script, state: DialogState, name: str, argument: str) -> Turn:
+    """A global command word inside a conversation."""
     lang = state.language
-    event = Event(name)
     if name == "help":
-        current = script.steps[state.step_id]
+        current = script.steps[state.step_id or ""]
         texts = [_pick(current.help, lang, script)] if current.help else []
         texts.append(script.text("help", lang))
-        return Turn(state, (Reply("\n".join(texts)), question(script, state)), (event,))
+        return Turn(state, (Reply("\n".join(texts)), question(script, state)), (Event(EventKind.HELP),))
     if name == "back":
         if not state.history:
-            return Turn(state, (Reply(script.text("back_at_start", lang)), question(script, state)), (event,))
+            return Turn(state, (Reply(script.text("back_at_start", lang)), question(script, state)),
+                        (Event(EventKind.BACK),))
         back = state.evolve(step_id=state.history[-1], history=state.history[:-1], failures=0, editing=False)
-        return Turn(back, (question(script, back),), (event,))
+        return Turn(back, (question(script, back),), (Event(EventKind.BACK),))
     if name == "cancel":
         ended = state.evolve(status=Status.CANCELLED, step_id=None, editing=False)
-        return Turn(ended, (Reply(script.text("cancelled", lang)),), (Event("cancelled"),))
-    if name == "restart":
-        again = start(script, now=state.updated_at or datetime.min, language=lang, notice="restarted")
-        return Turn(again.state, again.replies, (Event("restarted"),) + again.events)
+        return Turn(ended, (Reply(script.text("cancelled", lang)),), (Event(EventKind.CANCELLED),))
+    if name == "restart":  # the same conversation, from its first question
+        again = _start(script, now=state.updated_at or datetime.min, language=lang, notice="restarted")
+        return Turn(again.state, again.replies, (Event(EventKind.RESTARTED),))
     if name == "language":
         new_lang = switch_language(script, lang, argument)
         switched = state.evolve(language=new_lang)
         replies = (Reply(script.text("language_set", new_lang)), question(script, switched))
-        return Turn(switched, replies, (Event("language", {"language": new_lang}),))
+        return Turn(switched, replies, (Event(EventKind.LANGUAGE, {"language": new_lang}),))
     if name == "status":
         if not argument:
-            return Turn(state, (Reply(script.text("status_usage", lang)), question(script, state)), (event,))
-        return Turn(state, (question(script, state),), (Event("status_query", {"number": argument}),))
+            return Turn(state, (Reply(script.text("status_usage", lang)), question(script, state)))
+        return Turn(state, (Reply("", slot=Slot.STATUS, argument=argument), question(script, state)),
+                    (Event(EventKind.STATUS_QUERY, {"number": argument}),))
     if name == "stop":
-        return Turn(state, (Reply(script.text("opted_out", lang)),), (Event("opt_out"),))
+        return Turn(state, (Reply(script.text("opted_out", lang)),), (Event(EventKind.OPT_OUT),))
     # start: opting back in
-    return Turn(state, (Reply(script.text("opted_in", lang)), question(script, state)), (Event("opt_in"),))
+    return Turn(state, (Reply(script.text("opted_in", lang)), question(script, state)), (Event(EventKind.OPT_IN),))
 
 
 def switch_language(script: Script, current: str, argument: str = "") -> str:

@@ -116,6 +116,10 @@ BUILTIN_MESSAGES: dict[str, dict[str, str]] = {
         "id": "Sesi sebelumnya berakhir karena lama tidak aktif. Kita mulai lagi.",
         "en": "Your previous session ended after a long pause. Let us start again.",
     },
+    "resumed": {
+        "id": "Selamat datang kembali. Kita lanjutkan laporan Anda:",
+        "en": "Welcome back. Let us go on with your report:",
+    },
     "language_set": {
         "id": "Bahasa: Indonesia.",
         "en": "Language: English.",

@@ -7,7 +7,7 @@ engine can be tested and benchmarked with plain values. Scripts are built once b
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Any, Callable, Mapping
 
@@ -264,34 +264,116 @@ class Choice:
     label: str
 
 
+class Slot(str, Enum):
+    """A part of a reply that only the caller can write (it needs storage)."""
+
+    STATUS = "status"  # the answer to STATUS <argument>: the caller looks the complaint up
+    TRACKING_NUMBER = "tracking_number"  # the complaint's number: ``Reply.fill`` puts it in the text
+
+
+TRACKING_NUMBER_SLOT = "{tracking_number}"  # where Reply.fill puts a tracking number
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """One message to the citizen. ``text`` alone always suffices (numbered menus)."""
+    """One message to the citizen. ``text`` alone always suffices (numbered menus).
+
+    A reply with a ``slot`` is not finished: for ``Slot.STATUS`` the caller writes the whole
+    text (``argument`` is the tracking number asked for); for ``Slot.TRACKING_NUMBER`` it calls
+    ``fill`` with the number of the complaint it filed.
+    """
 
     text: str
     choices: tuple[Choice, ...] = ()
+    slot: Slot | None = None
+    argument: str = ""
+
+    def fill(self, value: str) -> Reply:
+        """This reply with its slot filled by ``value`` (the text for STATUS, the number for
+        TRACKING_NUMBER); a reply without a slot is returned as it is."""
+        if self.slot is Slot.STATUS:
+            return Reply(value, self.choices)
+        if self.slot is Slot.TRACKING_NUMBER:
+            return Reply(self.text.replace(TRACKING_NUMBER_SLOT, value), self.choices)
+        return self
+
+
+class EventKind(str, Enum):
+    """What a turn did, for the caller to act on (*) or record. ``Event.data`` holds:
+
+    - ``started`` (*): a new conversation began (store it; pinned to ``state.script_version``).
+    - ``expired`` (*): the conversation the caller gave had waited past the idle timeout; end
+      it (a new one starts in the same turn).
+    - ``resumed``: a citizen came back after a pause; told where they were.
+    - ``answered`` {step}; ``rejected`` {step, failures}; ``editing`` {step}; ``confirmed``.
+    - ``completed`` (*) {answers, language}: file the complaint, fill the TRACKING_NUMBER slot.
+    - ``cancelled``, ``restarted``; ``help``; ``back``; ``stuck`` {step}.
+    - ``status_query`` (*) {number}: fill the STATUS slot.
+    - ``opt_out`` (*), ``opt_in`` (*): the citizen asked for no more messages, or for them again.
+    - ``language`` (*) {language}: remember the citizen's language.
+    - ``ignored``: the citizen opted out; nothing is said.
+
+    Members are strings, so ``event.kind == "completed"`` holds too.
+    """
+
+    STARTED = "started"
+    EXPIRED = "expired"
+    RESUMED = "resumed"
+    ANSWERED = "answered"
+    REJECTED = "rejected"
+    EDITING = "editing"
+    CONFIRMED = "confirmed"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    RESTARTED = "restarted"
+    HELP = "help"
+    BACK = "back"
+    STUCK = "stuck"
+    STATUS_QUERY = "status_query"
+    OPT_OUT = "opt_out"
+    OPT_IN = "opt_in"
+    LANGUAGE = "language"
+    IGNORED = "ignored"
 
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """Something the caller must act on or record.
+    """Something the caller must act on or record (see EventKind for the kinds and their data)."""
 
-    kinds: ``completed`` (data: answers, language), ``cancelled``, ``restarted``,
-    ``status_query`` (data: number), ``opt_out``, ``opt_in``, ``language`` (data: language),
-    ``rejected`` (data: step, failures), ``answered`` (data: step).
-    """
-
-    kind: str
+    kind: EventKind
     data: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
-class Turn:
-    """The result of start() or step(): the new state, what to say, what happened."""
+class Context:
+    """What ``engine.receive`` needs beyond the script, the state and the message.
 
-    state: DialogState
+    ``live_script``: the script a new conversation starts on (default: the one given for the
+    state). ``language``: the citizen's language, for a new conversation. ``opted_out``: the
+    citizen asked for no messages. ``idle_timeout``: an active conversation older than this has
+    expired. ``resume_after``: a conversation this long without a message is resumed with a
+    reminder of where the citizen was.
+    """
+
+    live_script: Script | None = None
+    language: str | None = None
+    opted_out: bool = False
+    idle_timeout: timedelta = timedelta(hours=24)
+    resume_after: timedelta = timedelta(minutes=30)
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """The result of ``engine.receive``: the new state (None when no conversation is open:
+    STATUS or STOP outside one, or silence for a citizen who opted out), what to say, what
+    happened."""
+
+    state: DialogState | None
     replies: tuple[Reply, ...] = ()
     events: tuple[Event, ...] = ()
+
+    def has(self, kind: EventKind) -> bool:
+        return any(event.kind is kind for event in self.events)
 
 
 @dataclass(frozen=True, slots=True)

@@ -111,7 +111,9 @@ def simulate(script_id: str, version: int) -> ResponseReturnValue:
         except LookupError:
             abort(404)
     language = language if language in script.languages else script.default_language
-    simulation = Simulation(current_app.config["SECRET_KEY"], script, channel, language)
+    settings = current_app.extensions["lapor"].settings
+    simulation = Simulation(current_app.config["SECRET_KEY"], script, channel, language,
+                            idle_timeout=settings.idle_timeout, resume_after=settings.resume_after)
     state, lines = None, []
     if request.method == "POST" and not request.form.get("restart"):
         try:

@@ -8,7 +8,7 @@ no complaint is filed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -16,9 +16,10 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from channels.render import render_parts
 from channels.sms import sms_size
 from dialogs import engine
-from dialogs.model import DialogState, Inbound, Script
+from dialogs.model import Context, DialogState, Inbound, Script, Slot
 
 SAMPLE_TRACKING_NUMBER = "LAP-XXXXXX"
+STATUS_NOTE = "(STATUS dijawab dari basis data; tidak dalam simulasi)"
 CHANNELS = ("sms", "whatsapp", "telegram")
 
 
@@ -34,9 +35,11 @@ class Line:
 class Simulation:
     """A simulation's signed form state (dialog state + transcript)."""
 
-    def __init__(self, secret: str, script: Script, channel: str, language: str):
+    def __init__(self, secret: str, script: Script, channel: str, language: str, *,
+                 idle_timeout: timedelta, resume_after: timedelta):
         self._codec = URLSafeSerializer(secret, salt="lapor-admin-simulation")
         self.script, self.channel, self.language = script, channel, language
+        self._timeouts = {"idle_timeout": idle_timeout, "resume_after": resume_after}  # as the service has them
 
     def load(self, token: str) -> tuple[dict[str, Any] | None, list[Line]]:
         """The state and transcript in ``token`` ((None, []) for none); ValueError if tampered."""
@@ -52,22 +55,20 @@ class Simulation:
         return self._codec.dumps({"state": state, "lines": [[line.who, line.text, line.note] for line in lines]})
 
     def say(self, state: dict[str, Any] | None, lines: list[Line], text: str, now: datetime
-            ) -> tuple[dict[str, Any], list[Line]]:
-        """Feed ``text`` to the engine (or start the dialog); returns the new state and transcript."""
+            ) -> tuple[dict[str, Any] | None, list[Line]]:
+        """Feed ``text`` to the engine exactly as a channel's intake does (``engine.receive``);
+        returns the new state (None: no conversation open) and transcript. What needs storage
+        is shown as such: the sample tracking number, a note for STATUS."""
         lines = [*lines, Line("citizen", text)]
-        if state is None:
-            turn = engine.start(self.script, now=now, language=self.language)
-        else:
-            turn = engine.step(self.script, DialogState.from_json(state), Inbound(text=text, received_at=now))
-        replies = [reply.text for reply in turn.replies]
-        if any(event.kind == "completed" for event in turn.events):
-            replies.append(engine.completion_reply(self.script, turn.state.language, SAMPLE_TRACKING_NUMBER).text)
-        if any(event.kind == "status_query" for event in turn.events):
-            replies.insert(0, "(STATUS dijawab dari basis data; tidak dalam simulasi)")
+        current = DialogState.from_json(state) if state is not None else None
+        turn = engine.receive(self.script, current, Inbound(text=text, received_at=now),
+                              Context(language=self.language, **self._timeouts))
+        replies = [reply.fill(SAMPLE_TRACKING_NUMBER if reply.slot is Slot.TRACKING_NUMBER else STATUS_NOTE).text
+                   for reply in turn.replies]
         if replies:
             for part in render_parts(self.channel, "\n\n".join(replies)):
                 lines.append(Line("bot", part, self._note(part)))
-        return turn.state.to_json(), lines
+        return (turn.state.to_json() if turn.state is not None else None), lines
 
     def _note(self, part: str) -> str:
         if self.channel != "sms":

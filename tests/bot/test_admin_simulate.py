@@ -66,3 +66,17 @@ def test_a_changed_state_is_refused(admin_app) -> None:
         "csrf_token": field(page, "csrf_token"), "state": "eyJzdGF0ZSI6e319.forged", "text": "halo"})
     assert forged.status_code == 400
     assert browser.get(f"{url}/admin/scripts/complaint/v99/simulate", timeout=10).status_code == 404
+
+
+def test_the_simulator_takes_commands_as_a_channel_does(admin_app) -> None:
+    """STATUS and STOP with no conversation open answer without starting one, as on a phone."""
+    url, services = admin_app
+    browser = signed_in(url, "eko")
+    status = chat(browser, url, ["STATUS LAP-7K3M9Q"])
+    assert "STATUS dijawab dari basis data" in status and "Jenis laporan" not in status
+    stop = chat(browser, url, ["berhenti"])
+    assert "tidak akan menerima pesan lagi" in stop
+    english = chat(browser, url, ["bahasa english"])
+    assert "What kind of report?" in english
+    with services.db.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(Conversation)) == 0

@@ -108,6 +108,18 @@ def test_an_idle_conversation_expires_and_restarts(services: Services) -> None:
     assert statuses == ["active", "expired"]
 
 
+def test_a_citizen_back_after_a_pause_is_told_where_they_were(services: Services) -> None:
+    t0 = datetime(2026, 11, 1, 1, 0, tzinfo=timezone.utc)
+    for minute, line in enumerate(HAPPY[:4]):
+        send(services, line, at=t0 + timedelta(minutes=minute))
+    back = send(services, "halo", at=t0 + timedelta(hours=2))  # the default resume_after is 30 minutes
+    assert back.replies[0].startswith("Selamat datang kembali") and "Kategori laporan?" in back.replies[0]
+    assert "tidak dikenal" not in back.replies[0]
+    with services.db.transaction() as s:
+        conversation = s.scalars(select(Conversation)).one()
+        assert (conversation.status, conversation.step_id, conversation.state["failures"]) == ("active", "category", 0)
+
+
 def test_a_running_conversation_keeps_its_script_version(services: Services, settings, tmp_path) -> None:
     send(services, "halo")
     send(services, "1")

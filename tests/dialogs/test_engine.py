@@ -1,4 +1,6 @@
-"""The pure engine: starting, stepping, commands, summary edits, expiry, and never crashing."""
+"""The pure engine through its one entry point, ``receive``: starting, answering, commands inside
+and outside a conversation, opting out, expiry, resuming after a pause, the reply slots, and
+never crashing."""
 from __future__ import annotations
 
 import json
@@ -11,7 +13,7 @@ from hypothesis import strategies as st
 
 from dialogs import engine
 from dialogs.loader import load_script
-from dialogs.model import DialogState, GeoPoint, Inbound, MediaRef, Status
+from dialogs.model import Context, DialogState, EventKind, GeoPoint, Inbound, MediaRef, Slot, Status
 
 SCRIPT_PATH = Path(__file__).resolve().parents[2] / "dialogs" / "scripts" / "complaint.yaml"
 SCRIPT = load_script(SCRIPT_PATH.read_text(encoding="utf-8"), str(SCRIPT_PATH), version=4)
@@ -20,21 +22,32 @@ HAPPY = ["1", "Jalan rusak", "Jalan di depan sekolah rusak parah sejak Januari."
          "kemarin", "lewati", "1", "Budi", "ya"]
 
 
+CTX = Context()
+
+
 def msg(text: str, minutes: float = 1, **extra) -> Inbound:
     return Inbound(text=text, received_at=T0 + timedelta(minutes=minutes), **extra)
 
 
+def start(text: str = "halo", context: Context = CTX):
+    return engine.receive(SCRIPT, None, Inbound(text=text, received_at=T0), context)
+
+
+def step(state: DialogState | None, message: Inbound, context: Context = CTX):
+    return engine.receive(SCRIPT, state, message, context)
+
+
 def run(answers: list[str], state: DialogState | None = None):
-    turn = engine.start(SCRIPT, now=T0) if state is None else None
-    state = turn.state if turn else state
+    state = start().state if state is None else state
+    turn = None
     for index, text in enumerate(answers, start=1):
-        turn = engine.step(SCRIPT, state, msg(text, index))
+        turn = step(state, msg(text, index))
         state = turn.state
     return turn
 
 
 def test_start_greets_and_asks_the_first_question() -> None:
-    turn = engine.start(SCRIPT, now=T0)
+    turn = start()
     assert turn.state.step_id == "report_type"
     assert turn.state.script_version == 4 and turn.state.language == "id"
     assert [r.text.split("\n")[0] for r in turn.replies] == [SCRIPT.text("welcome", "id"), "Jenis laporan Anda?"]
@@ -64,7 +77,7 @@ def test_state_round_trips_through_json() -> None:
 def test_anonymous_skips_the_name_and_drops_a_stale_one() -> None:
     turn = run(HAPPY[:7] + ["1", "Budi", "8", "2"])
     assert "Nama" not in turn.replies[-1].text
-    final = engine.step(SCRIPT, turn.state, msg("ya", 30))
+    final = step(turn.state, msg("ya", 30))
     answers = next(e for e in final.events if e.kind == "completed").data["answers"]
     assert "name" not in answers
     assert answers["anonymous"] is True and answers["confidential"] is False
@@ -74,14 +87,14 @@ def test_rejections_count_and_help_comes_on_the_third() -> None:
     state = run(HAPPY[:2]).state
     texts = []
     for attempt in range(3):
-        turn = engine.step(SCRIPT, state, msg("pendek", attempt))
+        turn = step(state, msg("pendek", attempt))
         state = turn.state
         texts.append(turn.replies[0].text)
     assert state.failures == 3 and state.step_id == "description"
     assert "Perlu bantuan?" not in texts[1]
     assert "Perlu bantuan?" in texts[2] and "Tulis apa masalahnya" in texts[2]
     assert turn.events[0].kind == "rejected" and turn.events[0].data == {"step": "description", "failures": 3}
-    ok = engine.step(SCRIPT, state, msg("Cukup panjang untuk diterima sebagai isi."))
+    ok = step(state, msg("Cukup panjang untuk diterima sebagai isi."))
     assert ok.state.failures == 0 and ok.state.step_id == "category"
 
 
@@ -99,25 +112,25 @@ def test_text_that_starts_with_a_command_word_is_an_answer(text: str) -> None:
 
 def test_stop_and_start_are_events_and_keep_the_place() -> None:
     state = run(HAPPY[:3]).state
-    stop = engine.step(SCRIPT, state, msg("STOP"))
+    stop = step(state, msg("STOP"))
     assert [e.kind for e in stop.events] == ["opt_out"] and stop.state.step_id == state.step_id
-    again = engine.step(SCRIPT, stop.state, msg("MULAI"))
+    again = step(stop.state, msg("MULAI"))
     assert [e.kind for e in again.events] == ["opt_in"]
     assert "Kategori laporan?" in again.replies[-1].text
 
 
 def test_status_query_is_an_event_and_the_question_follows() -> None:
     state = run(HAPPY[:1]).state
-    turn = engine.step(SCRIPT, state, msg("STATUS LAP-7K3M9Q"))
+    turn = step(state, msg("STATUS LAP-7K3M9Q"))
     assert turn.events[0].kind == "status_query" and turn.events[0].data["number"] == "lap-7k3m9q"
     assert turn.state.step_id == state.step_id and "judul" in turn.replies[-1].text
 
 
 def test_cancel_and_restart() -> None:
     state = run(HAPPY[:4]).state
-    cancelled = engine.step(SCRIPT, state, msg("batal"))
+    cancelled = step(state, msg("batal"))
     assert cancelled.state.status is Status.CANCELLED
-    restarted = engine.step(SCRIPT, state, msg("ulang"))
+    restarted = step(state, msg("ulang"))
     assert restarted.state.step_id == "report_type" and restarted.state.answers == {}
     assert restarted.events[0].kind == "restarted"
 
@@ -125,16 +138,16 @@ def test_cancel_and_restart() -> None:
 def test_back_walks_the_history() -> None:
     state = run(HAPPY[:3]).state
     assert state.step_id == "category" and state.history == ("report_type", "title", "description")
-    back = engine.step(SCRIPT, state, msg("kembali"))
+    back = step(state, msg("kembali"))
     assert back.state.step_id == "description" and back.state.history == ("report_type", "title")
 
 
 def test_shared_location_and_media_fill_their_steps() -> None:
     state = run(HAPPY[:4]).state
-    located = engine.step(SCRIPT, state, msg("", location=GeoPoint(-6.2, 106.8, "Monas")))
+    located = step(state, msg("", location=GeoPoint(-6.2, 106.8, "Monas")))
     assert located.state.answers["location"] == {"text": "Monas", "latitude": -6.2, "longitude": 106.8}
-    dated = engine.step(SCRIPT, located.state, msg("hari ini"))
-    photo = engine.step(SCRIPT, dated.state, msg("", media=(MediaRef("https://x/1.jpg", "image/jpeg"),)))
+    dated = step(located.state, msg("hari ini"))
+    photo = step(dated.state, msg("", media=(MediaRef("https://x/1.jpg", "image/jpeg"),)))
     assert photo.state.answers["attachment"] == [{"url": "https://x/1.jpg", "content_type": "image/jpeg"}]
     assert photo.state.step_id == "privacy"
 
@@ -144,7 +157,7 @@ def test_a_conversation_stays_on_its_version() -> None:
     newer = load_script(SCRIPT_PATH.read_text(encoding="utf-8").replace("Ceritakan apa", "Jelaskan apa"), "v5", version=5)
     assert state.script_version == 4
     assert "Ceritakan apa" in engine.question(SCRIPT, state).text
-    assert "Jelaskan apa" in engine.question(newer, engine.start(newer, now=T0).state.evolve(step_id="description")).text
+    assert "Jelaskan apa" in engine.question(newer, state.evolve(script_version=5)).text
 
 
 def test_expiry_is_measured_from_the_last_message() -> None:
@@ -154,14 +167,65 @@ def test_expiry_is_measured_from_the_last_message() -> None:
     assert not engine.is_expired(run(HAPPY).state, T0 + timedelta(days=9), timedelta(hours=24))
 
 
-def test_an_expired_conversation_restarts_kindly() -> None:
-    turn = engine.start(SCRIPT, now=T0, notice="expired")
+def test_an_expired_conversation_restarts_kindly_on_the_live_script() -> None:
+    state = run(HAPPY[:2]).state
+    newer = load_script(SCRIPT_PATH.read_text(encoding="utf-8"), "v5", version=5)
+    turn = step(state, msg("halo", 60 * 25), Context(live_script=newer))
+    assert [e.kind for e in turn.events] == [EventKind.EXPIRED, EventKind.STARTED]
     assert turn.replies[0].text.startswith("Sesi sebelumnya berakhir")
+    assert turn.state.script_version == 5 and turn.state.step_id == "report_type"
+
+
+def test_commands_outside_a_conversation_open_none() -> None:
+    status = start("STATUS LAP-7K3M9Q")
+    assert status.state is None and [e.kind for e in status.events] == [EventKind.STATUS_QUERY]
+    assert [(r.slot, r.argument) for r in status.replies] == [(Slot.STATUS, "lap-7k3m9q")]
+    assert status.replies[0].fill("Laporan LAP-7K3M9Q: selesai.").text == "Laporan LAP-7K3M9Q: selesai."
+    usage = start("status")
+    assert usage.state is None and "Tulis STATUS lalu nomor laporan" in usage.replies[0].text
+    stop = start("BERHENTI")
+    assert stop.state is None and [e.kind for e in stop.events] == [EventKind.OPT_OUT]
+    english = start("bahasa english")
+    assert english.state.language == "en" and english.has(EventKind.LANGUAGE) and english.has(EventKind.STARTED)
+
+
+def test_a_citizen_who_opted_out_hears_nothing_until_start() -> None:
+    silent = start("halo", Context(opted_out=True))
+    assert silent.state is None and silent.replies == () and silent.has(EventKind.IGNORED)
+    state = run(HAPPY[:2]).state
+    inside = step(state, msg("ya"), Context(opted_out=True))
+    assert inside.replies == () and inside.state == state
+    back = start("mulai", Context(opted_out=True))
+    assert [e.kind for e in back.events] == [EventKind.OPT_IN, EventKind.STARTED] and back.state.step_id == "report_type"
+
+
+def test_the_completion_reply_has_a_slot_for_the_tracking_number() -> None:
+    turn = run(HAPPY)
+    last = turn.replies[-1]
+    assert last.slot is Slot.TRACKING_NUMBER and "{tracking_number}" in last.text
+    assert last.fill("LAP-7K3M9Q").text == SCRIPT.text("submitted", "id", tracking_number="LAP-7K3M9Q")
+
+
+def test_a_returning_citizen_is_told_where_they_are() -> None:
+    """Reproduced: "halo" after a lunch break got "Maaf, pilihan tidak dikenal"."""
+    state = run(HAPPY[:3]).state  # waiting at the category menu
+    later = state.updated_at + timedelta(minutes=45)
+    back = step(state, Inbound(text="halo", received_at=later))
+    assert [e.kind for e in back.events] == [EventKind.RESUMED]
+    assert back.replies[0].text.startswith("Selamat datang kembali") and "Kategori laporan?" in back.replies[0].text
+    assert "tidak dikenal" not in back.replies[0].text
+    assert back.state.failures == 0 and back.state.step_id == "category" and back.state.updated_at == later
+    answered = step(state, Inbound(text="1", received_at=later))  # an answer after the pause is an answer
+    assert answered.has(EventKind.ANSWERED) and answered.state.step_id == "location"
+    soon = step(state, Inbound(text="halo", received_at=state.updated_at + timedelta(minutes=5)))
+    assert soon.has(EventKind.REJECTED)  # no pause: an ordinary wrong answer
+    custom = step(state, Inbound(text="halo", received_at=later), Context(resume_after=timedelta(hours=1)))
+    assert custom.has(EventKind.REJECTED)
 
 
 def test_a_finished_state_fed_again_starts_over() -> None:
     done = run(HAPPY).state
-    turn = engine.step(SCRIPT, done, msg("halo lagi"))
+    turn = step(done, msg("halo lagi"))
     assert turn.state.status is Status.ACTIVE and turn.state.step_id == "report_type"
 
 
@@ -178,10 +242,13 @@ ANY_TEXT = st.one_of(
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(ANY_TEXT, max_size=25))
 def test_the_engine_never_crashes(texts: list[str]) -> None:
-    turn = engine.start(SCRIPT, now=T0)
+    turn = start()
     for index, text in enumerate(texts):
-        turn = engine.step(SCRIPT, turn.state, msg(text, index))
+        turn = step(turn.state, msg(text, index))
         state = turn.state
+        if state is None:  # STATUS or STOP with no conversation open
+            assert turn.replies
+            continue
         assert state.step_id is None or state.step_id in SCRIPT.steps
         assert state.status is not Status.ACTIVE or state.step_id is not None
         assert turn.replies or turn.events

@@ -1,4 +1,5 @@
-"""Golden transcripts replayed through the bare engine (no storage, no HTTP)."""
+"""Golden transcripts replayed through the engine's one entry point, ``receive`` (no storage,
+no HTTP): the same path as intake, the simulator and `lapor chat`."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -9,7 +10,7 @@ import pytest
 import transcripts
 from dialogs import engine
 from dialogs.loader import load_script
-from dialogs.model import Inbound, Status
+from dialogs.model import Context, EventKind, Inbound, Slot
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "dialogs" / "scripts"
 CLOCK = datetime(2024, 5, 20, 3, 0, tzinfo=timezone.utc)
@@ -21,20 +22,17 @@ def test_transcript_through_the_bare_engine(transcript: transcripts.Transcript) 
     script = load_script(path.read_text(encoding="utf-8"), str(path), version=1)
     state = None
     last_tracking = None
+    context = Context(language=transcript.language)
     for index, spec in enumerate(transcript.turns):
         if spec.storage:
             continue
         now = CLOCK + timedelta(minutes=index)
         message = Inbound(text=transcripts.fill(spec.user, last_tracking), received_at=now)
-        if state is None or state.status is not Status.ACTIVE:
-            command = engine.match_command(script, message.text)
-            language = engine.switch_language(script, state.language if state else "id", command[1]) if command and command[0] == "language" else (state.language if state else None)
-            turn = engine.start(script, now=now, language=language)
-        else:
-            turn = engine.step(script, state, message)
-        texts = [reply.text for reply in turn.replies]
-        if any(event.kind == "completed" for event in turn.events):
+        turn = engine.receive(script, state, message, context)
+        if turn.has(EventKind.COMPLETED):
             last_tracking = "LAP-7K3M9Q"
-            texts.append(engine.completion_reply(script, turn.state.language, last_tracking).text)
+        texts = [reply.fill(last_tracking or "").text for reply in turn.replies if reply.slot is not Slot.STATUS]
         transcripts.check_turn(transcript, index, spec, "\n".join(texts))
         state = turn.state
+        if turn.has(EventKind.LANGUAGE):
+            context = Context(language=next(e for e in turn.events if e.kind is EventKind.LANGUAGE).data["language"])
