@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from bot.complaints import fields_from_answers  # noqa: E402
+from bot.complaints import complaint_fields  # noqa: E402
 from bot.services import build_services  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from providers.registry_webhook import WebhookRegistryServer  # noqa: E402
@@ -28,10 +28,11 @@ from storage import repository as repo  # noqa: E402
 from storage.crypto import DataCipher  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 
-ANSWERS = {"report_type": "complaint", "title": "Jalan berlubang", "category": "infrastructure",
-           "description": "Lubang besar di depan SD Negeri 3 sudah sebulan, dua motor jatuh.",
-           "location": {"text": "Jl. Merdeka 10", "latitude": None, "longitude": None},
-           "incident_date": "2026-11-27", "attachment": [], "anonymous": False, "confidential": False, "name": "Budi"}
+FIELDS = {"type": "complaint", "title": "Jalan berlubang", "category": "infrastructure",
+          "description": "Lubang besar di depan SD Negeri 3 sudah sebulan, dua motor jatuh.",
+          "location": {"text": "Jl. Merdeka 10", "latitude": None, "longitude": None},
+          "incident_date": "2026-11-27", "attachments": [], "anonymous": False, "confidential": False,
+          "reporter_name": "Budi"}
 
 
 def drain(url: str, count: int) -> float:
@@ -45,13 +46,13 @@ def drain(url: str, count: int) -> float:
         upgrade(url)
         services = build_services(settings, channels={})
         cipher = DataCipher.from_secret("bench")
-        fields = fields_from_answers(ANSWERS, settings)
+        fields = complaint_fields(FIELDS, settings)
         now = repo.utcnow()
         for i in range(count):
             with services.db.transaction() as session:
                 contact = repo.lock_contact(session, cipher, "sms", f"+62812{i:08d}", now)
                 complaint = repo.add_complaint(session, contact=contact, conversation=None, channel="sms", language="id",
-                                               fields=fields, answers=ANSWERS, reporter_name_enc=cipher.encrypt("Budi"), now=now)
+                                               fields=fields, answers={}, reporter_name_enc=cipher.encrypt("Budi"), now=now)
                 repo.add_outbox(session, kind="submission", payload={}, complaint_id=complaint.id, contact_id=contact.id, now=now)
         started = time.perf_counter()
         services.delivery.drain(limit_rounds=100_000)

@@ -1,8 +1,7 @@
 """Turning a finished dialog into a complaint, and complaint statuses into words.
 
-A script that files complaints uses these answer ids (the default script does):
-``report_type``, ``title``, ``description``, ``category``, ``location``, ``incident_date``,
-``attachment``, ``name``, and the option flags ``anonymous`` and ``confidential``.
+The dialog hands over the complaint's fields by name (``dialogs.fields``: each step declares
+the field it fills), never by step id, so renaming a step changes nothing in what is filed.
 A missing privacy flag counts as *set*: an unclear answer never makes a report public.
 """
 from __future__ import annotations
@@ -12,15 +11,15 @@ from datetime import date
 from typing import Any, Mapping
 
 from bot.settings import Settings
+from dialogs.fields import REPORT_TYPES
 from dialogs.model import Script
 
-REPORT_TYPES = ("complaint", "aspiration", "information_request")
 STATUSES = ("queued", "received", "verified", "in_progress", "resolved", "rejected")
 
 
 @dataclass(frozen=True, slots=True)
 class ComplaintFields:
-    """The typed fields of a complaint, read from a dialog's answers."""
+    """The typed fields of a complaint, read from a dialog's fields."""
 
     type: str
     title: str
@@ -38,21 +37,23 @@ class ComplaintFields:
     reporter_name: str | None
 
 
-def fields_from_answers(answers: Mapping[str, Any], settings: Settings) -> ComplaintFields:
-    """Map answers to complaint fields, with safe defaults for what a script did not ask."""
-    description = str(answers.get("description") or "")
-    report_type = answers.get("report_type")
-    category = str(answers.get("category") or "other")
-    location = answers.get("location") or {}
+def complaint_fields(fields: Mapping[str, Any], settings: Settings) -> ComplaintFields:
+    """Typed complaint fields from the dialog's ``fields`` (``dialogs.fields`` names), with safe
+    defaults for what a script did not ask: a title drawn from the description, the "other"
+    category, private by default."""
+    description = str(fields.get("description") or "")
+    report_type = fields.get("type")
+    category = str(fields.get("category") or "other")
+    location = fields.get("location") or {}
     if not isinstance(location, Mapping):
         location = {"text": str(location)}
-    raw_date = answers.get("incident_date")
-    anonymous = answers.get("anonymous")
-    confidential = answers.get("confidential")
+    raw_date = fields.get("incident_date")
+    anonymous = fields.get("anonymous")
+    confidential = fields.get("confidential")
     mapped = settings.category(category)
     return ComplaintFields(
         type=report_type if report_type in REPORT_TYPES else "complaint",
-        title=str(answers.get("title") or description[:60] or "-")[:200],
+        title=str(fields.get("title") or description[:60] or "-")[:200],
         description=description,
         category=category,
         category_code=mapped.code,
@@ -61,10 +62,10 @@ def fields_from_answers(answers: Mapping[str, Any], settings: Settings) -> Compl
         latitude=location.get("latitude"),
         longitude=location.get("longitude"),
         incident_date=date.fromisoformat(raw_date) if isinstance(raw_date, str) else None,
-        attachments=[dict(item) for item in answers.get("attachment") or []],
+        attachments=[dict(item) for item in fields.get("attachments") or []],
         anonymous=anonymous is not False,
         confidential=confidential is not False,
-        reporter_name=None if anonymous is not False else (answers.get("name") or None),
+        reporter_name=None if anonymous is not False else (fields.get("reporter_name") or None),
     )
 
 

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from bot import metrics, privacy
-from bot.complaints import fields_from_answers, status_text
+from bot.complaints import complaint_fields, status_text
 from bot.scripts import ScriptCatalog
 from bot.settings import Settings
 from channels.base import InboundMessage
 from channels.render import render_parts
 from dialogs import engine
+from dialogs.loader import ScriptInvalid
 from dialogs.normalize import clean_text
 from dialogs.model import (AnswerType, Context, DialogState, EventKind, GeoPoint, Inbound, MediaRef, Reply, Script, Slot,
                            Status, Step, Turn)
@@ -124,10 +125,9 @@ class _Run:
     def _converse(self, contact: Contact, conversation: Conversation | None) -> Conversation | None:
         """Run the engine on the message and act on its turn; the conversation it leaves open."""
         state = self._state(conversation)
-        if state is None:
-            conversation = None
-        script = self.intake.catalog.get(self.session, conversation.script_id, conversation.script_version) \
-            if conversation is not None else None
+        script = self._pinned(conversation) if state is not None else None
+        if script is None:
+            conversation, state = None, None
         alive = state is not None and state.status is Status.ACTIVE and \
             not engine.is_expired(state, self.now, self.settings.idle_timeout)
         live = script if alive and script is not None else \
@@ -150,6 +150,20 @@ class _Run:
                                                 turn.state.answers if turn.state else {})
         self._apply(script, contact, conversation, turn)
         return conversation if turn.state is not None else None
+
+    def _pinned(self, conversation: Conversation | None) -> Script | None:
+        """The script version a conversation is pinned to; None (the conversation is closed,
+        and a new one starts) when this version of lapor-intake cannot run it."""
+        if conversation is None:
+            return None
+        try:
+            return self.intake.catalog.get(self.session, conversation.script_id, conversation.script_version)
+        except (ScriptInvalid, LookupError) as exc:
+            log.error("conversation %s is pinned to %s v%s, which cannot run (%s); it is closed and a new one starts",
+                      conversation.id, conversation.script_id, conversation.script_version,
+                      str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            self._end(conversation, Status.EXPIRED)
+            return None
 
     def _state(self, conversation: Conversation | None) -> DialogState | None:
         """The open conversation's state, unsealed; a damaged one is closed (the citizen starts
@@ -184,7 +198,7 @@ class _Run:
         for event in turn.events:
             if event.kind is EventKind.COMPLETED and conversation is not None:
                 self.tracking_number = self._file_complaint(script, contact, conversation, event.data["answers"],
-                                                            event.data["language"])
+                                                            event.data["fields"], event.data["language"])
             elif event.kind is EventKind.OPT_OUT:
                 contact.opted_out = True
             elif event.kind is EventKind.OPT_IN:
@@ -222,8 +236,8 @@ class _Run:
         return "\n".join(lines)
 
     def _file_complaint(self, script: Script, contact: Contact, conversation: Conversation, answers: dict[str, Any],
-                        language: str) -> str:
-        fields = fields_from_answers(answers, self.settings)
+                        filled: dict[str, Any], language: str) -> str:
+        fields = complaint_fields(filled, self.settings)
         if fields.anonymous:
             self.filed_anonymously = conversation.id
         complaint = repo.add_complaint(

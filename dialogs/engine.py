@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from dialogs.answers import parse_answer
 from dialogs.checker import END
 from dialogs.display import display_value, number_list, option_menu
+from dialogs.fields import fields_of
 from dialogs.i18n import EDIT_WORDS, GREETING_WORDS, LANGUAGE_NAMES, NO_WORDS, YES_WORDS
 from dialogs.model import (
     TRACKING_NUMBER_SLOT,
@@ -255,7 +256,9 @@ def _advance(script: Script, state: DialogState, origin: Step | None, replies: l
 
 def _complete(script: Script, state: DialogState, replies: list[Reply], events: list[Event]) -> Turn:
     final = state.evolve(status=Status.COMPLETED, step_id=None, editing=False, failures=0)
-    done = Event(EventKind.COMPLETED, {"answers": active_answers(script, state.answers), "language": state.language})
+    answers = active_answers(script, state.answers)
+    done = Event(EventKind.COMPLETED, {"answers": answers, "fields": fields_of(script.fields, answers),
+                                       "language": state.language})
     return Turn(final, (*replies, _submitted(script, state.language)), tuple(events) + (done,))
 
 

@@ -16,6 +16,7 @@ from dialogs.normalize import normalize
 from dialogs.checker import END, check_structure
 from dialogs.conditions import ConditionError, compile_condition
 from dialogs.diagnostics import Diagnostic, Lines, suggest
+from dialogs.fields import COMPLAINT_FIELDS, FLAGS, LEGACY_STEP_FIELDS
 from dialogs.i18n import BUILTIN_COMMANDS, BUILTIN_MESSAGES
 from dialogs.model import AnswerType, Condition, Option, Route, Script, Step, Text
 from dialogs.yamlsrc import LDict, LList, YamlProblem, read_yaml
@@ -23,9 +24,11 @@ from dialogs.yamlsrc import LDict, LList, YamlProblem, read_yaml
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _LANG = re.compile(r"^[a-z]{2,3}$")
 
-TOP_KEYS = ("id", "title", "languages", "default_language", "timezone", "start", "messages", "commands", "steps")
+TOP_KEYS = ("format", "id", "title", "languages", "default_language", "timezone", "start", "messages", "commands",
+            "steps")
+FORMAT = 1  # the script format this version reads and writes; 0 (no ``format:``) is migrated
 STEP_KEYS = {
-    "common": ("id", "type", "prompt", "help", "summary", "when", "next", "optional", "personal"),
+    "common": ("id", "type", "prompt", "help", "summary", "when", "next", "optional", "personal", "field"),
     AnswerType.CHOICE: ("options", "strict"),
     AnswerType.TEXT: ("min_length", "max_length"),
     AnswerType.NUMBER: ("min", "max"),
@@ -85,6 +88,7 @@ class _Builder:
         self.diagnostics: list[Diagnostic] = []
         self.languages: tuple[str, ...] = ()
         self.lines = Lines()
+        self.format = FORMAT
 
     def error(self, line: int, message: str) -> None:
         self.diagnostics.append(Diagnostic(self.source, line, message))
@@ -100,6 +104,7 @@ class _Builder:
             return None
         self.lines.top = doc.key_lines
         self._unknown_keys(doc, TOP_KEYS, "the script")
+        self.format = self._format(doc)
         script_id = self._ident(doc, "id", "the script")
         self.languages = self._languages(doc)
         default = doc.get("default_language", self.languages[0] if self.languages else "id")
@@ -116,6 +121,7 @@ class _Builder:
         steps = self._steps(doc.get("steps"), doc.line_of("steps"))
         if not steps or not script_id or not self.languages:
             return None
+        self._check_fields(steps, doc.line_of("steps"))
         order = tuple(steps)
         start = doc.get("start", order[0])
         if start not in steps:
@@ -135,7 +141,42 @@ class _Builder:
             title=str(doc.get("title", "")),
             timezone=str(timezone),
             source=self.source,
+            format=self.format,
         )
+
+    def _format(self, doc: LDict) -> int:
+        """The script's format: 1 now; without ``format:``, 0 (read the old way, with a warning)."""
+        if "format" not in doc:
+            self.warn(1, f"no 'format': read as format 0 (steps fill complaint fields by their ids); add 'format: {FORMAT}' "
+                         "and a 'field:' to each step that fills one (see dialogs/README.md)")
+            return 0
+        value = doc["format"]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            self.error(doc.line_of("format"), f"format must be a whole number ({FORMAT} for this version)")
+            return FORMAT
+        if value > FORMAT:
+            self.error(doc.line_of("format"), f"format {value} is newer than this lapor-intake reads ({FORMAT}): "
+                                              "upgrade lapor-intake, or write the script in format 1")
+            return FORMAT
+        return value
+
+    def _check_fields(self, steps: dict[str, Step], line: int) -> None:
+        """Each complaint field is filled by one step at most; the required ones by one (an
+        error in format 1, a warning for a format 0 script)."""
+        filled: dict[str, Step] = {}
+        for step in steps.values():
+            if step.fills is None:
+                continue
+            if step.fills in filled:
+                first = filled[step.fills]
+                self.error(step.line, f"step '{step.id}': field '{step.fills}' is already filled by step '{first.id}' "
+                                      f"(line {first.line}); a field is filled by one step")
+            else:
+                filled[step.fills] = step
+        for name, spec in COMPLAINT_FIELDS.items():
+            if spec.required and name not in filled:
+                report = self.error if self.format >= 1 else self.warn
+                report(line, f"no step fills the required field '{name}': add 'field: {name}' to the step that asks for it")
 
     def _languages(self, doc: LDict) -> tuple[str, ...]:
         raw = doc.get("languages")
@@ -234,9 +275,12 @@ class _Builder:
             "when": self._condition(raw.get("when"), raw.line_of("when"), where),
             "routes": self._routes(raw.get("next"), raw.line_of("next"), where),
             "optional": self._bool(raw, "optional", where, False),
-            # a phone number always identifies someone; other steps say so (the reporter's name)
-            "personal": self._bool(raw, "personal", where, answer_type is AnswerType.PHONE),
+            "fills": self._field(raw, step_id, answer_type, where),
         }
+        spec = COMPLAINT_FIELDS.get(fields["fills"] or "")
+        # a phone number always identifies someone, and so do the reporter fields; other steps may say so
+        fields["personal"] = self._bool(raw, "personal", where,
+                                        answer_type is AnswerType.PHONE or (spec is not None and spec.personal))
         if answer_type is AnswerType.CHOICE:
             fields["options"] = self._options(raw.get("options"), raw.line_of("options"), where)
             fields["strict"] = self._bool(raw, "strict", where, False)
@@ -255,6 +299,31 @@ class _Builder:
             fields["allow_future"] = self._bool(raw, "allow_future", where, False)
             fields["max_age_days"] = self._int(raw, "max_age_days", where, None, 1, 36500)
         return Step(**fields)
+
+    def _field(self, raw: LDict, step_id: str, answer_type: AnswerType, where: str) -> str | None:
+        """The complaint field the step fills: its ``field:`` (format 1), or, in a format 0
+        script, the one its id used to mean."""
+        if "field" not in raw:
+            legacy = LEGACY_STEP_FIELDS.get(step_id) if self.format == 0 else None
+            spec = COMPLAINT_FIELDS.get(legacy or "")
+            return legacy if spec is not None and answer_type in spec.types else None
+        name = raw["field"]
+        line = raw.line_of("field")
+        if not isinstance(name, str) or name not in COMPLAINT_FIELDS:
+            self.error(line, f"{where}: unknown field '{name}'{suggest(str(name), tuple(COMPLAINT_FIELDS))}; "
+                             f"the complaint's fields are {', '.join(COMPLAINT_FIELDS)}")
+            return None
+        spec = COMPLAINT_FIELDS[name]
+        if answer_type not in spec.types:
+            kinds = " or ".join(t.value for t in spec.types)
+            self.error(line, f"{where}: a {answer_type.value} step cannot fill the field '{name}' (it needs a {kinds} step)")
+            return None
+        for option in (raw.get("options") or ()) if spec.values else ():
+            value = option.get("value") if isinstance(option, LDict) else None
+            if value is not None and value not in spec.values:
+                self.error(option.line_of("value"), f"{where}: option '{value}' is not a value of the field '{name}' "
+                                                    f"({', '.join(spec.values)})")
+        return name
 
     def _options(self, raw: Any, line: int, where: str) -> tuple[Option, ...]:
         if not isinstance(raw, LList) or not raw:
@@ -323,6 +392,8 @@ class _Builder:
                 self.error(raw.line_of(key), f"{where}: set: '{key}' is not a valid name (lower case letters, digits, _)")
             if not isinstance(value, (str, int, float, bool)) and value is not None:
                 self.error(raw.line_of(key), f"{where}: set: '{key}' must be a plain value")
+            elif key in FLAGS and not isinstance(value, bool):
+                self.error(raw.line_of(key), f"{where}: set: '{key}' is a complaint flag: true or false")
         return dict(raw)
 
     def _routes(self, raw: Any, line: int, where: str) -> tuple[Route, ...]:

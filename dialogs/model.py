@@ -87,6 +87,7 @@ class Step:
     routes: tuple[Route, ...] = ()  # first match wins; empty: the next step in file order
     optional: bool = False  # "lewati"/"skip" answers None
     personal: bool = False  # the answer identifies the citizen (a name, a phone): stored encrypted, never shown
+    fills: str | None = None  # the complaint field it fills (YAML ``field:``; dialogs.fields), if any
     # choice
     options: tuple[Option, ...] = ()
     strict: bool = False  # no typo tolerance (for answers that must never be guessed)
@@ -123,6 +124,7 @@ class Script:
     title: str = ""
     timezone: str = "Asia/Jakarta"
     source: str = "<script>"
+    format: int = 1  # the script format it was written in (0: before ``format:`` and ``field:``)
 
     def text(self, key: str, language: str, **params: Any) -> str:
         """A script message in ``language`` (falling back to the default), formatted."""
@@ -134,10 +136,13 @@ class Script:
     successors: Mapping[str, str | None] = field(init=False, repr=False, compare=False)
     # the ids of the steps whose answers identify the citizen (Step.personal); derived from steps
     personal: frozenset[str] = field(init=False, repr=False, compare=False)
+    # complaint field -> the id of the step that fills it (Step.fills); derived from steps
+    fields: Mapping[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "successors", dict(zip(self.order, self.order[1:] + (None,))))
         object.__setattr__(self, "personal", frozenset(s.id for s in self.steps.values() if s.personal))
+        object.__setattr__(self, "fields", {s.fills: s.id for s in self.steps.values() if s.fills})
 
     def next_in_order(self, step_id: str) -> str | None:
         return self.successors.get(step_id)
@@ -306,7 +311,9 @@ class EventKind(str, Enum):
       it (a new one starts in the same turn).
     - ``resumed``: a citizen came back after a pause; told where they were.
     - ``answered`` {step}; ``rejected`` {step, failures}; ``editing`` {step}; ``confirmed``.
-    - ``completed`` (*) {answers, language}: file the complaint, fill the TRACKING_NUMBER slot.
+    - ``completed`` (*) {answers, fields, language}: file the complaint (``fields``: complaint field
+      -> value, from the steps that declare them; ``answers``: by step id), fill the
+      TRACKING_NUMBER slot.
     - ``cancelled``, ``restarted``; ``help``; ``back``; ``stuck`` {step}.
     - ``status_query`` (*) {number}: fill the STATUS slot.
     - ``opt_out`` (*), ``opt_in`` (*): the citizen asked for no more messages, or for them again.

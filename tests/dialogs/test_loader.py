@@ -12,6 +12,7 @@ from dialogs.model import AnswerType
 COMPLAINT = Path(__file__).resolve().parents[2] / "dialogs" / "scripts" / "complaint.yaml"
 
 BASE = """\
+format: 1
 id: demo
 languages: [id, en]
 steps:
@@ -26,6 +27,7 @@ steps:
         label: {id: Dua, en: Two}
   - id: note
     type: text
+    field: description
     prompt: {id: Tulis catatan, en: Write a note}
     summary: {id: Catatan, en: Note}
   - id: confirm
@@ -66,70 +68,70 @@ def test_load_script_raises_with_every_error() -> None:
     with pytest.raises(ScriptInvalid) as caught:
         load_script(broken, "s.yaml")
     text = str(caught.value)
-    assert "s.yaml:14: step 'note': unknown type 'txt' (did you mean 'text'?)" in text
-    assert "s.yaml:12:" in text and "'fr'" in text
+    assert "s.yaml:15: step 'note': unknown type 'txt' (did you mean 'text'?)" in text
+    assert "s.yaml:13:" in text and "'fr'" in text
 
 
 REJECTIONS = [
     # (description, yaml, line, message fragment)
     ("invalid yaml", "id: demo\nsteps: [\n", 3, "invalid YAML"),
-    ("aliases", BASE + "extra: &a 1\n", 20, "anchors and aliases"),
+    ("aliases", BASE + "extra: &a 1\n", 22, "anchors and aliases"),
     ("not a mapping", "- 1\n- 2\n", 1, "a script is a mapping"),
-    ("unknown top key", BASE + "langauges: [id]\n", 20, "unknown field 'langauges' (did you mean 'languages'?)"),
+    ("unknown top key", BASE + "langauges: [id]\n", 22, "unknown field 'langauges' (did you mean 'languages'?)"),
     ("missing id", BASE.replace("id: demo\n", ""), 1, "id missing"),
-    ("bad id", BASE.replace("id: demo", "id: Demo Script"), 1, "id 'Demo Script' is not valid"),
-    ("no languages", BASE.replace("languages: [id, en]", "languages: []"), 2, "languages: give a list"),
-    ("bad language code", BASE.replace("[id, en]", "[id, english]"), 2, "'english' is not a language code"),
-    ("duplicate language", BASE.replace("[id, en]", "[id, en, id]"), 2, "'id' is listed twice"),
-    ("default language", BASE + "default_language: fr\n", 20, "default_language 'fr' is not one of the languages"),
-    ("timezone", BASE + "timezone: Mars/Olympus\n", 20, "unknown timezone 'Mars/Olympus'"),
-    ("messages type", BASE + "messages: [1]\n", 20, "messages: expected a mapping"),
-    ("message translation", BASE + "messages:\n  welcome: {id: Halo}\n", 21, "message 'welcome' has no text for language 'en'"),
-    ("unknown command", BASE + "commands:\n  hlep: {id: [tolong]}\n", 21, "unknown command 'hlep' (did you mean 'help'?)"),
-    ("command words", BASE + "commands:\n  help: {id: [[]]}\n", 21, "must be a list of words"),
+    ("bad id", BASE.replace("id: demo", "id: Demo Script"), 2, "id 'Demo Script' is not valid"),
+    ("no languages", BASE.replace("languages: [id, en]", "languages: []"), 3, "languages: give a list"),
+    ("bad language code", BASE.replace("[id, en]", "[id, english]"), 3, "'english' is not a language code"),
+    ("duplicate language", BASE.replace("[id, en]", "[id, en, id]"), 3, "'id' is listed twice"),
+    ("default language", BASE + "default_language: fr\n", 22, "default_language 'fr' is not one of the languages"),
+    ("timezone", BASE + "timezone: Mars/Olympus\n", 22, "unknown timezone 'Mars/Olympus'"),
+    ("messages type", BASE + "messages: [1]\n", 22, "messages: expected a mapping"),
+    ("message translation", BASE + "messages:\n  welcome: {id: Halo}\n", 23, "message 'welcome' has no text for language 'en'"),
+    ("unknown command", BASE + "commands:\n  hlep: {id: [tolong]}\n", 23, "unknown command 'hlep' (did you mean 'help'?)"),
+    ("command words", BASE + "commands:\n  help: {id: [[]]}\n", 23, "must be a list of words"),
     ("no steps", "id: demo\nlanguages: [id]\nsteps: []\n", 3, "steps: give a list of steps"),
-    ("step not mapping", BASE + "  - just text\n", 20, "each step is a mapping"),
-    ("unknown type", BASE.replace("type: text", "type: txt"), 14, "unknown type 'txt' (did you mean 'text'?)"),
-    ("unknown step field", BASE.replace("    prompt: {id: Tulis catatan", "    promt: x\n    prompt: {id: Tulis catatan"), 15, "unknown field 'promt' (did you mean 'prompt'?)"),
-    ("field of another type", BASE.replace("    prompt: {id: Tulis catatan", "    options: []\n    prompt: {id: Tulis catatan"), 15, "unknown field 'options'"),
-    ("duplicate step id", BASE.replace("id: note", "id: kind"), 13, "step id 'kind' is used twice (first on line 4)"),
-    ("reserved id", BASE.replace("id: note", "id: end"), 13, "'end' is reserved"),
-    ("missing prompt", BASE.replace("    prompt: {id: Tulis catatan, en: Write a note}\n", ""), 13, "prompt: missing"),
-    ("plain prompt", BASE.replace("{id: Tulis catatan, en: Write a note}", "Tulis catatan"), 15, "give a text per language"),
-    ("missing translation", BASE.replace("{id: Tulis catatan, en: Write a note}", "{id: Tulis catatan}"), 15, "step 'note': prompt has no text for language 'en'"),
-    ("unknown language text", BASE.replace("{id: Tulis catatan, en: Write a note}", "{id: Tulis catatan, en: Write a note, fr: Note}"), 15, "text for 'fr', which is not one of the languages"),
-    ("empty text", BASE.replace("{id: Tulis catatan, en: Write a note}", "{id: Tulis catatan, en: ''}"), 15, "the 'en' text is empty"),
-    ("missing summary translation", BASE.replace("{id: Catatan, en: Note}", "{id: Catatan}"), 16, "summary has no text for language 'en'"),
-    ("no options", BASE.replace("    options:\n      - value: a\n        label: {id: Satu, en: One}\n      - value: b\n        label: {id: Dua, en: Two}\n", "    options: []\n"), 8, "a choice needs a list of options"),
-    ("option not mapping", BASE.replace("      - value: b\n        label: {id: Dua, en: Two}\n", "      - Dua\n"), 11, "option 2 must be a mapping"),
-    ("bad option number", BASE.replace("      - value: b\n", "      - value: b\n        number: -1\n"), 12, "number must be a whole number from 0 to 99"),
-    ("duplicate option number", BASE.replace("      - value: b\n", "      - value: b\n        number: 1\n"), 12, "option number 1 is used twice (also on line 9)"),
-    ("duplicate option value", BASE.replace("value: b", "value: a"), 11, "option value 'a' is used twice"),
-    ("missing option value", BASE.replace("      - value: b\n", "      - synonyms: {id: [dua]}\n"), 11, "option 2 needs a value"),
-    ("option label translation", BASE.replace("{id: Dua, en: Two}", "{id: Dua}"), 11, "step 'kind': option 2 has no label for language 'en'"),
-    ("synonyms not per language", BASE.replace("        label: {id: Dua, en: Two}\n", "        label: {id: Dua, en: Two}\n        synonyms: [dua]\n"), 13, "synonyms are given per language"),
-    ("synonyms unknown language", BASE.replace("        label: {id: Dua, en: Two}\n", "        label: {id: Dua, en: Two}\n        synonyms: {fr: [deux]}\n"), 13, "synonyms for 'fr'"),
-    ("ambiguous synonym", BASE.replace("        label: {id: Dua, en: Two}\n", "        label: {id: Dua, en: Two}\n        synonyms: {en: [one]}\n"), 11, "'one' would match both option 1 and option 2"),
-    ("bad set", BASE.replace("      - value: b\n", "      - value: b\n        set: {Bad Name: 1}\n"), 12, "'Bad Name' is not a valid name"),
-    ("min above max", BASE.replace("    type: text\n", "    type: text\n    min_length: 50\n    max_length: 10\n"), 15, "min_length is larger than max_length"),
-    ("bad length", BASE.replace("    type: text\n", "    type: text\n    max_length: lots\n"), 15, "max_length must be a whole number"),
-    ("number min above max", BASE.replace("    type: text\n", "    type: number\n    min: 5\n    max: 1\n"), 15, "min is larger than max"),
-    ("number not numeric", BASE.replace("    type: text\n", "    type: number\n    min: five\n"), 15, "min must be a number"),
-    ("boolean field", BASE.replace("    type: text\n", "    type: text\n    optional: sometimes\n"), 15, "optional must be true or false"),
-    ("next type", BASE.replace("    type: text\n", "    type: text\n    next: {goto: confirm}\n"), 15, "next is a step id, or a list"),
-    ("route without goto", BASE.replace("    type: text\n", "    type: text\n    next:\n      - when: true\n"), 16, "each route needs 'goto: <step id>'"),
-    ("unknown next", BASE.replace("    type: text\n", "    type: text\n    next: confrim\n"), 15, "next: unknown step 'confrim' (did you mean 'confirm'?)"),
-    ("unknown route target", BASE.replace("    type: text\n", "    type: text\n    next:\n      - when: kind == \"a\"\n        goto: nowhere\n      - goto: confirm\n"), 16, "next: unknown step 'nowhere'"),
-    ("bad condition", BASE.replace("    type: text\n", "    type: text\n    when: kind ==\n"), 15, "bad condition 'kind =='"),
-    ("condition not text", BASE.replace("    type: text\n", "    type: text\n    when: [1]\n"), 15, "a condition is written as text"),
-    ("condition unknown name", BASE.replace("    type: text\n", "    type: text\n    when: not anonymus\n"), 15, "uses 'anonymus', which is no step id"),
-    ("unknown start", BASE + "start: begin\n", 20, "start: unknown step 'begin'"),
-    ("unreachable", BASE.replace("    type: choice\n", "    type: choice\n    next: confirm\n"), 14, "step 'note' can never be reached"),
-    ("silent loop", BASE + "  - id: a1\n    type: message\n    prompt: {id: A, en: A}\n    next: a2\n  - id: a2\n    type: message\n    prompt: {id: B, en: B}\n    next: a1\n", 20, "loop a1 -> a2 -> a1 never asks a question"),
-    ("conditional loop", BASE.replace("    type: confirm\n", "    type: text\n    when: note == \"x\"\n    next: confirm\n"), 17, "loop confirm -> confirm never asks"),
+    ("step not mapping", BASE + "  - just text\n", 22, "each step is a mapping"),
+    ("unknown type", BASE.replace("type: text", "type: txt"), 15, "unknown type 'txt' (did you mean 'text'?)"),
+    ("unknown step field", BASE.replace("    prompt: {id: Tulis catatan", "    promt: x\n    prompt: {id: Tulis catatan"), 17, "unknown field 'promt' (did you mean 'prompt'?)"),
+    ("field of another type", BASE.replace("    prompt: {id: Tulis catatan", "    options: []\n    prompt: {id: Tulis catatan"), 17, "unknown field 'options'"),
+    ("duplicate step id", BASE.replace("id: note", "id: kind"), 14, "step id 'kind' is used twice (first on line 5)"),
+    ("reserved id", BASE.replace("id: note", "id: end"), 14, "'end' is reserved"),
+    ("missing prompt", BASE.replace("    prompt: {id: Tulis catatan, en: Write a note}\n", ""), 14, "prompt: missing"),
+    ("plain prompt", BASE.replace("{id: Tulis catatan, en: Write a note}", "Tulis catatan"), 17, "give a text per language"),
+    ("missing translation", BASE.replace("{id: Tulis catatan, en: Write a note}", "{id: Tulis catatan}"), 17, "step 'note': prompt has no text for language 'en'"),
+    ("unknown language text", BASE.replace("{id: Tulis catatan, en: Write a note}", "{id: Tulis catatan, en: Write a note, fr: Note}"), 17, "text for 'fr', which is not one of the languages"),
+    ("empty text", BASE.replace("{id: Tulis catatan, en: Write a note}", "{id: Tulis catatan, en: ''}"), 17, "the 'en' text is empty"),
+    ("missing summary translation", BASE.replace("{id: Catatan, en: Note}", "{id: Catatan}"), 18, "summary has no text for language 'en'"),
+    ("no options", BASE.replace("    options:\n      - value: a\n        label: {id: Satu, en: One}\n      - value: b\n        label: {id: Dua, en: Two}\n", "    options: []\n"), 9, "a choice needs a list of options"),
+    ("option not mapping", BASE.replace("      - value: b\n        label: {id: Dua, en: Two}\n", "      - Dua\n"), 12, "option 2 must be a mapping"),
+    ("bad option number", BASE.replace("      - value: b\n", "      - value: b\n        number: -1\n"), 13, "number must be a whole number from 0 to 99"),
+    ("duplicate option number", BASE.replace("      - value: b\n", "      - value: b\n        number: 1\n"), 13, "option number 1 is used twice (also on line 10)"),
+    ("duplicate option value", BASE.replace("value: b", "value: a"), 12, "option value 'a' is used twice"),
+    ("missing option value", BASE.replace("      - value: b\n", "      - synonyms: {id: [dua]}\n"), 12, "option 2 needs a value"),
+    ("option label translation", BASE.replace("{id: Dua, en: Two}", "{id: Dua}"), 12, "step 'kind': option 2 has no label for language 'en'"),
+    ("synonyms not per language", BASE.replace("        label: {id: Dua, en: Two}\n", "        label: {id: Dua, en: Two}\n        synonyms: [dua]\n"), 14, "synonyms are given per language"),
+    ("synonyms unknown language", BASE.replace("        label: {id: Dua, en: Two}\n", "        label: {id: Dua, en: Two}\n        synonyms: {fr: [deux]}\n"), 14, "synonyms for 'fr'"),
+    ("ambiguous synonym", BASE.replace("        label: {id: Dua, en: Two}\n", "        label: {id: Dua, en: Two}\n        synonyms: {en: [one]}\n"), 12, "'one' would match both option 1 and option 2"),
+    ("bad set", BASE.replace("      - value: b\n", "      - value: b\n        set: {Bad Name: 1}\n"), 13, "'Bad Name' is not a valid name"),
+    ("min above max", BASE.replace("    type: text\n", "    type: text\n    min_length: 50\n    max_length: 10\n"), 16, "min_length is larger than max_length"),
+    ("bad length", BASE.replace("    type: text\n", "    type: text\n    max_length: lots\n"), 16, "max_length must be a whole number"),
+    ("number min above max", BASE.replace("    type: text\n", "    type: number\n    min: 5\n    max: 1\n"), 16, "min is larger than max"),
+    ("number not numeric", BASE.replace("    type: text\n", "    type: number\n    min: five\n"), 16, "min must be a number"),
+    ("boolean field", BASE.replace("    type: text\n", "    type: text\n    optional: sometimes\n"), 16, "optional must be true or false"),
+    ("next type", BASE.replace("    type: text\n", "    type: text\n    next: {goto: confirm}\n"), 16, "next is a step id, or a list"),
+    ("route without goto", BASE.replace("    type: text\n", "    type: text\n    next:\n      - when: true\n"), 17, "each route needs 'goto: <step id>'"),
+    ("unknown next", BASE.replace("    type: text\n", "    type: text\n    next: confrim\n"), 16, "next: unknown step 'confrim' (did you mean 'confirm'?)"),
+    ("unknown route target", BASE.replace("    type: text\n", "    type: text\n    next:\n      - when: kind == \"a\"\n        goto: nowhere\n      - goto: confirm\n"), 17, "next: unknown step 'nowhere'"),
+    ("bad condition", BASE.replace("    type: text\n", "    type: text\n    when: kind ==\n"), 16, "bad condition 'kind =='"),
+    ("condition not text", BASE.replace("    type: text\n", "    type: text\n    when: [1]\n"), 16, "a condition is written as text"),
+    ("condition unknown name", BASE.replace("    type: text\n", "    type: text\n    when: not anonymus\n"), 16, "uses 'anonymus', which is no step id"),
+    ("unknown start", BASE + "start: begin\n", 22, "start: unknown step 'begin'"),
+    ("unreachable", BASE.replace("    type: choice\n", "    type: choice\n    next: confirm\n"), 15, "step 'note' can never be reached"),
+    ("silent loop", BASE + "  - id: a1\n    type: message\n    prompt: {id: A, en: A}\n    next: a2\n  - id: a2\n    type: message\n    prompt: {id: B, en: B}\n    next: a1\n", 22, "loop a1 -> a2 -> a1 never asks a question"),
+    ("conditional loop", BASE.replace("    type: confirm\n", "    type: text\n    when: note == \"x\"\n    next: confirm\n"), 19, "loop confirm -> confirm never asks"),
     ("nul", BASE + "\x00", 1, "NUL character"),
-    ("tags", BASE + "extra: !!binary aGVsbG8=\n", 20, "YAML tags"),
-    ("duplicate key", BASE + "id: again\n", 20, "duplicate key 'id'"),
+    ("tags", BASE + "extra: !!binary aGVsbG8=\n", 22, "YAML tags"),
+    ("duplicate key", BASE + "id: again\n", 22, "duplicate key 'id'"),
 ]
 
 
@@ -155,9 +157,9 @@ def test_billion_laughs_is_refused_quickly() -> None:
 
 
 WARNINGS = [
-    ("number-like synonym", BASE.replace("        label: {id: Dua, en: Two}\n", "        label: {id: Dua, en: Two}\n        synonyms: {id: ['7']}\n"), 11, "looks like a number"),
-    ("command word", BASE.replace("{id: Dua, en: Two}", "{id: Batal, en: Two}"), 11, "is also the command word for 'cancel'"),
-    ("optional without effect", BASE.replace("    type: choice\n", "    type: choice\n    optional: true\n"), 6, "'optional' has no effect"),
+    ("number-like synonym", BASE.replace("        label: {id: Dua, en: Two}\n", "        label: {id: Dua, en: Two}\n        synonyms: {id: ['7']}\n"), 12, "looks like a number"),
+    ("command word", BASE.replace("{id: Dua, en: Two}", "{id: Batal, en: Two}"), 12, "is also the command word for 'cancel'"),
+    ("optional without effect", BASE.replace("    type: choice\n", "    type: choice\n    optional: true\n"), 7, "'optional' has no effect"),
     ("empty summary", BASE.replace("    summary: {id: Jenis, en: Kind}\n", "").replace("    summary: {id: Catatan, en: Note}\n", ""), 1, "no step has a 'summary' label"),
 ]
 
