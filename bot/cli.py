@@ -272,24 +272,22 @@ def _complaints_export(args: argparse.Namespace) -> int:
 
 
 def _complaints_set_status(args: argparse.Namespace) -> int:
-    from bot.notify import change_status
+    from bot.notify import change_status_of
     from bot.services import build_services, check_key
     from storage import repository as repo
-    from storage.tracking import normalize_tracking_number
 
     settings = load_settings()
     check_key(settings)
     services = build_services(settings, channels={})
     try:
-        number = normalize_tracking_number(args.tracking_number)
         with services.db.transaction() as session:
-            complaint = repo.complaint_by_tracking(session, number) if number else None
-            if complaint is None:
-                print(f"no complaint {args.tracking_number}", file=sys.stderr)
-                return 1
-            script = services.catalog.current(session, settings.default_script)
-            changed = change_status(session, script, complaint, args.status, args.note, repo.utcnow())
-        print(f"{number}: {args.status}" + ("" if changed else " (unchanged)"))
+            done = change_status_of(session, services.catalog, settings.default_script, args.tracking_number,
+                                    args.status, args.note, repo.utcnow())
+        if not done.found:
+            print(f"no complaint {args.tracking_number}", file=sys.stderr)
+            return 1
+        print(f"{repo.normalize_tracking_number(args.tracking_number)}: {args.status}"
+              + ("" if done.changed else " (unchanged)"))
     finally:
         services.close()
     return 0

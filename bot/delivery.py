@@ -16,7 +16,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol
 
 from bot import metrics
 from bot.ratelimit import RateLimiter
@@ -357,9 +357,39 @@ class LeaseKeeper:
                 log.warning("could not renew outbox leases (%s)", type(exc).__name__)
 
 
+class Rest(Protocol):
+    """How a delivery loop waits for work: until woken, or ``seconds`` pass."""
+
+    def wait(self, seconds: float) -> None: ...
+
+    def reset(self) -> None:
+        """After a failed round: drop what may be broken (a listening connection)."""
+        ...
+
+
+def deliver_until(stop: threading.Event, delivery: Delivery, poller: "RegistryPoller | None", rest: Rest, *,
+                  longest: float, retry_seconds: float = 1.0) -> None:
+    """The one delivery loop, of the embedded thread and of ``lapor worker``: work while there
+    is work, else rest until woken or the next row falls due (``Delivery.idle_seconds``, at most
+    ``longest``). A failed round (the database is down, a bug) is logged, the rest is reset, and
+    the loop goes on after ``retry_seconds``: nothing kills it but ``stop``."""
+    while not stop.is_set():
+        try:
+            busy = delivery.run_once()
+            if poller is not None:
+                busy += poller.maybe_poll()
+            if not busy:
+                rest.wait(delivery.idle_seconds(longest))
+        except Exception as exc:
+            log.warning("delivery round failed (%s: %s); retrying in %s s", type(exc).__name__, exc, retry_seconds,
+                        exc_info=not isinstance(exc, Unavailable))
+            rest.reset()
+            stop.wait(retry_seconds)
+
+
 class DeliveryThread(threading.Thread):
-    """Runs a Delivery in the background; ``wake()`` (called after each intake commit)
-    makes it look at once instead of waiting for the next poll."""
+    """Runs a Delivery in the background (``deliver_until``); ``wake()`` (called after each
+    intake commit) makes it look at once instead of waiting for the next poll."""
 
     def __init__(self, delivery: Delivery, poll_seconds: float = 1.0, poller: "RegistryPoller | None" = None):
         super().__init__(name="lapor-delivery", daemon=True)
@@ -377,18 +407,12 @@ class DeliveryThread(threading.Thread):
         self._wake.set()
 
     def run(self) -> None:
-        while not self._halt.is_set():
-            self._wake.clear()
-            try:
-                busy = self._delivery.run_once()
-                if self._poller is not None:
-                    busy += self._poller.maybe_poll()
-            except Exception:  # a broken row or a database blip must not kill the thread
-                log.exception("delivery round failed")
-                busy = 0
-            if not busy:
-                try:
-                    pause = self._delivery.idle_seconds(self._poll)
-                except Exception:  # the database is away: poll again soon
-                    pause = self._poll
-                self._wake.wait(pause)
+        deliver_until(self._halt, self._delivery, self._poller, self, longest=self._poll)
+
+    def wait(self, seconds: float) -> None:
+        """Rest until ``wake`` (a wake during the last round counts) or ``seconds`` pass."""
+        self._wake.wait(seconds)
+        self._wake.clear()
+
+    def reset(self) -> None:
+        """Nothing to reconnect: the wake-up is in this process."""

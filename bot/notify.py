@@ -1,23 +1,56 @@
 """Complaint status changes, and telling the citizen on the channel they used.
 
-One function for every source of a change (an admin or the CLI for the local registry, a
-webhook registry's signed callback, an Open311 poll), so the citizen hears about each change
-once, in their language, with the registry's note. It runs inside the caller's transaction.
+One path for every source of a change (an admin or the CLI for the local registry, a webhook
+registry's signed callback, an Open311 poll): ``change_status_of`` finds and locks the
+complaint by its tracking number, ``change_status`` changes it, so the citizen hears about each
+change once, in their language, with the registry's note. Both run inside the caller's
+transaction.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.complaints import STATUSES, status_text
+from bot.scripts import ScriptCatalog
 from channels.render import render_parts
-from dialogs.model import Script
 from storage import repository as repo
 from storage.models import Complaint
+from storage.tracking import normalize_tracking_number
 
 
-def change_status(session, script: Script, complaint: Complaint, status: str, note: str | None, now: datetime) -> bool:
-    """Set a complaint's status and queue a notification (unless the citizen opted out); False
-    when nothing changed. Raises ValueError for an unknown status."""
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """What ``change_status_of`` did: whether the complaint exists, was accepted by the guard,
+    and changed (the citizen is then told)."""
+
+    found: bool
+    accepted: bool = False
+    changed: bool = False
+
+
+def change_status_of(session, catalog: ScriptCatalog, script_id: str, number: str, status: str, note: str | None,
+                     now: datetime, guard: Callable[[Complaint], bool] | None = None) -> StatusChange:
+    """Find the complaint with tracking number ``number`` (any case, with or without ``LAP-``),
+    lock it until the transaction ends, and change its status as ``change_status`` does.
+    ``guard``, when given, sees the locked complaint first and may refuse the change (it may
+    also record what it accepted on the complaint)."""
+    canonical = normalize_tracking_number(number)
+    found = repo.complaint_by_tracking(session, canonical) if canonical else None
+    if found is None:
+        return StatusChange(found=False)
+    complaint = repo.lock_complaint(session, found.id)
+    if guard is not None and not guard(complaint):
+        return StatusChange(found=True)
+    return StatusChange(True, True, change_status(session, catalog, script_id, complaint, status, note, now))
+
+
+def change_status(session, catalog: ScriptCatalog, script_id: str, complaint: Complaint, status: str, note: str | None,
+                  now: datetime) -> bool:
+    """Set a complaint's status and queue a notification (unless the citizen opted out), worded
+    by the live version of the script ``script_id``; False when nothing changed. Raises
+    ValueError for an unknown status."""
     if status not in STATUSES:
         raise ValueError(f"unknown status '{status}' (one of {', '.join(STATUSES)})")
     note = (note or "").strip() or None
@@ -27,6 +60,7 @@ def change_status(session, script: Script, complaint: Complaint, status: str, no
     contact = complaint.contact
     if contact.opted_out:
         return True  # they asked for no more messages; STATUS still answers when they ask
+    script = catalog.current(session, script_id)
     language = contact.language if contact.language in script.languages else complaint.language
     lines = [script.text("status_changed", language, tracking_number=complaint.tracking_number,
                          status=status_text(script, status, language))]

@@ -58,6 +58,6 @@ class RegistryPoller:
                 if registry_id and complaint.registry_id != registry_id:
                     complaint.registry_id = registry_id
                 if remote is not None:
-                    script = self._catalog.current(session, self._settings.default_script)
-                    changed += change_status(session, script, complaint, remote.status, remote.note, now)
+                    changed += change_status(session, self._catalog, self._settings.default_script, complaint,
+                                             remote.status, remote.note, now)
         return changed

@@ -12,15 +12,13 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from channels.sms import non_gsm7, sms_size
+from channels.sms import MAX_SEGMENTS, non_gsm7, sms_size
 from dialogs.diagnostics import Diagnostic
 from dialogs.loader import ScriptInvalid, check_script, load_script
 from dialogs.engine import question
 from dialogs.model import AnswerType, DialogState, Script
 from storage import repository as repo
 from storage.db import Database
-
-MAX_SMS_SEGMENTS = 2
 
 
 class ScriptCatalog:
@@ -155,7 +153,7 @@ def make_live(db: Database, script_id: str, version: int, author: str, now, acti
 
 
 def sms_warnings(script: Script) -> list[Diagnostic]:
-    """Prompts that leave the GSM-7 alphabet or need more than MAX_SMS_SEGMENTS segments.
+    """Prompts that leave the GSM-7 alphabet or need more than MAX_SEGMENTS segments.
 
     The measured text is what the citizen receives: the prompt with its numbered menu.
     """
@@ -179,5 +177,5 @@ def _check_sms(found: list[Diagnostic], source: str, line: int, where: str, text
         shown = ", ".join(repr(ch) for ch in odd[:5])
         found.append(Diagnostic(source, line, f"{where}: characters outside GSM-7 ({shown}) make the SMS UCS-2, with 70 characters per segment", "warning"))
     size = sms_size(text)
-    if size.segments > MAX_SMS_SEGMENTS:
-        found.append(Diagnostic(source, line, f"{where}: {size.units} characters need {size.segments} SMS segments (more than {MAX_SMS_SEGMENTS})", "warning"))
+    if size.segments > MAX_SEGMENTS:
+        found.append(Diagnostic(source, line, f"{where}: {size.units} characters need {size.segments} SMS segments (more than {MAX_SEGMENTS})", "warning"))

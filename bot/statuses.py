@@ -10,12 +10,13 @@ from storage.db import Database
 # How far a message has got; reports can arrive out of order, so a lower rank never overwrites.
 RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3, "undelivered": 4, "failed": 4}
 FAILED = ("failed", "undelivered")
-KNOWN = {"accepted": "sent", "sending": "sent", "scheduled": "queued", "receiving": "sent", "received": "delivered"}
 
 
 def record_status(db: Database, channels: Sequence[str], update: StatusUpdate) -> bool:
-    """Apply one report; False when the message is unknown (it is then ignored)."""
-    status = KNOWN.get(update.status, update.status)
+    """Apply one report, whose status the channel has put in StatusUpdate's words (the one
+    mapping of a provider's statuses lives with its channel); False when the message or the
+    status is unknown (it is then ignored)."""
+    status = update.status
     if status not in RANK:
         return False
     with db.transaction() as session:

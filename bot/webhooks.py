@@ -13,14 +13,13 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from bot import metrics
-from bot.notify import change_status
+from bot.notify import change_status_of
 from bot.registry.callbacks import CallbackRejected, parse_callback
 from bot.services import Services
 from bot.statuses import record_status
 from channels.base import WebhookChannel, WebhookRejected, WebhookRequest
 from storage import repository as repo
 from storage.db import Unavailable
-from storage.tracking import normalize_tracking_number
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
@@ -99,18 +98,20 @@ def registry_status() -> ResponseReturnValue:
                                   request.headers.get("X-Lapor-Signature"), secret, time.time())
     except CallbackRejected as exc:
         raise WebhookRejected(str(exc), status=exc.status) from None
-    number = normalize_tracking_number(callback.tracking_number)
-    with svc.db.transaction() as session:
-        found = repo.complaint_by_tracking(session, number) if number else None
-        if found is None:
-            raise WebhookRejected("unknown tracking number", status=404)
-        complaint = repo.lock_complaint(session, found.id)  # one callback at a time per complaint
+    def in_order(complaint) -> bool:  # a replay, or an update older than the last one applied, changes nothing
         if not callback.supersedes(complaint.callback_at, complaint.callback_digest):
-            log.info("registry callback for %s ignored: a replay, or older than the last one applied", number)
-            return jsonify(status="ignored")
+            return False
         complaint.callback_at, complaint.callback_digest = callback.sent_at, callback.digest
-        script = svc.catalog.current(session, svc.settings.default_script)
-        change_status(session, script, complaint, callback.update.status, callback.update.note, repo.utcnow())
+        return True
+
+    with svc.db.transaction() as session:
+        done = change_status_of(session, svc.catalog, svc.settings.default_script, callback.tracking_number,
+                                callback.update.status, callback.update.note, repo.utcnow(), guard=in_order)
+    if not done.found:
+        raise WebhookRejected("unknown tracking number", status=404)
+    if not done.accepted:
+        log.info("registry callback ignored: a replay, or older than the last one applied")
+        return jsonify(status="ignored")
     svc.intake.wake()
     return jsonify(status="ok")
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-import time
 
+from bot.delivery import deliver_until
 from bot.services import Services
+from storage.notify import DoorbellListener, OutboxListener
 
 log = logging.getLogger(__name__)
 IDLE_SECONDS = 5.0  # at most: the wait ends when the next row falls due, and on a NOTIFY (PostgreSQL) or the doorbell (SQLite)
@@ -21,16 +22,16 @@ RETRY_SECONDS = 1.0  # after a failed round (the database is down, say)
 
 
 class _Listener:
-    """Whatever wakes this worker: NOTIFY, the doorbell, or a plain poll."""
+    """Whatever wakes this worker (NOTIFY, the doorbell, or a plain poll): the worker loop's
+    ``Rest``, opened when first needed and again after a failed round."""
 
-    def __init__(self, services: Services):
+    def __init__(self, services: Services, stop: threading.Event):
         self._services = services
-        self._listener = None
-        self._open()
+        self._stop = stop
+        self._listener: OutboxListener | DoorbellListener | None = None
+        self._opened = False
 
     def _open(self) -> None:
-        from storage.notify import DoorbellListener, OutboxListener
-
         url = self._services.settings.database_url
         if self._services.db.dialect == "postgresql":
             self._listener = OutboxListener(url)
@@ -38,17 +39,23 @@ class _Listener:
             self._listener = DoorbellListener.for_database(url)
             if self._listener is None:
                 log.warning("SQLite: another worker holds the doorbell; this one polls every %s s", POLL_SECONDS)
+        self._opened = True
 
-    def wait(self, stop: threading.Event, seconds: float = IDLE_SECONDS) -> None:
+    def wait(self, seconds: float) -> None:
+        if not self._opened:
+            self._open()
         if self._listener is None:
-            stop.wait(min(seconds, POLL_SECONDS))
+            self._stop.wait(min(seconds, POLL_SECONDS))
         else:
             self._listener.wait(seconds)
 
-    def close(self) -> None:
+    def reset(self) -> None:
         if self._listener is not None:
-            self._listener.close()
-            self._listener = None
+            try:
+                self._listener.close()
+            except Exception:  # the connection is already broken
+                pass
+        self._listener, self._opened = None, False
 
 
 def run_worker(services: Services, stop: threading.Event | None = None) -> None:
@@ -57,24 +64,9 @@ def run_worker(services: Services, stop: threading.Event | None = None) -> None:
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
-    listener: _Listener | None = None
-    while not stop.is_set():
-        try:
-            if listener is None:
-                listener = _Listener(services)
-            busy = services.delivery.run_once()
-            if services.poller is not None:
-                busy += services.poller.maybe_poll()
-            if not busy:  # until signalled, or the next row falls due (a retry, a dead worker's lease)
-                listener.wait(stop, services.delivery.idle_seconds(IDLE_SECONDS))
-        except Exception as exc:  # the database went away, most likely: wait, reconnect, go on
-            log.warning("delivery round failed (%s: %s); retrying in %s s", type(exc).__name__, exc, RETRY_SECONDS)
-            if listener is not None:
-                try:
-                    listener.close()
-                except Exception:  # the connection is already broken
-                    pass
-                listener = None
-            time.sleep(RETRY_SECONDS)
-    if listener is not None:
-        listener.close()
+    listener = _Listener(services, stop)
+    try:
+        deliver_until(stop, services.delivery, services.poller, listener, longest=IDLE_SECONDS,
+                      retry_seconds=RETRY_SECONDS)
+    finally:
+        listener.reset()

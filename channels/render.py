@@ -5,9 +5,8 @@ Each part becomes its own outbox row, so a part is sent exactly once and parts k
 """
 from __future__ import annotations
 
-from channels.sms import split_sms
+from channels.sms import MAX_SEGMENTS, split_sms
 
-SMS_MAX_SEGMENTS = 3  # concatenated on the phone; beyond this, separate messages
 LIMITS = {"whatsapp": 1600, "telegram": 4096}  # characters per message (Twilio, Bot API)
 
 # Typography that would switch a whole SMS to UCS-2 (70 characters a segment) for nothing.
@@ -20,7 +19,7 @@ _GSM_FRIENDLY = str.maketrans({
 def render_parts(channel: str, text: str) -> list[str]:
     """The messages that carry ``text`` on ``channel``, in order (at least one)."""
     if channel == "sms":
-        return split_sms(text.translate(_GSM_FRIENDLY), max_segments=SMS_MAX_SEGMENTS) or [""]
+        return split_sms(text.translate(_GSM_FRIENDLY), max_segments=MAX_SEGMENTS) or [""]
     limit = LIMITS.get(channel)
     return split_length(text, limit) if limit else [text]
 

@@ -13,6 +13,9 @@ GSM7_BASIC = frozenset(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
+# The most segments one SMS may take (concatenated on the phone): replies are cut into parts of
+# at most this many, and the script linter warns about a prompt that needs more.
+MAX_SEGMENTS = 3
 
 
 @dataclass(frozen=True, slots=True)

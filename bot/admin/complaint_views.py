@@ -17,7 +17,7 @@ from flask.typing import ResponseReturnValue
 from bot.admin.auth import requires
 from bot.complaints import STATUSES
 from bot.export import FORMATS, export_chunks
-from bot.notify import change_status
+from bot.notify import change_status_of
 from bot.privacy import shown_text
 from storage import repository as repo
 from storage.crypto import WrongDataKey
@@ -90,15 +90,13 @@ def set_status(number: str) -> ResponseReturnValue:
         abort(400, "unknown status")
     now = repo.utcnow()
     with services.db.transaction() as s:
-        complaint = repo.complaint_by_tracking(s, normalize_tracking_number(number) or "")
-        if complaint is None:
+        done = change_status_of(s, services.catalog, services.settings.default_script, number, status, note or None, now)
+        if not done.found:
             abort(404)
-        script = services.catalog.current(s, services.settings.default_script)
-        changed = change_status(s, script, complaint, status, note or None, now)
-        if changed:
-            repo.add_audit(s, actor=g.user["name"], action="complaint-status", target=complaint.tracking_number,
-                           detail={"status": status}, now=now)
-    if changed:
+        if done.changed:
+            repo.add_audit(s, actor=g.user["name"], action="complaint-status",
+                           target=normalize_tracking_number(number) or number, detail={"status": status}, now=now)
+    if done.changed:
         services.intake.wake()
         flash("Status diubah; pemberitahuan untuk warga sudah diantrekan.")
     else:

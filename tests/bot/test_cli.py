@@ -42,13 +42,13 @@ def test_dialogs_check_reports_file_line_message_and_exit_1(tmp_path: Path) -> N
 def test_dialogs_check_warns_about_sms_length_and_ucs2(tmp_path: Path) -> None:
     text = (ROOT / "dialogs/scripts/complaint.yaml").read_text(encoding="utf-8")
     text = text.replace("en: What is your name?", "en: \u201cWhat is your name?\u201d \U0001F600")
-    text = text.replace("id: Siapa nama Anda?", "id: " + "Siapa nama Anda yang lengkap sesuai KTP? " * 9)
+    text = text.replace("id: Siapa nama Anda?", "id: " + "Siapa nama Anda yang lengkap sesuai KTP? " * 14)
     path = tmp_path / "long.yaml"
     path.write_text(text, encoding="utf-8")
     done = lapor("dialogs", "check", str(path))
     assert done.returncode == 0
     assert "warning: step 'name' (en): characters outside GSM-7" in done.stdout
-    assert "warning: step 'name' (id):" in done.stdout and "SMS segments (more than 2)" in done.stdout
+    assert "warning: step 'name' (id):" in done.stdout and "SMS segments (more than 3)" in done.stdout
 
 
 def test_db_upgrade_and_export_respect_privacy(db, db_url: str) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.notify import change_status
+from bot.notify import change_status_of
 from bot.services import Services
 from channels.base import InboundMessage
 from storage import repository as repo
@@ -30,9 +30,9 @@ def file_complaint(services: Services, sender: str = "+628123") -> str:
 
 def set_status(services: Services, number: str, status: str, note: str | None = None) -> bool:
     with services.db.transaction() as session:
-        complaint = repo.complaint_by_tracking(session, number)
-        script = services.catalog.current(session, "complaint")
-        return change_status(session, script, complaint, status, note, repo.utcnow())
+        done = change_status_of(session, services.catalog, "complaint", number, status, note, repo.utcnow())
+    assert done.found and done.accepted
+    return done.changed
 
 
 def test_a_change_is_told_in_the_citizens_language(services: Services, outbox_terminal) -> None:
@@ -76,3 +76,15 @@ def test_set_status_from_the_command_line(db, db_url: str) -> None:
     missing = subprocess.run([sys.executable, "-m", "bot.cli", "complaints", "set-status", "LAP-000000", "resolved"],
                              capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
     assert missing.returncode == 1
+
+
+def test_a_number_is_found_in_any_case_and_an_unknown_one_changes_nothing(services: Services) -> None:
+    number = file_complaint(services)
+    assert set_status(services, number.lower().removeprefix("lap-"), "verified")
+    with services.db.transaction() as session:
+        done = change_status_of(session, services.catalog, "complaint", "LAP-000000", "resolved", None, repo.utcnow())
+        refused = change_status_of(session, services.catalog, "complaint", number, "resolved", None, repo.utcnow(),
+                                   guard=lambda complaint: False)
+    assert (done.found, done.changed) == (False, False) and (refused.found, refused.accepted) == (True, False)
+    with services.db.transaction() as session:
+        assert repo.complaint_by_tracking(session, number).status == "verified"

@@ -1,7 +1,8 @@
 """Per-channel rendering: parts that fit, words intact, SMS kept in GSM-7 where it can be."""
 from __future__ import annotations
 
-from channels.render import SMS_MAX_SEGMENTS, render_parts, split_length
+from channels.render import render_parts, split_length
+from channels.sms import MAX_SEGMENTS as SMS_MAX_SEGMENTS
 from channels.sms import sms_size
 
 
