@@ -1,4 +1,5 @@
-"""Settings: ``config.yaml`` overridden by the environment. Secrets only come from the environment.
+"""Settings: ``config.yaml`` (typed and checked by ``bot.config``) overridden by the environment.
+Secrets only come from the environment.
 
 ``load_settings()`` reads ``LAPOR_CONFIG`` (default ``./config.yaml``); relative paths in the
 file are relative to the file. The environment variables listed in README.md win.
@@ -13,7 +14,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
+from bot.config import REGISTRY_KINDS, ConfigError, read_config
+
+__all__ = ["Category", "ConfigError", "RateLimit", "Settings", "load_settings"]
 
 log = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -37,53 +40,53 @@ class RateLimit:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """Everything the service reads at start-up. Immutable; pass it around."""
+    """Everything the service reads at start-up (``load_settings``). Immutable; pass it around.
+    The defaults live in one place: ``bot.config``."""
 
     database_url: str
     data_key: str
     secret_key: str
-    data_key_previous: tuple[str, ...] = field(default=(), repr=False)  # still read, never written
-    public_url: str = "http://127.0.0.1:8000"
-    host: str = "127.0.0.1"
-    port: int = 8000
-    workers: int = 1
-    threads: int = 8
-    proxy_hops: int = 0  # reverse proxies in front that append X-Forwarded-For (the client address)
-    scripts_dir: Path = PROJECT_ROOT / "dialogs" / "scripts"
-    default_script: str = "complaint"
-    idle_timeout: timedelta = timedelta(hours=24)
-    resume_after: timedelta = timedelta(minutes=30)
-    embedded_worker: bool = True
-    batch_size: int = 50
-    send_threads: int = 8
-    lease_seconds: int = 5
-    max_attempts: int = 10
-    backoff_seconds: float = 2.0
-    max_backoff_seconds: float = 900.0
-    rate_limits: Mapping[str, RateLimit] = field(default_factory=dict)
-    telegram_keyboards: bool = True
-    registry: str = "local"
-    registry_url: str = ""
-    registry_max_age: timedelta = timedelta(hours=72)
-    registry_poll: timedelta = timedelta(minutes=5)
-    registry_timeout: float = 10.0
-    categories: Mapping[str, Category] = field(default_factory=dict)
-    metrics_dir: Path = PROJECT_ROOT / "var" / "metrics"  # one per service, shared by its processes (bot.metrics)
-    env: Mapping[str, str] = field(default_factory=dict, repr=False)  # provider credentials
+    data_key_previous: tuple[str, ...] = field(repr=False)  # still read, never written
+    public_url: str
+    host: str
+    port: int
+    workers: int
+    threads: int
+    proxy_hops: int  # reverse proxies in front that append X-Forwarded-For (the client address)
+    scripts_dir: Path
+    default_script: str
+    idle_timeout: timedelta
+    resume_after: timedelta
+    embedded_worker: bool
+    batch_size: int
+    send_threads: int
+    lease_seconds: int
+    max_attempts: int
+    backoff_seconds: float
+    max_backoff_seconds: float
+    rate_limits: Mapping[str, RateLimit]
+    telegram_keyboards: bool
+    registry: str
+    registry_url: str
+    registry_max_age: timedelta
+    registry_poll: timedelta
+    registry_timeout: float
+    categories: Mapping[str, Category]
+    metrics_dir: Path  # one per service, shared by its processes (bot.metrics)
+    env: Mapping[str, str] = field(repr=False)  # provider credentials
 
     def category(self, value: str) -> Category:
         return self.categories.get(value) or Category(code=value.upper(), agency=None)
 
 
-class ConfigError(Exception):
-    """The configuration cannot be used; the message says what to do."""
-
-
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-    """Read config.yaml and the environment; keyword overrides win over both (for tests).
+    """Read config.yaml (``bot.config``: typed, validated) and the environment; keyword
+    overrides win over both (for tests).
 
-    ConfigError when there is no config file: ``lapor`` run from another directory would
-    otherwise make a stray ``var/`` (a new database, new keys) wherever it stands.
+    ConfigError for an unknown key or a wrong type in the file (naming the key), a wrong value
+    in the environment (naming the variable), and when there is no config file: ``lapor`` run
+    from another directory would otherwise make a stray ``var/`` (a new database, new keys)
+    wherever it stands.
     """
     env = dict(os.environ if environ is None else environ)
     config_path = Path(env.get("LAPOR_CONFIG", "config.yaml"))
@@ -92,49 +95,46 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
             raise ConfigError(f"LAPOR_CONFIG is {config_path}, which is not a file")
         raise ConfigError(f"there is no config.yaml in {Path.cwd()}: run lapor from the lapor-intake directory, "
                           "or set LAPOR_CONFIG to the path of its config.yaml")
-    raw: dict[str, Any] = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+    config = read_config(config_path)
     base = config_path.resolve().parent
-    server = raw.get("server") or {}
-    dialogs = raw.get("dialogs") or {}
-    delivery = raw.get("delivery") or {}
-    database_url = env.get("LAPOR_DATABASE_URL") or _sqlite_relative(raw.get("database_url", "sqlite:///var/lapor.sqlite3"), base)
+    registry = env.get("LAPOR_REGISTRY") or config.registry.kind
+    if registry not in REGISTRY_KINDS:
+        raise ConfigError(f"LAPOR_REGISTRY is {registry!r}: use one of {', '.join(REGISTRY_KINDS)}")
+    database_url = env.get("LAPOR_DATABASE_URL") or _sqlite_relative(config.database_url, base)
+    server, dialogs, delivery = config.server, config.dialogs, config.delivery
     values: dict[str, Any] = {
         "database_url": database_url,
         "data_key": env.get("LAPOR_DATA_KEY") or _dev_secret(database_url, base, "data.key"),
         "data_key_previous": tuple(k.strip() for k in env.get("LAPOR_DATA_KEY_PREVIOUS", "").split(",") if k.strip()),
         "secret_key": env.get("LAPOR_SECRET_KEY") or _dev_secret(database_url, base, "secret.key"),
         "public_url": env.get("LAPOR_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
-        "host": server.get("host", "127.0.0.1"),
-        "port": int(server.get("port", 8000)),
-        "workers": int(server.get("workers", 1)),
-        "threads": int(server.get("threads", 8)),
-        "proxy_hops": int(server.get("proxy_hops", 0)),
-        "scripts_dir": (base / dialogs.get("scripts_dir", "dialogs/scripts")).resolve(),
-        "default_script": dialogs.get("default_script", "complaint"),
-        "idle_timeout": timedelta(minutes=float(dialogs.get("idle_timeout_minutes", 1440))),
-        "resume_after": timedelta(minutes=float(dialogs.get("resume_after_minutes", 30))),
-        "embedded_worker": bool(delivery.get("embedded_worker", True)),
-        "batch_size": int(delivery.get("batch_size", 50)),
-        "send_threads": max(1, int(delivery.get("send_threads", 8))),
-        "lease_seconds": int(delivery.get("lease_seconds", 5)),
-        "max_attempts": int(delivery.get("max_attempts", 10)),
-        "backoff_seconds": float(delivery.get("backoff_seconds", 2)),
-        "max_backoff_seconds": float(delivery.get("max_backoff_seconds", 900)),
-        "rate_limits": {
-            name: RateLimit(float(entry.get("per_second", 30)), float(entry.get("per_chat_seconds", 0)))
-            for name, entry in (delivery.get("rate_limits") or {}).items()
-        },
-        "telegram_keyboards": bool((raw.get("telegram") or {}).get("keyboards", True)),
-        "registry": env.get("LAPOR_REGISTRY") or (raw.get("registry") or {}).get("kind", "local"),
+        "host": server.host,
+        "port": server.port,
+        "workers": server.workers,
+        "threads": server.threads,
+        "proxy_hops": server.proxy_hops,
+        "scripts_dir": (base / dialogs.scripts_dir).resolve(),
+        "default_script": dialogs.default_script,
+        "idle_timeout": timedelta(minutes=dialogs.idle_timeout_minutes),
+        "resume_after": timedelta(minutes=dialogs.resume_after_minutes),
+        "embedded_worker": delivery.embedded_worker,
+        "batch_size": delivery.batch_size,
+        "send_threads": delivery.send_threads,
+        "lease_seconds": delivery.lease_seconds,
+        "max_attempts": delivery.max_attempts,
+        "backoff_seconds": delivery.backoff_seconds,
+        "max_backoff_seconds": delivery.max_backoff_seconds,
+        "rate_limits": {name: RateLimit(limit.per_second, limit.per_chat_seconds)
+                        for name, limit in delivery.rate_limits.items()},
+        "telegram_keyboards": config.telegram.keyboards,
+        "registry": registry,
         "registry_url": env.get("LAPOR_REGISTRY_URL", ""),
-        "registry_max_age": timedelta(hours=float((raw.get("registry") or {}).get("max_age_hours", 72))),
-        "registry_poll": timedelta(seconds=float((raw.get("registry") or {}).get("poll_seconds", 300))),
-        "registry_timeout": float((raw.get("registry") or {}).get("timeout_seconds", 10)),
-        "categories": {
-            name: Category(code=str(entry.get("code") or name.upper()), agency=entry.get("agency"))
-            for name, entry in (raw.get("categories") or {}).items()
-        },
-        "metrics_dir": Path(env.get("LAPOR_METRICS_DIR") or base / (raw.get("metrics") or {}).get("dir", "var/metrics")).resolve(),
+        "registry_max_age": timedelta(hours=config.registry.max_age_hours),
+        "registry_poll": timedelta(seconds=config.registry.poll_seconds),
+        "registry_timeout": config.registry.timeout_seconds,
+        "categories": {name: Category(code=entry.code or name.upper(), agency=entry.agency)
+                       for name, entry in config.categories.items()},
+        "metrics_dir": Path(env.get("LAPOR_METRICS_DIR") or base / config.metrics.dir).resolve(),
         "env": {k: v for k, v in env.items() if k.startswith(("TWILIO_", "TELEGRAM_", "LAPOR_REGISTRY_", "RASA_"))},
     }
     values.update(overrides)
