@@ -7,7 +7,7 @@ LOCK   := requirements.lock
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install lock browser run chat test check bench clean
+.PHONY: install lock lint browser run chat test check bench clean
 
 install: $(STAMP)
 
@@ -37,7 +37,11 @@ browser:                ## Debian's chromium for the admin browser tests (Playwr
 	    { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }; }; } || \
 	  echo "chromium could not be installed: the browser tests will fail in CI and be skipped elsewhere" >&2
 
-test: install browser   ## every test, against SQLite and PostgreSQL, and in chromium
+lint: install           ## ruff (the rules in pyproject.toml) and mypy (strict on dialogs/ and channels/)
+	$(BIN)/ruff check bot channels dialogs storage bench tests
+	$(BIN)/mypy
+
+test: install browser lint  ## lint and types, then every test, against SQLite and PostgreSQL, and in chromium
 	$(BIN)/python -m pytest
 
 check: install          ## validate the dialog scripts

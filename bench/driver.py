@@ -131,14 +131,14 @@ class Driver:
         connections = [Connection("127.0.0.1", self.port) for _ in texts]
         sent_at = time.monotonic()
         accepted = await asyncio.gather(*(self._deliver(connection, *self.webhook(person, text))
-                                          for connection, text in zip(connections, texts)))
+                                          for connection, text in zip(connections, texts, strict=False)))
         for connection in connections:
             await connection.close()
         self.stats.sent += sum(accepted)
         for _ in range(sum(accepted)):
             try:
                 arrived = await asyncio.wait_for(inbox.get(), self.reply_timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 self.stats.errors["no reply in time"] += 1
                 return
             self.stats.latencies.append(arrived - sent_at)
@@ -171,7 +171,7 @@ class Driver:
             return True
         try:
             arrived = await asyncio.wait_for(inbox.get(), self.reply_timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.stats.errors["no reply in time"] += 1
             return False
         self.stats.latencies.append(arrived - sent_at)

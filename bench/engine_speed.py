@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from dialogs import engine
@@ -30,7 +30,7 @@ CONTEXT = Context()
 
 def run(seconds: float) -> tuple[int, int, float]:
     script = load_script(SCRIPT.read_text(encoding="utf-8"), source=str(SCRIPT), version=1)
-    clock = datetime(2024, 5, 20, 3, 0, tzinfo=timezone.utc)
+    clock = datetime(2024, 5, 20, 3, 0, tzinfo=UTC)
     steps = complaints = 0
     started = time.perf_counter()
     deadline = started + seconds
@@ -38,8 +38,8 @@ def run(seconds: float) -> tuple[int, int, float]:
         for lines in CONVERSATIONS:
             turn = engine.receive(script, None, Inbound(text=lines[0], received_at=clock), CONTEXT)
             for text in lines[1:]:
-                turn = engine.receive(script, turn.state, Inbound(text=text, received_at=clock + timedelta(seconds=steps)),
-                                      CONTEXT)
+                turn = engine.receive(script, turn.state,
+                                      Inbound(text=text, received_at=clock + timedelta(seconds=steps)), CONTEXT)
                 steps += 1
             complaints += turn.has(EventKind.COMPLETED)
     return steps, complaints, time.perf_counter() - started

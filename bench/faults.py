@@ -124,7 +124,8 @@ async def soak(report: Report, workers: int, minutes: float) -> None:
         # Each lane waits for its reply, then thinks: lanes / (think + latency) ~ the target rate.
         await w.driver.run_for(minutes * 60, lanes, 100_000, think=max(0.0, lanes / target - 0.02))
         sampler.cancel()
-        samples.append((time.monotonic(), {role: memory_kib(pid, "VmRSS") for role, pid in w.stack.processes().items()}))
+        samples.append((time.monotonic(),
+                        {role: memory_kib(pid, "VmRSS") for role, pid in w.stack.processes().items()}))
         return w.driver.stats.sent
 
     result = await measured(FAULT_DB, FAULT_DB, workers, scenario, settle_seconds=120)

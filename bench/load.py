@@ -7,17 +7,15 @@ import asyncio
 import os
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import AsyncIterator
 
 from bench import minihttp
 from bench.driver import Driver, Stats, citizens
 from bench.stack import REGISTRY_SECRET, CeilingStack, Database, Stack, cpu_seconds, memory_kib, postgres_pids
 from bench.stubs import ProviderStub, RegistryStub
-
 
 WARMUP_NUMBERS = 900_000  # the warm-up citizens' numbers start here, apart from the measured ones
 

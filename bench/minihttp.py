@@ -8,6 +8,7 @@ bottleneck it measures.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -76,7 +77,7 @@ class Connection:
         async with self._lock:
             try:
                 return await asyncio.wait_for(self._exchange(method, path, headers, body), timeout)
-            except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError) as exc:
+            except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
                 await self.close()
                 raise ConnectionError(f"{type(exc).__name__}: {exc}") from None
 
@@ -100,10 +101,8 @@ class Connection:
     async def close(self) -> None:
         if self._writer is not None:
             self._writer.close()
-            try:
+            with contextlib.suppress(OSError):
                 await self._writer.wait_closed()
-            except OSError:
-                pass
         self._reader = self._writer = None
 
 

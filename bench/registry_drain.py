@@ -20,10 +20,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from providers.registry_webhook import WebhookRegistryServer  # noqa: E402
+
 from bot.complaints import complaint_fields  # noqa: E402
 from bot.services import build_services  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
-from providers.registry_webhook import WebhookRegistryServer  # noqa: E402
 from storage import repository as repo  # noqa: E402
 from storage.crypto import DataCipher  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
@@ -51,9 +52,11 @@ def drain(url: str, count: int) -> float:
         for i in range(count):
             with services.db.transaction() as session:
                 contact = repo.lock_contact(session, cipher, "sms", f"+62812{i:08d}", now)
-                complaint = repo.add_complaint(session, contact=contact, conversation=None, channel="sms", language="id",
-                                               fields=fields, answers={}, reporter_name_enc=cipher.encrypt("Budi"), now=now)
-                repo.add_outbox(session, kind="submission", payload={}, complaint_id=complaint.id, contact_id=contact.id, now=now)
+                complaint = repo.add_complaint(session, contact=contact, conversation=None, channel="sms",
+                                               language="id", fields=fields, answers={},
+                                               reporter_name_enc=cipher.encrypt("Budi"), now=now)
+                repo.add_outbox(session, kind="submission", payload={}, complaint_id=complaint.id,
+                                contact_id=contact.id, now=now)
         started = time.perf_counter()
         services.delivery.drain(limit_rounds=100_000)
         elapsed = time.perf_counter() - started

@@ -5,7 +5,7 @@ import os
 import platform
 import subprocess
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.load import RunResult
@@ -63,7 +63,7 @@ def _mark(ok: bool) -> str:
 
 
 def render(report: Report) -> str:
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     out = ["# Benchmarks", "",
            f"Measured {now} by `{report.command}` on this machine: {machine()}.", "",
            "Every figure below comes from one run of the harness in `bench/` (see \"How it is measured\").",
@@ -74,7 +74,8 @@ def render(report: Report) -> str:
             "header); each sends its next message when the previous reply has reached the stand-in provider.",
             "Latency: webhook sent -> reply received by the provider (through intake, the outbox and `lapor worker`).",
             "", "| database | concurrency | messages | msg/s | complaints/s | p50 ms | p90 ms | p99 ms | max ms "
-            "| errors | ratio to bare | audit |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |"]
+            "| errors | ratio to bare | audit |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |"]
     for database, concurrency, result in report.load:
         s = result.stats
         bare = report.ceiling.get(concurrency)
@@ -105,7 +106,8 @@ def render(report: Report) -> str:
         cpu = result.cpu_ms_per_message
         out.append(f"| {database} c={concurrency} | " + " | ".join(f"{cpu.get(role, 0):.2f}" for role in roles)
                    + f" | {sum(cpu.values()):.2f} |")
-    out += ["", "### Audit", "", "After each run the harness waits for the outbox to empty, then compares what the driver",
+    out += ["", "### Audit", "",
+            "After each run the harness waits for the outbox to empty, then compares what the driver",
             "had accepted, what the database holds, what the provider received and what the registry stored.", "",
             "| run | sent | in DB (in/out) | provider | complaints | registry (repeats) |",
             "| --- | ---: | ---: | ---: | ---: | ---: |"]

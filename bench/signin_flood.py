@@ -5,8 +5,8 @@
 Runs `lapor serve` (gunicorn, SQLite, the shipped config) on a fresh database with one admin
 account, then times Telegram webhooks sent one after another: first alone, then while
 ``--clients`` clients, each from its own loopback address (127.0.1.N), keep posting wrong
-passwords for made-up names (credential stuffing: no account ever locks) to /admin/login (each as fast as it is answered, or one attempt per ``--pace``
-seconds). Prints p50/p99 of the webhook answers and how many sign-in answers
+passwords for made-up names (credential stuffing: no account ever locks) to /admin/login (each as fast as it is
+answered, or one attempt per ``--pace`` seconds). Prints p50/p99 of the webhook answers and how many sign-in answers
 were 401 (a password was hashed) and 429 (throttled before hashing). Nothing is sent to any
 provider (replies stay queued: no worker runs), so the figure is the intake path alone.
 """
@@ -109,7 +109,8 @@ def main() -> int:
     lapor = [sys.executable, "-m", "bot.cli"]
     subprocess.run(lapor + ["admin", "create-user", "ani", "--role", "admin"], env=env, cwd=ROOT, check=True,
                    capture_output=True)
-    server = subprocess.Popen(lapor + ["serve"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(lapor + ["serve"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -122,7 +123,8 @@ def main() -> int:
         _webhooks(url, 30, 1)  # warm-up
         alone = _webhooks(url, args.webhooks, 1_000)
         stop, answers = threading.Event(), Counter()
-        flooders = [threading.Thread(target=_flood, args=(url, f"127.0.1.{n + 1}", stop, answers, args.pace), daemon=True)
+        flooders = [threading.Thread(target=_flood, args=(url, f"127.0.1.{n + 1}", stop, answers, args.pace),
+                                     daemon=True)
                     for n in range(args.clients)]
         for thread in flooders:
             thread.start()

@@ -126,7 +126,7 @@ class Database:
         finally:
             engine.dispose()
         keys = ("in", "out", "out_sent", "complaints", "complaints_linked", "outbox_open", "outbox_dead")
-        return dict(zip(keys, row))
+        return dict(zip(keys, row, strict=False))
 
     def drop(self) -> None:
         if self._schema:
@@ -159,7 +159,8 @@ class Stack:
             "LAPOR_PUBLIC_URL": f"http://127.0.0.1:{self.port}",
             "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_WHATSAPP_FROM": WA_FROM,
             "TWILIO_SMS_FROM": SMS_FROM, "TWILIO_API_BASE_URL": provider,
-            "TELEGRAM_BOT_TOKEN": BOT_TOKEN, "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET, "TELEGRAM_API_BASE_URL": provider,
+            "TELEGRAM_BOT_TOKEN": BOT_TOKEN, "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
+            "TELEGRAM_API_BASE_URL": provider,
             "LAPOR_REGISTRY": "webhook", "LAPOR_REGISTRY_URL": f"http://127.0.0.1:{registry_port}/complaints",
             "LAPOR_REGISTRY_SECRET": REGISTRY_SECRET,
         }

@@ -11,8 +11,9 @@ import os
 import sys
 import threading
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence, TextIO
+from typing import TextIO
 
 from bot.settings import ConfigError, load_settings
 
@@ -72,8 +73,10 @@ def _parser() -> argparse.ArgumentParser:
     check.set_defaults(run=_dialogs_check)
 
     telegram = sub.add_parser("telegram", help="Telegram bot set-up").add_subparsers(metavar="ACTION")
-    telegram.add_parser("set-webhook", help="register LAPOR_PUBLIC_URL/webhooks/telegram with the secret").set_defaults(run=_telegram_set_webhook)
-    telegram.add_parser("poll", help="receive updates by long polling (no public HTTPS URL needed)").set_defaults(run=_telegram_poll)
+    telegram.add_parser("set-webhook", help="register LAPOR_PUBLIC_URL/webhooks/telegram with the secret").set_defaults(
+        run=_telegram_set_webhook)
+    telegram.add_parser("poll", help="receive updates by long polling (no public HTTPS URL needed)").set_defaults(
+        run=_telegram_poll)
 
     db = sub.add_parser("db", help="database").add_subparsers(metavar="ACTION")
     db.add_parser("upgrade", help="migrate the schema and import script files").set_defaults(run=_db_upgrade)
@@ -82,7 +85,8 @@ def _parser() -> argparse.ArgumentParser:
     export = complaints.add_parser("export", help="write all complaints to stdout")
     export.add_argument("--format", choices=["csv", "json"], default="csv")
     export.set_defaults(run=_complaints_export)
-    set_status = complaints.add_parser("set-status", help="change a complaint's status (local registry) and notify the citizen")
+    set_status = complaints.add_parser("set-status",
+                                       help="change a complaint's status (local registry) and notify the citizen")
     set_status.add_argument("tracking_number")
     set_status.add_argument("status", choices=["received", "verified", "in_progress", "resolved", "rejected"])
     set_status.add_argument("--note", default="", help="a note the citizen reads with the new status")
@@ -233,9 +237,8 @@ def _telegram_set_webhook(args: argparse.Namespace) -> int:
 
 def _telegram_poll(args: argparse.Namespace) -> int:
     """Long polling: the same intake and outbox as the webhook, for hosts without public HTTPS."""
-    from bot.services import build_services, check_key, prepare_database
-
     from bot import metrics
+    from bot.services import build_services, check_key, prepare_database
 
     settings = load_settings()
     channel = _telegram_channel(settings)

@@ -6,9 +6,10 @@ A missing privacy flag counts as *set*: an unclear answer never makes a report p
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Mapping
+from typing import Any
 
 from bot.settings import Settings
 from dialogs.fields import REPORT_TYPES

@@ -171,7 +171,8 @@ def _scalar(hint: type, value: Any, at: str, limits: Any, problems: list[str]) -
         problems.append(f"{at}: expected {_NAMES[hint]}, got {value!r}")
         return MISSING
     low, high, above = (limits or {}).get("low"), (limits or {}).get("high"), (limits or {}).get("above")
-    if (low is not None and value < low) or (high is not None and value > high) or (above is not None and value <= above):
+    if ((low is not None and value < low) or (high is not None and value > high)
+            or (above is not None and value <= above)):
         bounds = f"above {above:g}" if above is not None else \
             f"from {low:g}" + (f" to {high:g}" if high is not None else " up")
         problems.append(f"{at}: must be {bounds}, got {value!r}")

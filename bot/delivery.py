@@ -14,9 +14,10 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot import metrics
 from bot.ratelimit import RateLimiter
@@ -121,7 +122,8 @@ class Delivery:
             except WrongDataKey as exc:
                 self._unreadable(session, row, exc, now)
                 continue
-            if row.channel == "whatsapp" and (contact.last_inbound_at is None or now - contact.last_inbound_at > WHATSAPP_WINDOW):
+            if row.channel == "whatsapp" and (contact.last_inbound_at is None
+                                              or now - contact.last_inbound_at > WHATSAPP_WINDOW):
                 # Free text outside the 24-hour session is refused by WhatsApp: an approved template
                 # is needed. Keep it visible to admins instead of burning attempts.
                 message.status, message.error = "needs_template", NEEDS_TEMPLATE
@@ -132,7 +134,7 @@ class Delivery:
                 repo.postpone_outbox(session, row.id, until=now + timedelta(seconds=wait), now=now)
                 continue
             sends.append((row.id, row.attempts, message.id, OutboundMessage(
-                channel=row.channel,
+                channel=row.channel or message.channel,
                 recipient=recipient,
                 text=text,
                 message_id=message.id,
@@ -186,7 +188,8 @@ class Delivery:
 
     # ------------------------------------------------------------------ registry submissions
 
-    def _prepare_submissions(self, session, rows: list[Outbox], now: datetime) -> list[tuple[int, int, int, Submission]]:
+    def _prepare_submissions(self, session, rows: list[Outbox],
+                             now: datetime) -> list[tuple[int, int, int, Submission]]:
         """What to submit: (row id, attempts, complaint id, submission); a row whose complaint
         cannot be decrypted is dead-lettered instead."""
         complaints = repo.submission_complaints(session, [row.id for row in rows])
@@ -214,7 +217,8 @@ class Delivery:
                 held_until = self._failed(row_id, attempts, exc, now)
             except Exception as exc:  # a bug or an unexpected registry answer: retry, and say why
                 log.exception("outbox row %s failed unexpectedly", row_id)
-                held_until = self._failed(row_id, attempts, RegistryError(f"{type(exc).__name__}: {exc}", retryable=True), now)
+                held_until = self._failed(row_id, attempts,
+                                          RegistryError(f"{type(exc).__name__}: {exc}", retryable=True), now)
 
     def _submit(self, row_id: int, complaint_id: int, submission: Submission, retry: bool) -> None:
         result = self._registry.submit(submission, retry=retry)
@@ -250,7 +254,8 @@ class Delivery:
             category=complaint.category,
             category_code=complaint.category_code or "",
             agency=complaint.agency,
-            location={"text": complaint.location_text, "latitude": complaint.latitude, "longitude": complaint.longitude},
+            location={"text": complaint.location_text, "latitude": complaint.latitude,
+                      "longitude": complaint.longitude},
             incident_date=complaint.incident_date.isoformat() if complaint.incident_date else None,
             anonymous=complaint.anonymous,
             confidential=complaint.confidential,
@@ -263,7 +268,7 @@ class Delivery:
     def _failed(self, row_id: int, attempts: int, exc: DeliveryError | RegistryError, now: datetime) -> datetime | None:
         """Record a failure: retry later (returns when) or dead-letter it (returns None)."""
         with self._db.transaction() as session:
-            row = session.get(Outbox, row_id)
+            row = session.get_one(Outbox, row_id)
             kind, channel = row.kind, row.channel
             if row.kind == "submission":
                 # A complaint is retried until it is too old, however many attempts that takes, so
@@ -273,7 +278,6 @@ class Delivery:
                 exhausted = attempts >= self._settings.max_attempts
             if not exc.retryable or exhausted:
                 repo.dead_outbox(session, row_id, error=str(exc)[:2000], now=now)
-                row = session.get(Outbox, row_id)
                 if row.message is not None:
                     row.message.status = "failed"
                     row.message.error = str(exc)[:2000]
@@ -367,7 +371,7 @@ class Rest(Protocol):
         ...
 
 
-def deliver_until(stop: threading.Event, delivery: Delivery, poller: "RegistryPoller | None", rest: Rest, *,
+def deliver_until(stop: threading.Event, delivery: Delivery, poller: RegistryPoller | None, rest: Rest, *,
                   longest: float, retry_seconds: float = 1.0) -> None:
     """The one delivery loop, of the embedded thread and of ``lapor worker``: work while there
     is work, else rest until woken or the next row falls due (``Delivery.idle_seconds``, at most
@@ -391,7 +395,7 @@ class DeliveryThread(threading.Thread):
     """Runs a Delivery in the background (``deliver_until``); ``wake()`` (called after each
     intake commit) makes it look at once instead of waiting for the next poll."""
 
-    def __init__(self, delivery: Delivery, poll_seconds: float = 1.0, poller: "RegistryPoller | None" = None):
+    def __init__(self, delivery: Delivery, poll_seconds: float = 1.0, poller: RegistryPoller | None = None):
         super().__init__(name="lapor-delivery", daemon=True)
         self._delivery = delivery
         self._poller = poller

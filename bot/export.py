@@ -61,7 +61,8 @@ def _records(db: Database) -> Iterator[dict[str, Any]]:
                 "incident_date": c.incident_date.isoformat() if c.incident_date else None,
                 "anonymous": c.anonymous, "confidential": c.confidential,
                 "channel": c.channel, "language": c.language, "registry_id": c.registry_id,
-                "created_at": c.created_at.isoformat(), "submitted_at": c.submitted_at.isoformat() if c.submitted_at else None,
+                "created_at": c.created_at.isoformat(),
+                "submitted_at": c.submitted_at.isoformat() if c.submitted_at else None,
             }
 
 

@@ -10,8 +10,9 @@ sealed in the state and redacted from stored messages (``bot.privacy``).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, cast
 
 from bot import metrics, privacy
 from bot.complaints import complaint_fields, status_text
@@ -21,9 +22,22 @@ from channels.base import InboundMessage
 from channels.render import render_parts
 from dialogs import engine
 from dialogs.loader import ScriptInvalid
+from dialogs.model import (
+    AnswerType,
+    Context,
+    DialogState,
+    EventKind,
+    GeoPoint,
+    Inbound,
+    MediaRef,
+    Reply,
+    Script,
+    Slot,
+    Status,
+    Step,
+    Turn,
+)
 from dialogs.normalize import clean_text
-from dialogs.model import (AnswerType, Context, DialogState, EventKind, GeoPoint, Inbound, MediaRef, Reply, Script, Slot,
-                           Status, Step, Turn)
 from storage import repository as repo
 from storage.crypto import DataCipher, WrongDataKey
 from storage.db import Database
@@ -108,7 +122,8 @@ class _Run:
         if conversation is not None:
             inbound_row.conversation = conversation
         inbound_row.text, inbound_row.text_enc = privacy.stored(
-            self.intake.cipher, clean_text(msg.text), self.personal, whole=msg.shared_contact or self.answering_personal)
+            self.intake.cipher, clean_text(msg.text), self.personal,
+            whole=msg.shared_contact or self.answering_personal)
         self._queue_replies(contact, conversation)
         if self.filed_anonymously is not None:
             repo.forget_personal_texts(self.session, self.filed_anonymously)
@@ -254,7 +269,7 @@ class _Run:
     def _end(self, conversation: Conversation, status: Status) -> None:
         conversation.status = status.value
         conversation.ended_at = self.now
-        self.conversation_events.append(status.value)  # completed, cancelled or expired
+        self.conversation_events.append(cast(metrics.ConversationEvent, status.value))  # completed, cancelled, expired
 
     def _queue_replies(self, contact: Contact, conversation: Conversation | None) -> None:
         """The turn's replies as one text (one notification for the citizen, in order by

@@ -42,7 +42,8 @@ class RegistryPoller:
         """Check one batch of due complaints; returns how many changed status."""
         with self._db.transaction() as session:
             due = [(c.id, c.registry_id, c.registry_token)
-                   for c in repo.complaints_to_poll(session, checked_before=now - self._settings.registry_poll, limit=BATCH)]
+                   for c in repo.complaints_to_poll(session, checked_before=now - self._settings.registry_poll,
+                                                    limit=BATCH)]
         changed = 0
         for complaint_id, registry_id, token in due:
             try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable, Hashable
+from collections.abc import Callable, Hashable
 
 
 class RateLimiter:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from channels.sms import MAX_SEGMENTS, non_gsm7, sms_size
 from dialogs.diagnostics import Diagnostic
-from dialogs.loader import ScriptInvalid, check_script, load_script
 from dialogs.engine import question
+from dialogs.loader import ScriptInvalid, check_script, load_script
 from dialogs.model import AnswerType, DialogState, Script
 from storage import repository as repo
 from storage.db import Database
@@ -83,7 +83,8 @@ def sync_files(db: Database, directory: Path, now) -> list[SyncResult]:
                 continue
             live = repo.published_script(session, script.id)
             publish = live is None or live.source == "file"
-            row = repo.add_script_version(session, script_id=script.id, text=text, author="file", source="file", publish=publish, now=now)
+            row = repo.add_script_version(session, script_id=script.id, text=text, author="file", source="file",
+                                          publish=publish, now=now)
             results.append(SyncResult(script.id, row.version, True, publish))
     return results
 
@@ -167,7 +168,8 @@ def sms_warnings(script: Script) -> list[Diagnostic]:
             _check_sms(found, script.source, step.line, f"step '{step.id}' ({lang})", text)
     for key in ("welcome", "submitted"):
         for lang in script.languages:
-            _check_sms(found, script.source, 1, f"message '{key}' ({lang})", script.text(key, lang, tracking_number="LAP-XXXXXX"))
+            _check_sms(found, script.source, 1, f"message '{key}' ({lang})",
+                       script.text(key, lang, tracking_number="LAP-XXXXXX"))
     return found
 
 
@@ -175,7 +177,9 @@ def _check_sms(found: list[Diagnostic], source: str, line: int, where: str, text
     odd = non_gsm7(text)
     if odd:
         shown = ", ".join(repr(ch) for ch in odd[:5])
-        found.append(Diagnostic(source, line, f"{where}: characters outside GSM-7 ({shown}) make the SMS UCS-2, with 70 characters per segment", "warning"))
+        found.append(Diagnostic(source, line, f"{where}: characters outside GSM-7 ({shown}) make the SMS UCS-2, "
+                                              "with 70 characters per segment", "warning"))
     size = sms_size(text)
     if size.segments > MAX_SEGMENTS:
-        found.append(Diagnostic(source, line, f"{where}: {size.units} characters need {size.segments} SMS segments (more than {MAX_SEGMENTS})", "warning"))
+        found.append(Diagnostic(source, line, f"{where}: {size.units} characters need {size.segments} SMS segments "
+                                              f"(more than {MAX_SEGMENTS})", "warning"))

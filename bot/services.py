@@ -6,13 +6,14 @@ Every entry point (``lapor serve``, ``lapor worker``, ``lapor chat``, tests) bui
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import cast
 
 from bot.delivery import Delivery, DeliveryThread
 from bot.intake import Intake
 from bot.polling import RegistryPoller
-from bot.registry import Registry, RegistryError, make_registry
+from bot.registry import PollingRegistry, Registry, RegistryError, make_registry
 from bot.scripts import ScriptCatalog, sync_files
 from bot.settings import Settings
 from channels.base import Channel
@@ -46,8 +47,9 @@ class Services:
         self.doorbell = Doorbell.for_database(self.settings.database_url)
         self.intake = Intake(self.db, self.catalog, self.settings, self.cipher, on_commit=self._wake)
         self.delivery = Delivery(self.db, self.channels, self.registry, self.settings, self.cipher)
-        polls = hasattr(self.registry, "fetch_status")
-        self.poller = RegistryPoller(self.db, self.registry, self.catalog, self.settings) if polls else None
+        polls = hasattr(self.registry, "fetch_status")  # Open311: statuses are fetched, not pushed
+        self.poller = RegistryPoller(self.db, cast(PollingRegistry, self.registry), self.catalog, self.settings) \
+            if polls else None
 
     def _wake(self) -> None:
         """New outbox work was committed: wake this process's delivery thread, or ring a

@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from bot.config import REGISTRY_KINDS, ConfigError, read_config
 
@@ -156,8 +157,10 @@ def _dev_secret(database_url: str, base: Path, name: str) -> str:
     missing key is an error, because every process must share it.
     """
     if not database_url.startswith("sqlite"):
-        raise RuntimeError(f"set LAPOR_{name.split('.')[0].upper()}_KEY in the environment (required with {database_url.split(':')[0]})")
-    path = Path(database_url.removeprefix("sqlite:///")).parent / name if database_url != "sqlite://" else base / "var" / name
+        raise RuntimeError(f"set LAPOR_{name.split('.')[0].upper()}_KEY in the environment "
+                           f"(required with {database_url.split(':')[0]})")
+    path = (Path(database_url.removeprefix("sqlite:///")).parent / name if database_url != "sqlite://"
+            else base / "var" / name)
     if not path.exists():
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         try:

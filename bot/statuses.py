@@ -1,7 +1,7 @@
 """Provider delivery reports applied to our outbound messages, never moving backwards."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from channels.base import StatusUpdate
 from storage import repository as repo

@@ -18,6 +18,7 @@ from bot.registry.callbacks import CallbackRejected, parse_callback
 from bot.services import Services
 from bot.statuses import record_status
 from channels.base import WebhookChannel, WebhookRejected, WebhookRequest
+from channels.twilio import TwilioChannel
 from storage import repository as repo
 from storage.db import Unavailable
 
@@ -41,7 +42,7 @@ def webhook_request() -> WebhookRequest:
 
 def channel_or_404(name: str) -> WebhookChannel:
     channel = services().channels.get(name)
-    if channel is None or not hasattr(channel, "verify"):
+    if not isinstance(channel, WebhookChannel):
         raise WebhookRejected(f"channel {name} is not enabled", status=404)
     return channel
 
@@ -62,7 +63,7 @@ def twilio_inbound(kind: str) -> ResponseReturnValue:
 
 def twilio_status() -> ResponseReturnValue:
     """Delivery reports for our messages, on either Twilio channel (same account, same signature)."""
-    channels = [services().channels[k] for k in TWILIO_KINDS if k in services().channels]
+    channels = [c for k in TWILIO_KINDS if isinstance(c := services().channels.get(k), TwilioChannel)]
     if not channels:
         raise WebhookRejected("Twilio is not enabled", status=404)
     webhook = webhook_request()

@@ -16,7 +16,8 @@ from bot.services import Services
 from storage.notify import DoorbellListener, OutboxListener
 
 log = logging.getLogger(__name__)
-IDLE_SECONDS = 5.0  # at most: the wait ends when the next row falls due, and on a NOTIFY (PostgreSQL) or the doorbell (SQLite)
+# at most: the wait ends when the next row falls due, and on a NOTIFY (PostgreSQL) or the doorbell (SQLite)
+IDLE_SECONDS = 5.0
 POLL_SECONDS = 0.2  # a second worker on SQLite, which finds the doorbell taken, polls
 RETRY_SECONDS = 1.0  # after a failed round (the database is down, say)
 

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Mapping, Protocol
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +140,7 @@ class Channel(Protocol):
         ...
 
 
+@runtime_checkable
 class WebhookChannel(Channel, Protocol):
     """A channel that also receives: verify, then parse, a provider's webhook."""
 
@@ -167,5 +169,5 @@ def retry_after_seconds(header: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:  # an HTTP date is GMT even when it does not say so
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

@@ -310,7 +310,8 @@ def _update_from_body(body: bytes) -> Update:
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError):
         # OverflowError and OSError: a date out of datetime's range (python-telegram-bot converts it)
         raise WebhookRejected("the update does not match the Bot API", status=400) from None
-    for message in (update.message, update.callback_query and update.callback_query.message):
+    shown = update.callback_query.message if update.callback_query is not None else None
+    for message in (update.message, shown):
         if message is not None and message.chat is None:
             raise WebhookRejected("a message in the update has no chat", status=400)
     return update

@@ -13,7 +13,7 @@ import ipaddress
 import re
 import threading
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from channels.twilio_rest import TwilioMessages
 
 from channels.base import (
-    DeliveryError,
     InboundMessage,
     Location,
     Media,
@@ -71,8 +70,8 @@ _SID = re.compile(r"[A-Za-z0-9]{1,128}")  # Twilio's SIDs are 34 letters and dig
 class TwilioChannel:
     """WhatsApp or SMS through Twilio; implements ``WebhookChannel``.
 
-    One twilio ``Client`` per instance, built at the first send, is reused by every send. It is safe to call ``send`` from
-    several threads at once: each call uses only its own request state (the Retry-After of a
+    One twilio ``Client`` per instance, built at the first send, is reused by every send. It is safe to call ``send``
+    from several threads at once: each call uses only its own request state (the Retry-After of a
     failed call is kept per thread), and the underlying ``requests`` connection pool is thread-safe.
     """
 
@@ -154,7 +153,7 @@ class TwilioChannel:
                 sender=self._sender(_required(form, "From")),
                 text=_body(form),
                 provider_message_id=_sid(form),
-                received_at=datetime.now(timezone.utc),
+                received_at=datetime.now(UTC),
                 media=_media(form, self._media_url),
                 location=_location(form),
                 profile_name=form.get("ProfileName", ""),

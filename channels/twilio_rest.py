@@ -46,7 +46,7 @@ class TwilioMessages:
         return created.sid, created.status or "queued"
 
 
-class _HeaderKeepingHttpClient(TwilioHttpClient):
+class _HeaderKeepingHttpClient(TwilioHttpClient):  # type: ignore[misc]  # twilio ships no types
     """A TwilioHttpClient that remembers, per thread, the Retry-After header of its last response.
 
     twilio's exceptions drop the response headers; this is how a 429's Retry-After reaches the

@@ -6,11 +6,11 @@ an admin must fix.
 """
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
-from dialogs.normalize import normalize
 from dialogs.diagnostics import Diagnostic, Lines, suggest
 from dialogs.model import AnswerType, Condition, Script, Step
+from dialogs.normalize import normalize
 from dialogs.yamlsrc import LDict
 
 END = "end"  # routing target that finishes the dialog (the complaint is submitted)
@@ -27,7 +27,8 @@ def check_structure(script: Script, lines: Lines) -> list[Diagnostic]:
     def warn(line: int, message: str) -> None:
         found.append(Diagnostic(script.source, line, message, "warning"))
 
-    known_names = set(script.steps) | {key for step in script.steps.values() for option in step.options for key in option.sets}
+    known_names = set(script.steps) | {key for step in script.steps.values() for option in step.options
+                                       for key in option.sets}
     for step in script.steps.values():
         where = f"step '{step.id}'"
         raw = lines.steps[step.id]
@@ -36,7 +37,8 @@ def check_structure(script: Script, lines: Lines) -> list[Diagnostic]:
                 error(route.line, f"{where}: next: unknown step '{route.goto}'{suggest(route.goto, script.steps)}")
         for condition, line in _conditions(step, raw):
             for name in sorted(condition.names - known_names):
-                error(line, f"{where}: condition '{condition.source}' uses '{name}', which is no step id or option 'set' name{suggest(name, known_names)}")
+                error(line, f"{where}: condition '{condition.source}' uses '{name}', which is no step id or option "
+                            f"'set' name{suggest(name, known_names)}")
         for field, text in (("prompt", step.prompt), ("help", step.help), ("summary", step.summary_label)):
             if field != "prompt" and not text:
                 continue
@@ -44,7 +46,8 @@ def check_structure(script: Script, lines: Lines) -> list[Diagnostic]:
                 if lang not in text:
                     error(raw.line_of(field), f"{where}: {field} has no text for language '{lang}'")
         _check_options(script, step, error, warn)
-        if step.optional and step.type in (AnswerType.CHOICE, AnswerType.YES_NO, AnswerType.CONFIRM, AnswerType.MESSAGE):
+        if step.optional and step.type in (AnswerType.CHOICE, AnswerType.YES_NO, AnswerType.CONFIRM,
+                                           AnswerType.MESSAGE):
             warn(raw.line_of("optional"), f"{where}: 'optional' has no effect on a {step.type.value} step")
     for key, table in script.messages.items():
         for lang in script.languages:
@@ -58,8 +61,10 @@ def check_structure(script: Script, lines: Lines) -> list[Diagnostic]:
             error(step.line, f"step '{step_id}' can never be reached (no step leads to it)")
     for cycle in _silent_cycles(script, graph):
         path = " -> ".join(cycle + [cycle[0]])
-        error(script.steps[cycle[0]].line, f"loop {path} never asks a question that is always asked; the dialog could spin forever")
-    if any(s.type is AnswerType.CONFIRM for s in script.steps.values()) and not any(s.summary_label for s in script.steps.values()):
+        error(script.steps[cycle[0]].line, f"loop {path} never asks a question that is always asked; "
+                                           "the dialog could spin forever")
+    if (any(s.type is AnswerType.CONFIRM for s in script.steps.values())
+            and not any(s.summary_label for s in script.steps.values())):
         warn(1, "there is a confirm step but no step has a 'summary' label, so the summary would be empty")
     return found
 
@@ -86,13 +91,15 @@ def _check_options(script: Script, step: Step, error: Report, warn: Report) -> N
                 error(option.line, f"{where}: option {option.number} has an empty label or synonym")
                 continue
             if key.isdigit():
-                warn(option.line, f"{where}: option {option.number}: '{word}' looks like a number; citizens' numbers pick options by number")
+                warn(option.line, f"{where}: option {option.number}: '{word}' looks like a number; "
+                                  "citizens' numbers pick options by number")
             other = seen.get(key)
             if other is not None and other != option.number:
                 error(option.line, f"{where}: '{word}' would match both option {other} and option {option.number}")
             seen.setdefault(key, option.number)
             if key in script.command_words:
-                warn(option.line, f"{where}: option {option.number}: '{word}' is also the command word for '{script.command_words[key]}'; the command wins")
+                warn(option.line, f"{where}: option {option.number}: '{word}' is also the command word for "
+                                  f"'{script.command_words[key]}'; the command wins")
 
 
 def _targets(script: Script, step: Step) -> list[str]:

@@ -19,8 +19,9 @@ number. Truthiness is Python's (empty text, 0, null and [] are false).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, NoReturn
+from typing import Any, NoReturn
 
 from dialogs.model import Condition
 

@@ -14,8 +14,9 @@ safe: a message that is not a valid answer gets a specific hint and the question
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
-from typing import Any, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from dialogs.answers import parse_answer
@@ -225,7 +226,8 @@ def _route(script: Script, current: Step, answers: Mapping[str, Any]) -> str | N
     return script.next_in_order(current.id) or END
 
 
-def _advance(script: Script, state: DialogState, origin: Step | None, replies: list[Reply], events: list[Event]) -> Turn:
+def _advance(script: Script, state: DialogState, origin: Step | None, replies: list[Reply],
+             events: list[Event]) -> Turn:
     """Move on from ``origin`` (None: from the start) to the next question, or finish."""
     answers = state.answers
     history = state.history + (origin.id,) if origin is not None else state.history
@@ -270,8 +272,8 @@ def _reject(script: Script, state: DialogState, current: Step, hint: str) -> Tur
         text = "\n".join(filter(None, (text, help_text, script.text("help_offer", state.language))))
     event = Event(EventKind.REJECTED, {"step": current.id, "failures": failures})
     reprompts = {**state.reprompts, current.id: state.reprompts.get(current.id, 0) + 1}  # for the admin funnel
-    return Turn(state.evolve(failures=failures, reprompts=reprompts), (Reply(text, _choices(script, current, state.language)),),
-                (event,))
+    return Turn(state.evolve(failures=failures, reprompts=reprompts),
+                (Reply(text, _choices(script, current, state.language)),), (event,))
 
 
 def _confirm(script: Script, state: DialogState, current: Step, message: Inbound) -> Turn:
@@ -283,7 +285,8 @@ def _confirm(script: Script, state: DialogState, current: Step, message: Inbound
     if (match := _EDIT_NUMBER.match(norm)) and 1 <= int(match.group(1)) <= len(items):
         chosen = items[int(match.group(1)) - 1]
         edited = state.evolve(step_id=chosen.id, history=state.history + (current.id,), editing=True, failures=0)
-        return Turn(edited, (_ask(script, chosen, state.language, state.answers),), (Event(EventKind.EDITING, {"step": chosen.id}),))
+        return Turn(edited, (_ask(script, chosen, state.language, state.answers),),
+                    (Event(EventKind.EDITING, {"step": chosen.id}),))
     if norm in NO_WORDS:
         return Turn(state, (Reply(script.text("edit_number", state.language, count=len(items))),), ())
     hint = script.text("hint_confirm", state.language, count=len(items))
@@ -362,7 +365,8 @@ def _choices(script: Script, current: Step, lang: str) -> tuple[Choice, ...]:
     if current.type is AnswerType.CHOICE:
         return tuple(Choice(str(number), label) for number, label in option_menu(current, lang))
     if current.type in (AnswerType.YES_NO, AnswerType.CONFIRM):
-        return (Choice(script.text("yes", lang), script.text("yes", lang)), Choice(script.text("no", lang), script.text("no", lang)))
+        return (Choice(script.text("yes", lang), script.text("yes", lang)),
+                Choice(script.text("no", lang), script.text("no", lang)))
     return ()
 
 

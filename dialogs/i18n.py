@@ -154,7 +154,8 @@ BUILTIN_MESSAGES: dict[str, dict[str, str]] = {
         "en": "Welcome to LAPOR!",
     },
     "submitted": {
-        "id": "Terima kasih. Laporan Anda tercatat dengan nomor {tracking_number}. Cek kapan saja: STATUS {tracking_number}",
+        "id": "Terima kasih. Laporan Anda tercatat dengan nomor {tracking_number}. "
+              "Cek kapan saja: STATUS {tracking_number}",
         "en": "Thank you. Your report is filed as {tracking_number}. Check it any time: STATUS {tracking_number}",
     },
     # STATUS answers (filled in by the intake from storage)
@@ -206,10 +207,12 @@ SKIP_WORDS: frozenset[str] = frozenset(
 )
 
 YES_WORDS: frozenset[str] = frozenset(
-    {"ya", "iya", "y", "ok", "oke", "okay", "betul", "benar", "setuju", "yes", "yup", "yeah", "sure", "correct", "iyaa", "yaa", "kirim", "send"}
+    {"ya", "iya", "y", "ok", "oke", "okay", "betul", "benar", "setuju", "yes", "yup", "yeah", "sure", "correct", "iyaa",
+     "yaa", "kirim", "send"}
 )
 NO_WORDS: frozenset[str] = frozenset(
-    {"tidak", "tdk", "gak", "ga", "nggak", "ngga", "enggak", "engga", "bukan", "jangan", "no", "n", "nope", "not", "salah"}
+    {"tidak", "tdk", "gak", "ga", "nggak", "ngga", "enggak", "engga", "bukan", "jangan", "no", "n", "nope", "not",
+     "salah"}
 )
 
 # Greetings: after a pause, one of these is no answer but a "hello again" (the engine then says

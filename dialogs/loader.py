@@ -9,16 +9,17 @@ returns all diagnostics (errors and warnings) without raising; it is what
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dialogs.normalize import normalize
 from dialogs.checker import END, check_structure
 from dialogs.conditions import ConditionError, compile_condition
 from dialogs.diagnostics import Diagnostic, Lines, suggest
 from dialogs.fields import COMPLAINT_FIELDS, FLAGS, LEGACY_STEP_FIELDS
 from dialogs.i18n import BUILTIN_COMMANDS, BUILTIN_MESSAGES
-from dialogs.model import AnswerType, Condition, Option, Route, Script, Step, Text
+from dialogs.model import AnswerType, Condition, Option, Route, Script, Step
+from dialogs.normalize import normalize
 from dialogs.yamlsrc import LDict, LList, YamlProblem, read_yaml
 
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -147,8 +148,8 @@ class _Builder:
     def _format(self, doc: LDict) -> int:
         """The script's format: 1 now; without ``format:``, 0 (read the old way, with a warning)."""
         if "format" not in doc:
-            self.warn(1, f"no 'format': read as format 0 (steps fill complaint fields by their ids); add 'format: {FORMAT}' "
-                         "and a 'field:' to each step that fills one (see dialogs/README.md)")
+            self.warn(1, "no 'format': read as format 0 (steps fill complaint fields by their ids); "
+                         f"add 'format: {FORMAT}' and a 'field:' to each step that fills one (see dialogs/README.md)")
             return 0
         value = doc["format"]
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -158,7 +159,7 @@ class _Builder:
             self.error(doc.line_of("format"), f"format {value} is newer than this lapor-intake reads ({FORMAT}): "
                                               "upgrade lapor-intake, or write the script in format 1")
             return FORMAT
-        return value
+        return int(value)
 
     def _check_fields(self, steps: dict[str, Step], line: int) -> None:
         """Each complaint field is filled by one step at most; the required ones by one (an
@@ -176,7 +177,8 @@ class _Builder:
         for name, spec in COMPLAINT_FIELDS.items():
             if spec.required and name not in filled:
                 report = self.error if self.format >= 1 else self.warn
-                report(line, f"no step fills the required field '{name}': add 'field: {name}' to the step that asks for it")
+                report(line, f"no step fills the required field '{name}': add 'field: {name}' "
+                             "to the step that asks for it")
 
     def _languages(self, doc: LDict) -> tuple[str, ...]:
         raw = doc.get("languages")
@@ -184,7 +186,7 @@ class _Builder:
             self.error(doc.line_of("languages"), "languages: give a list such as [id, en]")
             return ()
         langs: list[str] = []
-        for item, line in zip(raw, raw.item_lines):
+        for item, line in zip(raw, raw.item_lines, strict=False):
             if not isinstance(item, str) or not _LANG.match(item):
                 self.error(line, f"languages: '{item}' is not a language code such as id or en")
             elif item in langs:
@@ -193,7 +195,7 @@ class _Builder:
                 langs.append(item)
         return tuple(langs)
 
-    def _messages(self, raw: Any, line: int) -> dict[str, Text]:
+    def _messages(self, raw: Any, line: int) -> dict[str, dict[str, str]]:
         merged: dict[str, dict[str, str]] = {key: dict(table) for key, table in BUILTIN_MESSAGES.items()}
         if raw is None:
             return merged
@@ -238,7 +240,7 @@ class _Builder:
             self.error(line, "steps: give a list of steps")
             return {}
         steps: dict[str, Step] = {}
-        for item, item_line in zip(raw, raw.item_lines):
+        for item, item_line in zip(raw, raw.item_lines, strict=False):
             if not isinstance(item, LDict):
                 self.error(item_line, "each step is a mapping with at least 'id', 'type' and 'prompt'")
                 continue
@@ -246,7 +248,8 @@ class _Builder:
             if step is None:
                 continue
             if step.id in steps:
-                self.error(item.line_of("id"), f"step id '{step.id}' is used twice (first on line {steps[step.id].line})")
+                self.error(item.line_of("id"),
+                           f"step id '{step.id}' is used twice (first on line {steps[step.id].line})")
                 continue
             steps[step.id] = step
             self.lines.steps[step.id] = item
@@ -260,7 +263,8 @@ class _Builder:
             answer_type = AnswerType(type_name)
         except ValueError:
             names = [t.value for t in AnswerType]
-            self.error(raw.line_of("type"), f"{where}: unknown type '{type_name}'{suggest(str(type_name), names)}; use one of {', '.join(names)}")
+            self.error(raw.line_of("type"), f"{where}: unknown type '{type_name}'{suggest(str(type_name), names)}; "
+                                            f"use one of {', '.join(names)}")
             return None
         self._unknown_keys(raw, STEP_KEYS["common"] + STEP_KEYS[answer_type], where)
         if step_id is None:
@@ -271,7 +275,8 @@ class _Builder:
             "line": raw.line,
             "prompt": self._text(raw.get("prompt"), raw.line_of("prompt"), f"{where}: prompt"),
             "help": self._text(raw["help"], raw.line_of("help"), f"{where}: help") if "help" in raw else {},
-            "summary_label": self._text(raw["summary"], raw.line_of("summary"), f"{where}: summary") if "summary" in raw else {},
+            "summary_label": (self._text(raw["summary"], raw.line_of("summary"), f"{where}: summary")
+                              if "summary" in raw else {}),
             "when": self._condition(raw.get("when"), raw.line_of("when"), where),
             "routes": self._routes(raw.get("next"), raw.line_of("next"), where),
             "optional": self._bool(raw, "optional", where, False),
@@ -316,7 +321,8 @@ class _Builder:
         spec = COMPLAINT_FIELDS[name]
         if answer_type not in spec.types:
             kinds = " or ".join(t.value for t in spec.types)
-            self.error(line, f"{where}: a {answer_type.value} step cannot fill the field '{name}' (it needs a {kinds} step)")
+            self.error(line, f"{where}: a {answer_type.value} step cannot fill the field '{name}' "
+                             f"(it needs a {kinds} step)")
             return None
         for option in (raw.get("options") or ()) if spec.values else ():
             value = option.get("value") if isinstance(option, LDict) else None
@@ -332,17 +338,19 @@ class _Builder:
         options: list[Option] = []
         numbers: dict[int, int] = {}
         values: dict[str, int] = {}
-        for index, (item, item_line) in enumerate(zip(raw, raw.item_lines), start=1):
+        for index, (item, item_line) in enumerate(zip(raw, raw.item_lines, strict=False), start=1):
             if not isinstance(item, LDict):
                 self.error(item_line, f"{where}: option {index} must be a mapping with 'value' and 'label'")
                 continue
             self._unknown_keys(item, OPTION_KEYS, f"{where}: option {index}")
             number = item.get("number", index)
             if not isinstance(number, int) or isinstance(number, bool) or not 0 <= number <= 99:
-                self.error(item.line_of("number"), f"{where}: option {index}: number must be a whole number from 0 to 99")
+                self.error(item.line_of("number"),
+                           f"{where}: option {index}: number must be a whole number from 0 to 99")
                 number = index
             if number in numbers:
-                self.error(item.line_of("number"), f"{where}: option number {number} is used twice (also on line {numbers[number]})")
+                self.error(item.line_of("number"),
+                           f"{where}: option number {number} is used twice (also on line {numbers[number]})")
             numbers.setdefault(number, item_line)
             value = item.get("value")
             if not isinstance(value, (str, int)) or isinstance(value, bool) or not str(value).strip():
@@ -350,14 +358,16 @@ class _Builder:
                 value = f"option_{number}"
             value = str(value)
             if value in values:
-                self.error(item.line_of("value"), f"{where}: option value '{value}' is used twice (also on line {values[value]})")
+                self.error(item.line_of("value"),
+                           f"{where}: option value '{value}' is used twice (also on line {values[value]})")
             values.setdefault(value, item_line)
             options.append(
                 Option(
                     number=number,
                     value=value,
                     label=self._text(item.get("label"), item.line_of("label"), f"{where}: option {number} label"),
-                    synonyms=self._synonyms(item.get("synonyms"), item.line_of("synonyms"), f"{where}: option {number}"),
+                    synonyms=self._synonyms(item.get("synonyms"), item.line_of("synonyms"),
+                                            f"{where}: option {number}"),
                     sets=self._sets(item.get("set"), item.line_of("set"), f"{where}: option {number}"),
                     line=item_line,
                 )
@@ -375,7 +385,8 @@ class _Builder:
             if lang not in self.languages:
                 self.error(raw.line_of(lang), f"{where}: synonyms for '{lang}', which is not one of the languages")
             words_list = [words] if isinstance(words, (str, int)) else words
-            if not isinstance(words_list, list) or not all(isinstance(w, (str, int)) and str(w).strip() for w in words_list):
+            if not isinstance(words_list, list) or not all(isinstance(w, (str, int)) and str(w).strip()
+                                                           for w in words_list):
                 self.error(raw.line_of(lang), f"{where}: synonyms in '{lang}' must be a list of words")
                 continue
             result[lang] = tuple(str(w) for w in words_list)
@@ -389,7 +400,8 @@ class _Builder:
             return {}
         for key, value in raw.items():
             if not _ID.match(key):
-                self.error(raw.line_of(key), f"{where}: set: '{key}' is not a valid name (lower case letters, digits, _)")
+                self.error(raw.line_of(key),
+                           f"{where}: set: '{key}' is not a valid name (lower case letters, digits, _)")
             if not isinstance(value, (str, int, float, bool)) and value is not None:
                 self.error(raw.line_of(key), f"{where}: set: '{key}' must be a plain value")
             elif key in FLAGS and not isinstance(value, bool):
@@ -405,7 +417,7 @@ class _Builder:
             self.error(line, f"{where}: next is a step id, or a list of {{when: ..., goto: ...}}")
             return ()
         routes: list[Route] = []
-        for item, item_line in zip(raw, raw.item_lines):
+        for item, item_line in zip(raw, raw.item_lines, strict=False):
             if isinstance(item, str):
                 routes.append(Route(goto=item, line=item_line))
                 continue
@@ -413,7 +425,8 @@ class _Builder:
                 self.error(item_line, f"{where}: each route needs 'goto: <step id>' (and may have 'when')")
                 continue
             self._unknown_keys(item, ROUTE_KEYS, f"{where}: route")
-            routes.append(Route(goto=item["goto"], when=self._condition(item.get("when"), item.line_of("when"), where), line=item_line))
+            routes.append(Route(goto=item["goto"], when=self._condition(item.get("when"), item.line_of("when"), where),
+                                line=item_line))
         return tuple(routes)
 
     # ------------------------------------------------------------------ values
@@ -460,7 +473,8 @@ class _Builder:
         value = raw.get(key)
         if not isinstance(value, str) or not _ID.match(value):
             shown = "missing" if value is None else f"'{value}' is not valid"
-            self.error(raw.line_of(key), f"{where}: {key} {shown}; use lower case letters, digits and _ (for example report_type)")
+            self.error(raw.line_of(key), f"{where}: {key} {shown}; use lower case letters, digits and _ "
+                                         "(for example report_type)")
             return None
         if value == END:
             self.error(raw.line_of(key), f"{where}: '{END}' is reserved for finishing the dialog")

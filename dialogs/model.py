@@ -6,10 +6,11 @@ engine can be tested and benchmarked with plain values. Scripts are built once b
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import Enum
-from typing import Any, Callable, Mapping
+from typing import Any
 
 # A translated string: language code -> text.
 Text = Mapping[str, str]
@@ -140,7 +141,7 @@ class Script:
     fields: Mapping[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "successors", dict(zip(self.order, self.order[1:] + (None,))))
+        object.__setattr__(self, "successors", dict(zip(self.order, self.order[1:] + (None,), strict=False)))
         object.__setattr__(self, "personal", frozenset(s.id for s in self.steps.values() if s.personal))
         object.__setattr__(self, "fields", {s.fills: s.id for s in self.steps.values() if s.fills})
 

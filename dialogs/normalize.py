@@ -16,7 +16,7 @@ _ASCII_JUNK = re.compile(r"[\x00-\x08\x0e-\x1b\x7f]")  # controls that are not w
 _FOLD_CACHE_LIMIT = 20_000
 
 
-class _FoldTable(dict):
+class _FoldTable(dict[int, int | str | None]):
     """str.translate table for non-ASCII text: drops combining marks (accents) and invisible
     control/format characters, turns other whitespace-like controls into spaces. Filled lazily
     and bounded, so a message full of rare characters cannot grow it without limit."""

@@ -19,7 +19,7 @@ MAX_VALUES = 20_000  # the default script has about 600; more would take seconds
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
-class LDict(dict):
+class LDict(dict[Any, Any]):
     """A mapping from YAML that knows its own line and the line of each key (1-based)."""
 
     line: int = 0
@@ -29,7 +29,7 @@ class LDict(dict):
         return self.key_lines.get(key, self.line)
 
 
-class LList(list):
+class LList(list[Any]):
     """A sequence from YAML that knows its own line and each item's line."""
 
     line: int = 0
@@ -55,7 +55,7 @@ def read_yaml(text: str) -> Any:
         # problem, so 10,000 "[" are refused after 33 and never reach the recursive composer.
         open_collections = values = 0
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            line = event.start_mark.line + 1
+            line = event.start_mark.line + 1 if event.start_mark is not None else 1
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
                 raise YamlProblem(line, "anchors and aliases (& and *) are not allowed")
             tag = getattr(event, "tag", None)  # None unless written explicitly

@@ -20,9 +20,9 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from pathlib import Path
-from typing import Any, ContextManager
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
@@ -93,10 +93,8 @@ def private_file(path: Path) -> None:
     """Create ``path`` (and missing parent directories) readable by its owner only, unless it
     exists. SQLite gives its -wal and -shm files the database file's permissions."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    try:
+    with suppress(FileExistsError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except FileExistsError:
-        pass
 
 
 def _sqlite_begin(connection: Any) -> None:
@@ -238,7 +236,7 @@ class Database:
         registry inside one. Never open a second transaction while one is open in the same
         thread: it would wait for the locks the first one holds.
         """
-        gate: ContextManager[None] = self._gate.held() if self._gate is not None else nullcontext()
+        gate: AbstractContextManager[None] = self._gate.held() if self._gate is not None else nullcontext()
         try:
             with gate, self._sessions.begin() as session:
                 yield session

@@ -81,6 +81,7 @@ def rotate(db: Database, cipher: DataCipher, now: datetime, batch: int = ROTATE_
         count = 0
         for rows in _batches(db, table, batch):
             with db.transaction() as session:
+                row: Any
                 for row in session.scalars(select(table).where(table.id.in_(rows))):
                     try:
                         count += rewrite(cipher, row)
@@ -99,7 +100,8 @@ def _batches(db: Database, table: Any, size: int) -> Iterator[list[int]]:
     last = 0
     while True:
         with db.transaction() as session:
-            ids = list(session.scalars(select(table.id).where(table.id > last).order_by(table.id).limit(size)))
+            ids: list[int] = list(session.scalars(select(table.id).where(table.id > last).order_by(table.id)
+                                                  .limit(size)))
         if not ids:
             return
         yield ids
@@ -115,7 +117,7 @@ def _fresh(cipher: DataCipher, blob: bytes | None) -> bytes | None:
 
 def _contact(cipher: DataCipher, row: Contact) -> int:
     sender_hash = cipher.lookup_hash(cipher.decrypt(row.sender_enc))
-    sender_enc, name_enc = _fresh(cipher, row.sender_enc), _fresh(cipher, row.name_enc)
+    sender_enc, name_enc = _fresh(cipher, row.sender_enc) or row.sender_enc, _fresh(cipher, row.name_enc)
     changed = sender_hash != row.sender_hash or sender_enc is not row.sender_enc or name_enc is not row.name_enc
     row.sender_hash, row.sender_enc, row.name_enc = sender_hash, sender_enc, name_enc
     return int(changed)

@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
-    false,
     Float,
     ForeignKey,
     Index,
@@ -26,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -71,7 +71,8 @@ class Contact(Base):
     last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def __repr__(self) -> str:
-        return f"Contact(id={self.id!r}, channel={self.channel!r}, language={self.language!r}, opted_out={self.opted_out!r})"
+        return (f"Contact(id={self.id!r}, channel={self.channel!r}, language={self.language!r}, "
+                f"opted_out={self.opted_out!r})")
 
 
 class Conversation(Base):

@@ -3,6 +3,7 @@
 a doorbell (a Unix datagram socket) that intake rings after its commit."""
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import socket
@@ -104,10 +105,8 @@ class DoorbellListener:
 
     def close(self) -> None:
         self._sock.close()
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(self._path)
-        except FileNotFoundError:
-            pass
 
 
 def _doorbell_path(url: str) -> str | None:

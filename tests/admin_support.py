@@ -9,13 +9,13 @@ from contextlib import contextmanager
 
 import requests
 from requests.adapters import HTTPAdapter
+from tests_support import LiveServer, make_settings
 
 from bot.admin.passwords import hash_password
 from bot.app import create_app
 from bot.scripts import sync_files
 from bot.services import Services, build_services
 from storage import repository as repo
-from tests_support import LiveServer, make_settings
 
 PASSWORD = "kata-sandi-yang-panjang"
 HASH = hash_password(PASSWORD)  # once: scrypt is slow on purpose

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 
+from tests_support import make_settings
+
 from bot.scripts import sync_files
 from bot.services import Services, build_services
 from channels.base import InboundMessage
 from storage import repository as repo
-from tests_support import make_settings
 
 NAME = "Budi Santoso"
 PHONE = "+6281234567890"

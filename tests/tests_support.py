@@ -44,7 +44,7 @@ class LiveServer:
         self.port = self._server.server_port
         self.url = f"http://127.0.0.1:{self.port}"
 
-    def __enter__(self) -> "LiveServer":
+    def __enter__(self) -> LiveServer:
         import threading
 
         self._thread = threading.Thread(target=self._server.serve_forever, name="live-app", daemon=True)

@@ -26,9 +26,10 @@ import hmac
 import math
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, redirect, request, session, url_for
@@ -149,7 +150,7 @@ class SignInDesk:
         rehashed = hash_password(password) if verdict.rehash else None
         token = secrets.token_urlsafe(32)
         with self._db.transaction() as s:
-            account = s.get(AdminUser, user.id)
+            account = s.get_one(AdminUser, user.id)
             account.failed_logins = 0
             if rehashed is not None:
                 account.password_hash = rehashed
@@ -168,7 +169,7 @@ class SignInDesk:
             by_name = repo.count_failure(s, name_key, limit=NAME_LIMIT, window=WINDOW, block=WINDOW, now=now)
             blocks = [(row.key, row.blocked_until) for row in (by_address, by_name) if row.blocked_until is not None]
             if user is not None:  # bounded: NAME_LIMIT per address and window
-                s.get(AdminUser, user.id).failed_logins += 1
+                s.get_one(AdminUser, user.id).failed_logins += 1
                 repo.add_audit(s, actor=user.name, action="sign-in-failed", detail={"address": address}, now=now)
             if by_address.failures == ADDRESS_LIMIT or (user is not None and by_name.failures == NAME_LIMIT):
                 repo.add_audit(s, actor=user.name if user is not None else "-", action="sign-in-throttled",

@@ -8,10 +8,21 @@ personal texts were destroyed when the report was filed; ``bot.privacy``).
 """
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
-from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request,
-                   stream_with_context, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 
 from bot.admin.auth import requires
@@ -39,7 +50,7 @@ def _day(text: str | None, *, end: bool = False) -> datetime | None:
         day = datetime.strptime(text or "", "%Y-%m-%d").date()
     except ValueError:
         return None
-    return datetime.combine(day + timedelta(days=1 if end else 0), time(), tzinfo=timezone.utc)
+    return datetime.combine(day + timedelta(days=1 if end else 0), time(), tzinfo=UTC)
 
 
 @bp.get("/")
@@ -51,7 +62,8 @@ def index() -> ResponseReturnValue:
     with _services().db.reading() as s:
         rows, total = repo.find_complaints(
             s, status=filters["status"] if filters["status"] in STATUSES else None,
-            category=filters["category"] or None, channel=filters["channel"] if filters["channel"] in CHANNELS else None,
+            category=filters["category"] or None,
+            channel=filters["channel"] if filters["channel"] in CHANNELS else None,
             since=_day(filters["from"]), until=_day(filters["to"], end=True), text=filters["q"][:100] or None,
             offset=(page - 1) * PAGE, limit=PAGE)
     pages = max(1, -(-total // PAGE))
@@ -90,7 +102,8 @@ def set_status(number: str) -> ResponseReturnValue:
         abort(400, "unknown status")
     now = repo.utcnow()
     with services.db.transaction() as s:
-        done = change_status_of(s, services.catalog, services.settings.default_script, number, status, note or None, now)
+        done = change_status_of(s, services.catalog, services.settings.default_script, number, status, note or None,
+                                now)
         if not done.found:
             abort(404)
         if done.changed:

@@ -53,7 +53,8 @@ def build(rows: Iterable[tuple[str, str | None, dict[str, Any], datetime]], step
             if last:
                 abandoned[last] += 1
     return Funnel(started, completed, tuple(
-        StepRow(step, reached[step], abandoned[step], round(reprompts[step] / reached[step], 2) if reached[step] else 0.0)
+        StepRow(step, reached[step], abandoned[step],
+                round(reprompts[step] / reached[step], 2) if reached[step] else 0.0)
         for step in steps))
 
 
@@ -79,6 +80,7 @@ def svg(funnel: Funnel) -> Markup:
     y = 10 + len(funnel.steps) * ROW
     parts += [f'<text x="0" y="{y + 18}" font-size="14" font-weight="bold">selesai</text>',
               f'<rect x="{LABEL}" y="{y + 4}" width="{funnel.completed * scale:.1f}" height="20" fill="#1b7f3b"/>',
-              f'<text x="{LABEL + funnel.completed * scale + 6:.1f}" y="{y + 18}" font-size="13">{funnel.completed}</text>',
+              f'<text x="{LABEL + funnel.completed * scale + 6:.1f}" y="{y + 18}" '
+              f'font-size="13">{funnel.completed}</text>',
               "</svg>"]
     return Markup("".join(parts))

@@ -3,13 +3,16 @@ back dialog scripts. Editors and admins only; every change is audited (bot.scrip
 from __future__ import annotations
 
 import difflib
+from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from bot.admin.auth import requires
-from bot.admin.funnel import build as build_funnel, svg as funnel_svg
-from bot.admin.simulator import CHANNELS as SIMULATED_CHANNELS, Simulation
+from bot.admin.funnel import build as build_funnel
+from bot.admin.funnel import svg as funnel_svg
+from bot.admin.simulator import CHANNELS as SIMULATED_CHANNELS
+from bot.admin.simulator import Line, Simulation
 from bot.scripts import make_live, save_draft
 from storage import repository as repo
 
@@ -114,7 +117,8 @@ def simulate(script_id: str, version: int) -> ResponseReturnValue:
     settings = current_app.extensions["lapor"].settings
     simulation = Simulation(current_app.config["SECRET_KEY"], script, channel, language,
                             idle_timeout=settings.idle_timeout, resume_after=settings.resume_after)
-    state, lines = None, []
+    state: dict[str, Any] | None = None
+    lines: list[Line] = []
     if request.method == "POST" and not request.form.get("restart"):
         try:
             state, lines = simulation.load(request.form.get("state", ""))

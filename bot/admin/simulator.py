@@ -39,7 +39,7 @@ class Simulation:
                  idle_timeout: timedelta, resume_after: timedelta):
         self._codec = URLSafeSerializer(secret, salt="lapor-admin-simulation")
         self.script, self.channel, self.language = script, channel, language
-        self._timeouts = {"idle_timeout": idle_timeout, "resume_after": resume_after}  # as the service has them
+        self._idle_timeout, self._resume_after = idle_timeout, resume_after  # as the service has them
 
     def load(self, token: str) -> tuple[dict[str, Any] | None, list[Line]]:
         """The state and transcript in ``token`` ((None, []) for none); ValueError if tampered."""
@@ -62,7 +62,8 @@ class Simulation:
         lines = [*lines, Line("citizen", text)]
         current = DialogState.from_json(state) if state is not None else None
         turn = engine.receive(self.script, current, Inbound(text=text, received_at=now),
-                              Context(language=self.language, **self._timeouts))
+                              Context(language=self.language, idle_timeout=self._idle_timeout,
+                                      resume_after=self._resume_after))
         replies = [reply.fill(SAMPLE_TRACKING_NUMBER if reply.slot is Slot.TRACKING_NUMBER else STATUS_NOTE).text
                    for reply in turn.replies]
         if replies:

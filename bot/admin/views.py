@@ -5,8 +5,19 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask.typing import ResponseReturnValue
 
 from bot.admin import account_views, complaint_views, delivery_views, script_views, user_views
-from bot.admin.auth import (SESSION_LIFETIME, SignInRefused, can, check_csrf, csrf_token, current_user, desk,
-                            end_session, requires, safe_next, start_session)
+from bot.admin.auth import (
+    SESSION_LIFETIME,
+    SignInRefused,
+    can,
+    check_csrf,
+    csrf_token,
+    current_user,
+    desk,
+    end_session,
+    requires,
+    safe_next,
+    start_session,
+)
 from storage import repository as repo
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates", static_folder="static")
@@ -80,7 +91,8 @@ def index() -> ResponseReturnValue:
     scripts, counts = [], {}
     with _db().reading() as s:
         if can("scripts"):
-            scripts = [(v.script_id, v.version, v.published, v.author, v.created_at) for v in repo.all_script_versions(s)]
+            scripts = [(v.script_id, v.version, v.published, v.author, v.created_at)
+                       for v in repo.all_script_versions(s)]
         if can("complaints"):
             counts = repo.complaint_counts(s)
     return render_template("admin/index.html", scripts=scripts, counts=counts,

@@ -5,8 +5,8 @@ from bot.registry.base import PollingRegistry, Registry, RegistryError, RemoteSt
 from bot.registry.local import LocalRegistry
 from bot.settings import Settings
 
-__all__ = ["LocalRegistry", "PollingRegistry", "Registry", "RegistryError", "RemoteStatus", "Submission", "SubmitResult",
-           "make_registry"]
+__all__ = ["LocalRegistry", "PollingRegistry", "Registry", "RegistryError", "RemoteStatus", "Submission",
+           "SubmitResult", "make_registry"]
 
 
 def make_registry(settings: Settings) -> Registry:

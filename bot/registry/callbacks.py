@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from bot.registry.base import RemoteStatus
 from bot.registry.signing import callback_timestamp, verify_callback
@@ -72,4 +72,4 @@ def parse_callback(body: bytes, timestamp: str | None, signature: str | None, se
     digest = hashlib.sha256(str(sent).encode() + b"." + body).hexdigest()
     # clean_text: the note is shown to the citizen, and PostgreSQL cannot store a NUL
     return StatusCallback(data["tracking_number"], RemoteStatus(status, clean_text(note or "")[:1000] or None),
-                          datetime.fromtimestamp(sent, timezone.utc), digest)
+                          datetime.fromtimestamp(sent, UTC), digest)

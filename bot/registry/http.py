@@ -7,7 +7,8 @@ Reasons never quote the complaint: only status codes and the registry's own erro
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import httpx
 
@@ -50,7 +51,8 @@ def status_error(name: str, response: httpx.Response, detail: str | None = None)
     if detail:
         reason += f": {detail[:ERROR_TEXT_MAX]}"
     if response.status_code == 429 or response.status_code >= 500:
-        return RegistryError(reason, retryable=True, retry_after=retry_after_seconds(response.headers.get("Retry-After")))
+        return RegistryError(reason, retryable=True,
+                             retry_after=retry_after_seconds(response.headers.get("Retry-After")))
     return RegistryError(reason, retryable=False)
 
 

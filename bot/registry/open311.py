@@ -18,8 +18,9 @@ the search; the tracking number attribute lets the registry dedupe that case its
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Any, Mapping
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -135,7 +136,8 @@ class Open311Registry:
             raise RegistryError("open311 registry answered a request without its status", retryable=True)
         status = _STATUSES.get(record["status"].strip().lower())
         if status is None:
-            raise RegistryError(f"open311 registry answered an unknown status '{record['status'][:40]}'", retryable=True)
+            raise RegistryError(f"open311 registry answered an unknown status '{record['status'][:40]}'",
+                                retryable=True)
         # clean_text: the note is shown to the citizen, and PostgreSQL cannot store a NUL
         note = clean_text(record["status_notes"])[:1000] if isinstance(record.get("status_notes"), str) else None
         if status == "received" and note:
@@ -149,9 +151,9 @@ class Open311Registry:
 
     def _find(self, submission: Submission, code: str) -> str | None:
         """The id of a request an earlier attempt created (its description starts with our tag)."""
-        submitted = _parse_time(submission.submitted_at) or datetime.now(timezone.utc)
+        submitted = _parse_time(submission.submitted_at) or datetime.now(UTC)
         params = {**self._key(), "service_code": code, "start_date": _iso(submitted - SEARCH_SLACK),
-                  "end_date": _iso(datetime.now(timezone.utc) + SEARCH_SLACK)}
+                  "end_date": _iso(datetime.now(UTC) + SEARCH_SLACK)}
         response = self._http.request("GET", f"{self._url}/requests.json", params=params)
         tag = f"[{submission.tracking_number}]"
         for record in self._array(response):
@@ -165,7 +167,8 @@ class Open311Registry:
         if not response.is_success:
             raise status_error(NAME, response, _errors(answer))
         if not isinstance(answer, list):
-            raise RegistryError(f"open311 registry answered {response.status_code} without a JSON array", retryable=True)
+            raise RegistryError(f"open311 registry answered {response.status_code} without a JSON array",
+                                retryable=True)
         return answer
 
     def _key(self) -> dict[str, str]:
@@ -176,7 +179,8 @@ def _errors(answer: Any) -> str | None:
     """An Open311 error array as ``code description; code description``."""
     if not isinstance(answer, list):
         return None
-    parts = [f"{item.get('code', '?')} {item.get('description', '')}".strip() for item in answer if isinstance(item, dict)]
+    parts = [f"{item.get('code', '?')} {item.get('description', '')}".strip()
+             for item in answer if isinstance(item, dict)]
     return "; ".join(parts) or None
 
 
@@ -185,7 +189,7 @@ def _path(value: str) -> str:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _parse_time(text: str) -> datetime | None:
@@ -193,4 +197,4 @@ def _parse_time(text: str) -> datetime | None:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -50,6 +50,7 @@ def parse_answer(script: Script, step: Step, inbound: Inbound, language: str, to
     if ctx.norm in SKIP_WORDS and step.optional and step.type in _SKIPPABLE:
         return Parsed(value=None)
     parsed = parser(ctx)
-    if parsed.rejected and not ctx.norm and not inbound.media and inbound.location is None and not clean_text(inbound.text):
+    if (parsed.rejected and not ctx.norm and not inbound.media and inbound.location is None
+            and not clean_text(inbound.text)):
         return Parsed(hint=script.text("hint_empty", language, question_hint=parsed.hint))
     return parsed

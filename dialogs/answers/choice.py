@@ -50,7 +50,8 @@ def _table(step: Step) -> _ChoiceTable:
         by_number={option.number: option for option in step.options},
         exact=exact,
         phrases=tuple((f" {word} ", option) for word, option in unique),
-        fuzzy=_by_length((word, frozenset(word), 1 if len(word) < 8 else _MAX_TYPOS, option) for word, option in unique if len(word) >= 4),
+        fuzzy=_by_length((word, frozenset(word), 1 if len(word) < 8 else _MAX_TYPOS, option)
+                         for word, option in unique if len(word) >= 4),
     )
     if len(_TABLES) >= _TABLES_LIMIT:
         _TABLES.clear()

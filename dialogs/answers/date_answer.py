@@ -6,8 +6,16 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 
 from dialogs.answers.context import ParseContext
-from dialogs.i18n import (AGO_WORDS, DATE_PREFIX_WORDS, DAY_WORDS, MONTHS, NUMBER_WORDS, RELATIVE_DAYS, THAT_WORDS,
-                          WEEK_WORDS)
+from dialogs.i18n import (
+    AGO_WORDS,
+    DATE_PREFIX_WORDS,
+    DAY_WORDS,
+    MONTHS,
+    NUMBER_WORDS,
+    RELATIVE_DAYS,
+    THAT_WORDS,
+    WEEK_WORDS,
+)
 from dialogs.model import Parsed, iso
 
 __all__ = ["parse", "to_date"]
@@ -18,7 +26,8 @@ def _any(words: Iterable[str]) -> str:
 
 
 _DATE_PREFIX = re.compile(rf"(?:(?:{_any(DATE_PREFIX_WORDS)})\.? )+")
-_AGO = re.compile(rf"([0-9]{{1,4}}|[a-z]+) (?:({_any(DAY_WORDS)})|({_any(WEEK_WORDS)})) (?:(?:{_any(THAT_WORDS)}) )?(?:{_any(AGO_WORDS)})")
+_AGO = re.compile(rf"([0-9]{{1,4}}|[a-z]+) (?:({_any(DAY_WORDS)})|({_any(WEEK_WORDS)})) "
+                  rf"(?:(?:{_any(THAT_WORDS)}) )?(?:{_any(AGO_WORDS)})")
 _NUMERIC_DMY = re.compile(r"([0-9]{1,2})([/.-])([0-9]{1,2})(?:\2([0-9]{4}|[0-9]{2}))?")
 _NUMERIC_YMD = re.compile(r"([0-9]{4})([/-])([0-9]{1,2})\2([0-9]{1,2})")
 _ORDINAL = r"(?:st|nd|rd|th)?"

@@ -25,7 +25,7 @@ def parse(ctx: ParseContext) -> Parsed:
             return ctx.hint("hint_number_range", min=_plain(low), max=_plain(high))
         if low is not None:
             return ctx.hint("hint_number_min", min=_plain(low))
-        return ctx.hint("hint_number_max", max=_plain(high))
+        return ctx.hint("hint_number_max", max=_plain(high if high is not None else number))
     return Parsed(value=number)
 
 

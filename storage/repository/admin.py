@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, joinedload
 
 from storage.models import (
@@ -214,7 +215,7 @@ def end_admin_sessions(session: Session, user_id: int, *, keep: str | None = Non
     query = delete(AdminSession).where(AdminSession.user_id == user_id)
     if keep is not None:
         query = query.where(AdminSession.token_hash != keep)
-    return session.execute(query).rowcount or 0
+    return cast(CursorResult[Any], session.execute(query)).rowcount or 0
 
 
 def throttles(session: Session, keys: Sequence[str]) -> dict[str, SignInThrottle]:

@@ -85,7 +85,8 @@ def add_complaint(session: Session, *, contact: Contact, conversation: Conversat
         agency=fields.agency, location_text=fields.location_text, latitude=fields.latitude,
         longitude=fields.longitude, incident_date=fields.incident_date, anonymous=fields.anonymous,
         confidential=fields.confidential, reporter_name_enc=reporter_name_enc,
-        attachments=[dict(item) for item in fields.attachments], answers=answers, status="queued", created_at=now, updated_at=now,
+        attachments=[dict(item) for item in fields.attachments], answers=answers, status="queued", created_at=now,
+        updated_at=now,
     )
     session.add(complaint)
     session.flush()

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from storage.models import (
@@ -69,7 +70,7 @@ def outbox_messages(session: Session, row_ids: Sequence[int]) -> dict[int, Messa
     return {row_id: message for row_id, message in found}
 
 
-def finish_send(session: Session, row_id: int, message_id: int, *, provider_message_id: str, status: str,
+def finish_send(session: Session, row_id: int, message_id: int, *, provider_message_id: str | None, status: str,
                 now: datetime) -> None:
     """A reply or notification was handed to its provider: the message gets the provider's id
     and status, the outbox row is done (two UPDATEs, nothing loaded)."""
@@ -169,7 +170,7 @@ def renew_leases(session: Session, row_ids: Sequence[int], *, until: datetime, n
         update(Outbox).where(Outbox.id.in_(tuple(row_ids)), Outbox.status == "sending")
         .values(lease_until=until, updated_at=now).execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return cast(CursorResult[Any], result).rowcount or 0
 
 
 def outbox_row(session: Session, row_id: int) -> Outbox:

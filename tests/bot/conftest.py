@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import io
+
 import pytest
+from tests_support import make_settings
 
 from bot.scripts import sync_files
 from bot.services import Services, build_services
 from bot.settings import Settings
 from channels.terminal import TerminalChannel
 from storage.repository import utcnow
-from tests_support import make_settings
 
 
 @pytest.fixture

@@ -3,21 +3,19 @@ create-user`, `set-role`, `disable`, `enable` and `reset-password` (a password n
 command line)."""
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
-
-import hashlib
+from tests_support import ROOT, chat_env
 
 from bot.admin.passwords import WeakPassword, check_password, hash_password, verify_password
 from storage import repository as repo
-from storage.models import AdminSession
 from storage.db import Database
-from storage.models import AdminUser, AuditEntry
-from tests_support import ROOT, chat_env
+from storage.models import AdminSession, AdminUser, AuditEntry
 
 PASSWORD = "kata-sandi-yang-panjang"
 

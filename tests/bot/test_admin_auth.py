@@ -10,9 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+from admin_support import PASSWORD, admin_site, field, sign_in
 from sqlalchemy import func, select
 
-from admin_support import PASSWORD, admin_site, field, sign_in
 from bot.admin import auth
 from bot.admin.auth import ADDRESS_LIMIT, NAME_LIMIT
 from bot.services import Services

@@ -6,14 +6,13 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from admin_support import admin_site, field, signed_in
 from sqlalchemy import select
 
-from admin_support import admin_site, field, signed_in
 from bot.services import Services
 from channels.base import InboundMessage
 from storage import repository as repo
 from storage.models import AuditEntry, Outbox
-
 
 
 @pytest.fixture

@@ -4,19 +4,19 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from admin_support import admin_site, signed_in
 from sqlalchemy import update
 
-from admin_support import admin_site, signed_in
 from bot.admin.funnel import Funnel, StepRow, build, svg
 from bot.services import Services
 from channels.base import InboundMessage
 from storage import repository as repo
 from storage.models import Conversation
 
-NOW = datetime(2026, 11, 28, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
 
 
 def test_counts_per_step() -> None:

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+from admin_support import admin_site, field, signed_in
 from sqlalchemy import select
 
-from admin_support import admin_site, field, signed_in
 from bot.services import Services, build_services
 from channels.base import InboundMessage
 from storage import repository as repo

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+from admin_support import admin_site, field, signed_in
 from sqlalchemy import func, select
 
-from admin_support import admin_site, field, signed_in
 from bot.scripts import save_draft
 from bot.services import Services
 from storage import repository as repo

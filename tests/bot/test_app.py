@@ -11,12 +11,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from tests_support import chat_env, make_settings
 
 from bot.app import create_app
 from bot.scripts import sync_files
 from bot.services import build_services
 from storage import repository as repo
-from tests_support import chat_env, make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 import transcripts
 from tests_support import chat_env
 
@@ -47,7 +46,7 @@ def test_transcript_through_lapor_chat(transcript: transcripts.Transcript, db, d
         batch = turns[index:batch_end]
         pairs = run_chat(env, [transcripts.fill(t.user, last_tracking) for t in batch], "--sender", sender)
         assert len(pairs) == len(batch)
-        for offset, (spec, (_, said)) in enumerate(zip(batch, pairs)):
+        for offset, (spec, (_, said)) in enumerate(zip(batch, pairs, strict=False)):
             transcripts.check_turn(transcript, index + offset, spec, said)
             found = transcripts.TRACKING.findall(said)
             if found and "STATUS" not in spec.user.upper():

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from tests_support import ROOT, chat_env
 
 from bot.config import ConfigError, ConfigFile, read_config
 from bot.settings import load_settings
-from tests_support import ROOT, chat_env
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -25,8 +25,8 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import time
 import os
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
@@ -37,7 +37,10 @@ from flask import Flask, request
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from providers.telegram_api import TOKEN as TELEGRAM_TOKEN
+from providers.twilio_api import ACCOUNT_SID, AUTH_TOKEN
 from sqlalchemy import func, select
+from tests_support import make_settings
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 from werkzeug.test import TestResponse
@@ -52,12 +55,9 @@ from channels.telegram import SECRET_HEADER as TELEGRAM_SECRET_HEADER
 from channels.telegram import TelegramChannel
 from channels.twilio import SIGNATURE_HEADER as TWILIO_SIGNATURE_HEADER
 from channels.twilio import TwilioChannel
-from providers.telegram_api import TOKEN as TELEGRAM_TOKEN
-from providers.twilio_api import ACCOUNT_SID, AUTH_TOKEN
 from storage import repository as repo
 from storage.db import Database
 from storage.models import Base, Message
-from tests_support import make_settings
 
 PUBLIC_URL = "https://lapor.example.go.id"  # what Twilio signs over: LAPOR_PUBLIC_URL + path
 NOWHERE = "http://127.0.0.1:9"  # the discard port: a send that happened anyway would fail

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, text
 
@@ -98,7 +98,7 @@ def test_stop_with_no_conversation_opens_none(services: Services) -> None:
 
 
 def test_an_idle_conversation_expires_and_restarts(services: Services) -> None:
-    t0 = datetime(2026, 11, 1, 1, 0, tzinfo=timezone.utc)
+    t0 = datetime(2026, 11, 1, 1, 0, tzinfo=UTC)
     send(services, "halo", at=t0)
     send(services, "1", at=t0 + timedelta(minutes=1))
     late = send(services, "judul yang terlambat", at=t0 + timedelta(days=2))
@@ -109,7 +109,7 @@ def test_an_idle_conversation_expires_and_restarts(services: Services) -> None:
 
 
 def test_a_citizen_back_after_a_pause_is_told_where_they_were(services: Services) -> None:
-    t0 = datetime(2026, 11, 1, 1, 0, tzinfo=timezone.utc)
+    t0 = datetime(2026, 11, 1, 1, 0, tzinfo=UTC)
     for minute, line in enumerate(HAPPY[:4]):
         send(services, line, at=t0 + timedelta(minutes=minute))
     back = send(services, "halo", at=t0 + timedelta(hours=2))  # the default resume_after is 30 minutes

@@ -20,18 +20,18 @@ import requests
 import yaml
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
+from providers.telegram_api import TOKEN, TelegramApiServer
 from sqlalchemy import func, select
+from tests_support import chat_env, free_port, make_settings, wait_for
 
 from bot.app import create_app
 from bot.registry import RegistryError, SubmitResult
 from bot.server import gunicorn_options
 from bot.services import Services
 from channels.base import DeliveryError, InboundMessage, OutboundMessage, SendResult
-from providers.telegram_api import TOKEN, TelegramApiServer
 from storage import repository as repo
 from storage.db import Database
 from storage.models import Complaint, Outbox
-from tests_support import chat_env, free_port, make_settings, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 PHONE = "+6281234567890"
@@ -399,7 +399,7 @@ def test_two_gunicorn_workers_and_a_separate_worker_report_exact_totals(db, db_u
                            "lapor_outbox_depth": ["kind"], "lapor_outbox_oldest_age_seconds": ["kind"]}
             for _ in range(12):  # each scrape, on a connection of its own, may reach either worker
                 samples = parse(requests.get(f"{url}/metrics", timeout=5).text)
-                got = {key: value(samples, key[0], **dict(zip(label_names[key[0]], key[1:]))) for key in expected}
+                got = {key: value(samples, key[0], **dict(zip(label_names[key[0]], key[1:], strict=False))) for key in expected}
                 assert got == expected
             handled = per_process(directory, "lapor_inbound_messages_total", channel="telegram")
             assert len([n for n in handled.values() if n]) >= 2 and sum(handled.values()) == inbound

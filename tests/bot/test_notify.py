@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from tests_support import chat_env
 
 from bot.notify import change_status_of
 from bot.services import Services
 from channels.base import InboundMessage
 from storage import repository as repo
 from storage.models import Complaint, Outbox
-from tests_support import chat_env
 
 ROOT = Path(__file__).resolve().parents[2]
 LINES = ["hi", "bahasa en", "1", "Broken bridge", "The bridge near the market is broken since May.", "1",

@@ -9,9 +9,9 @@ import uuid
 from pathlib import Path
 
 import pytest
+from admin_support import admin_site, signed_in
 from sqlalchemy import select, text
 
-from admin_support import admin_site, signed_in
 from bot import privacy
 from bot.services import Services
 from channels.base import InboundMessage

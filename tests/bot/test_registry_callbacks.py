@@ -11,18 +11,18 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+from providers.registry_webhook import status_callback
 from sqlalchemy import select
+from tests_support import LiveServer, make_settings
 
 from bot.app import create_app
 from bot.registry.signing import sign
-from providers.registry_webhook import status_callback
 from bot.scripts import sync_files
 from bot.services import Services, build_services
 from channels.base import InboundMessage
 from channels.terminal import TerminalChannel
 from storage import repository as repo
 from storage.models import Complaint, Message, Outbox
-from tests_support import LiveServer, make_settings
 
 SECRET = "registry-shared-secret"
 LINES = ["halo", "1", "Jembatan putus", "Jembatan di dekat pasar putus sejak banjir minggu lalu.", "1",

@@ -7,16 +7,16 @@ import time
 from datetime import timedelta
 
 import pytest
+from providers.open311_server import API_KEY, Open311Server
+from registry_support import DESCRIPTION, NAME, PHONE, file_complaint, registry_services
 from sqlalchemy import select
+from tests_support import ROOT, chat_env, free_port, make_settings
 
 from bot.registry import RegistryError, Submission
 from bot.registry.open311 import Open311Registry
 from bot.services import check_registry
-from providers.open311_server import API_KEY, Open311Server
-from registry_support import DESCRIPTION, NAME, PHONE, file_complaint, registry_services
 from storage import repository as repo
 from storage.models import Message, Outbox
-from tests_support import ROOT, chat_env, free_port, make_settings
 
 CODES = {"infrastructure": "INFRA", "health": "KES"}
 

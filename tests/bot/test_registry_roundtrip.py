@@ -6,16 +6,16 @@ from __future__ import annotations
 import uuid
 
 import requests
+from providers.registry_webhook import WebhookRegistryServer
+from providers.twilio_api import ACCOUNT_SID, AUTH_TOKEN, TwilioApiServer
+from providers.twilio_api import sign as twilio_sign
+from tests_support import LiveServer, free_port, make_settings, wait_for
 
 from bot.app import create_app
 from bot.scripts import sync_files
 from bot.services import build_services
 from channels.twilio import TwilioChannel
-from providers.registry_webhook import WebhookRegistryServer
-from providers.twilio_api import ACCOUNT_SID, AUTH_TOKEN, TwilioApiServer
-from providers.twilio_api import sign as twilio_sign
 from storage import repository as repo
-from tests_support import LiveServer, free_port, make_settings, wait_for
 
 WA_FROM = "+14155238886"
 CITIZEN = "+6281298765432"

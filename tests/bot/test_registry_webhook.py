@@ -8,16 +8,15 @@ import time
 from datetime import timedelta
 
 import pytest
+from providers.registry_webhook import KEYS, WebhookRegistryServer
+from registry_support import DESCRIPTION, NAME, PHONE, file_complaint, registry_services
 from sqlalchemy import select
+from tests_support import free_port
 
 from bot.registry import RegistryError, Submission
 from bot.registry.webhook import WebhookRegistry, encode
-from providers.registry_webhook import KEYS, WebhookRegistryServer
 from storage import repository as repo
 from storage.models import Complaint, Outbox
-from tests_support import free_port
-
-from registry_support import DESCRIPTION, NAME, PHONE, file_complaint, registry_services
 
 SECRET = "registry-shared-secret"
 

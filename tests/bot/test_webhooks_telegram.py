@@ -13,16 +13,16 @@ from pathlib import Path
 
 import pytest
 import requests
+from providers.telegram_api import TOKEN, TelegramApiServer
 from sqlalchemy import func, select
+from tests_support import LiveServer, chat_env, free_port, make_settings, wait_for
 
 from bot.app import create_app
 from bot.scripts import sync_files
 from bot.services import Services, build_services
 from channels.telegram import TelegramChannel
-from providers.telegram_api import TOKEN, TelegramApiServer
 from storage import repository as repo
 from storage.models import Complaint, Contact, Conversation, Message, Outbox
-from tests_support import LiveServer, chat_env, free_port, make_settings, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s3cret-Token_for-tests"

@@ -8,13 +8,13 @@ import uuid
 from pathlib import Path
 
 import pytest
+from providers.twilio_api import ACCOUNT_SID, AUTH_TOKEN, TwilioApiServer
+from tests_support import chat_env, make_settings, wait_for
 
 from bot.scripts import sync_files
 from bot.services import build_services
 from channels.base import InboundMessage
-from providers.twilio_api import ACCOUNT_SID, AUTH_TOKEN, TwilioApiServer
 from storage import repository as repo
-from tests_support import chat_env, make_settings, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy import select
-
 from providers.open311_server import API_KEY, Open311Server
 from providers.registry_webhook import WebhookRegistryServer
 from registry_support import file_complaint, registry_services
+from sqlalchemy import select
+from tests_support import ROOT, chat_env, wait_for
+
 from storage import repository as repo
 from storage.models import Outbox
-from tests_support import ROOT, chat_env, wait_for
 
 SECRET = "crash-test-secret"
 TAKEOVER_SECONDS = 10  # a dead worker's rows are someone else's within this long

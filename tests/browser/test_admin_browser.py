@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from admin_support import PASSWORD, admin_site
 from sqlalchemy import select
 
-from admin_support import PASSWORD, admin_site
 from bot.services import Services
 from channels.base import InboundMessage
 from storage import repository as repo
@@ -115,7 +115,8 @@ def test_edit_with_an_error_then_fix_publish_and_simulate(site, page: Page) -> N
     page.get_by_role("button", name="Periksa dan simpan").click()
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("belum disimpan")
-    expect(alert).to_contain_text("baris 18:")  # the line of the broken step type
+    broken_line = original.splitlines().index("    type: choice") + 1
+    expect(alert).to_contain_text(f"baris {broken_line}:")  # the line of the broken step type
     shot(page, "script-edit-error")
     page.get_by_label("YAML naskah").fill(original.replace("id: Jenis laporan Anda?", "id: Apa jenis laporan Anda?"))
     page.get_by_role("button", name="Periksa dan simpan").click()

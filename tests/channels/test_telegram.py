@@ -13,6 +13,7 @@ import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from providers.telegram_api import TOKEN, TelegramApiServer, bot_api_contract
 
 from channels.base import (
     DeliveryError,
@@ -24,7 +25,6 @@ from channels.base import (
     WebhookRequest,
 )
 from channels.telegram import SECRET_HEADER, TelegramChannel, split_telegram
-from providers.telegram_api import TOKEN, TelegramApiServer, bot_api_contract
 
 SECRET = "s3cret-Webhook_token"
 DATE = 1_764_309_600  # 2025-11-28T06:00:00Z

@@ -8,10 +8,11 @@ import socket
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
+from providers.twilio_api import ACCOUNT_SID, AUTH_TOKEN, TwilioApiServer, sign
 
 from channels.base import (
     DeliveryError,
@@ -24,7 +25,6 @@ from channels.base import (
     WebhookRequest,
 )
 from channels.twilio import DEFAULT_API_BASE_URL, TwilioChannel
-from providers.twilio_api import ACCOUNT_SID, AUTH_TOKEN, TwilioApiServer, sign
 
 PUBLIC_URL = "https://lapor.example.id"
 SMS_URL = f"{PUBLIC_URL}/webhooks/twilio/sms"
@@ -122,13 +122,13 @@ def test_the_signature_header_is_case_insensitive() -> None:
 # --- parse ------------------------------------------------------------------------------------
 
 def test_parse_an_sms() -> None:
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     (message,) = offline("sms").parse(signed(SMS_URL, sms_form()))
     assert message == InboundMessage(
         channel="sms", sender=CITIZEN, text="Jalan rusak di depan sekolah",
         provider_message_id=MESSAGE_SID, received_at=message.received_at,
     )
-    assert message.received_at.tzinfo is timezone.utc and before <= message.received_at <= datetime.now(timezone.utc)
+    assert message.received_at.tzinfo is UTC and before <= message.received_at <= datetime.now(UTC)
 
 
 def test_parse_whatsapp_media() -> None:
@@ -369,7 +369,7 @@ def test_429_is_retryable_after_retry_after(server: TwilioApiServer) -> None:
 
 
 def test_retry_after_may_be_an_http_date(server: TwilioApiServer) -> None:
-    server.fail_next(429, retry_after=format_datetime(datetime.now(timezone.utc) + timedelta(seconds=120), usegmt=True))
+    server.fail_next(429, retry_after=format_datetime(datetime.now(UTC) + timedelta(seconds=120), usegmt=True))
     error = send_error(server)
     assert error.retryable and error.retry_after is not None and 110 <= error.retry_after <= 120
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -13,12 +13,12 @@ from hypothesis import strategies as st
 from dialogs.answers import parse_answer
 from dialogs.answers.choice import osa_distance
 from dialogs.display import display_value, option_menu
-from dialogs.normalize import clean_text, normalize
 from dialogs.i18n import BUILTIN_MESSAGES
 from dialogs.model import AnswerType, GeoPoint, Inbound, MediaRef, Option, Parsed, Script, Step
+from dialogs.normalize import clean_text, normalize
 
 TODAY = date(2024, 5, 20)
-NOW = datetime(2024, 5, 20, 3, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 5, 20, 3, 0, tzinfo=UTC)
 
 # ---------------------------------------------------------------------------- builders
 

@@ -4,7 +4,7 @@ never crashing."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from dialogs.model import Context, DialogState, EventKind, GeoPoint, Inbound, Me
 
 SCRIPT_PATH = Path(__file__).resolve().parents[2] / "dialogs" / "scripts" / "complaint.yaml"
 SCRIPT = load_script(SCRIPT_PATH.read_text(encoding="utf-8"), str(SCRIPT_PATH), version=4)
-T0 = datetime(2024, 5, 20, 3, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 5, 20, 3, 0, tzinfo=UTC)
 HAPPY = ["1", "Jalan rusak", "Jalan di depan sekolah rusak parah sejak Januari.", "1", "Jl. Merdeka 1",
          "kemarin", "lewati", "1", "Budi", "ya"]
 

@@ -2,18 +2,18 @@
 no HTTP): the same path as intake, the simulator and `lapor chat`."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
 import transcripts
+
 from dialogs import engine
 from dialogs.loader import load_script
 from dialogs.model import Context, EventKind, Inbound, Slot
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "dialogs" / "scripts"
-CLOCK = datetime(2024, 5, 20, 3, 0, tzinfo=timezone.utc)
+CLOCK = datetime(2024, 5, 20, 3, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("transcript", transcripts.load_all(), ids=lambda t: t.name)

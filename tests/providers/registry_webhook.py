@@ -29,7 +29,6 @@ import time
 from typing import Any
 
 import requests
-
 from werkzeug.wrappers import Request, Response
 
 from providers.loopback import FaultyServer

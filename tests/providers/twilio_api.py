@@ -36,7 +36,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -253,7 +253,7 @@ def message_resource(account_sid: str, fields: Mapping[str, str | list[str]]) ->
     sid = ("MM" if media else "SM") + secrets.token_hex(16)
     uri = f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json"
     to, body = str(fields["To"]), str(fields.get("Body", ""))
-    now = format_datetime(datetime.now(timezone.utc).replace(microsecond=0))
+    now = format_datetime(datetime.now(UTC).replace(microsecond=0))
     return {
         "account_sid": account_sid,
         "api_version": "2010-04-01",
@@ -400,7 +400,7 @@ class TwilioApiServer:
             raise _Rejection(400, [Problem(400, f"Content-Type must be {FORM_TYPE}, not {request.mimetype or 'none'}")])
         if request.args:
             raise _Rejection(400, [Problem(400, f"Unexpected query parameters: {', '.join(request.args)}")])
-        form = {name: request.form.getlist(name) for name in request.form.keys()}
+        form = {name: request.form.getlist(name) for name in request.form}
         if problems := form_problems(form):
             raise _Rejection(400, problems)
         params = messages_contract().params

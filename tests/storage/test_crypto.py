@@ -5,10 +5,9 @@ import re
 import secrets
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from hypothesis import given
 from hypothesis import strategies as st
-
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from storage.crypto import DataCipher, WrongDataKey, _hkdf
 

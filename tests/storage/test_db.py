@@ -7,7 +7,7 @@ import sqlite3
 import stat
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -75,9 +75,8 @@ def test_a_database_locked_by_another_program_is_busy_within_seconds(db: Databas
     try:
         assert db.ping() and not db.writable()
         started = time.monotonic()
-        with pytest.raises(Busy):
-            with db.transaction() as session:
-                add_contact(session)
+        with pytest.raises(Busy), db.transaction() as session:
+            add_contact(session)
         waited = time.monotonic() - started
         assert LOCK_WAIT_SECONDS * 0.9 < waited < 2 * LOCK_WAIT_SECONDS + 1  # well under Twilio's 15 s
         with db.reading() as session:  # reads go on meanwhile
@@ -105,9 +104,8 @@ def test_a_writer_stuck_in_the_gate_makes_others_busy_not_wait_for_ever(db: Data
     try:
         assert held.wait(10)
         started = time.monotonic()
-        with pytest.raises(Busy):
-            with db.transaction() as session:
-                add_contact(session, "b" * 64)
+        with pytest.raises(Busy), db.transaction() as session:
+            add_contact(session, "b" * 64)
         assert time.monotonic() - started < LOCK_WAIT_SECONDS + 1
     finally:
         done.set()
@@ -141,9 +139,8 @@ def test_another_process_in_the_gate_hands_the_turn_on_at_once_or_we_are_busy(db
                 add_contact(session)
             assert time.monotonic() - started < hold + 0.3  # woken when the other lets go, not later
         else:
-            with pytest.raises(Busy):
-                with db.transaction() as session:
-                    add_contact(session)
+            with pytest.raises(Busy), db.transaction() as session:
+                add_contact(session)
             assert LOCK_WAIT_SECONDS - 0.2 < time.monotonic() - started < LOCK_WAIT_SECONDS + 1
     finally:
         holder.wait(timeout=30)
@@ -175,20 +172,18 @@ def test_a_sqlite_transaction_takes_the_write_lock_at_begin(db: Database) -> Non
 
 
 def test_foreign_keys_are_enforced(db: Database) -> None:
-    with pytest.raises(IntegrityError):
-        with db.transaction() as session:
-            session.add(Conversation(contact_id=12345, script_id="s", script_version=1, state={}))
-            session.flush()
+    with pytest.raises(IntegrityError), db.transaction() as session:
+        session.add(Conversation(contact_id=12345, script_id="s", script_version=1, state={}))
+        session.flush()
 
 
 def test_transaction_commits_on_success_and_rolls_back_on_exception(db: Database) -> None:
     with db.transaction() as session:
         kept = add_contact(session, "a" * 64)
     assert kept.id is not None and kept.channel == "sms"  # usable after commit (expire_on_commit=False)
-    with pytest.raises(RuntimeError, match="boom"):
-        with db.transaction() as session:
-            add_contact(session, "b" * 64)
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError, match="boom"), db.transaction() as session:
+        add_contact(session, "b" * 64)
+        raise RuntimeError("boom")
     with db.transaction() as session:
         assert session.scalars(select(Contact.sender_hash)).all() == ["a" * 64]
 
@@ -201,16 +196,15 @@ def test_datetimes_come_back_aware_utc(db: Database) -> None:
     db.engine.dispose()
     with db.transaction() as session:
         stored = session.get(Contact, contact.id)
-        assert stored.last_inbound_at == datetime(2026, 11, 28, 6, 0, tzinfo=timezone.utc)
+        assert stored.last_inbound_at == datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
         assert stored.last_inbound_at.utcoffset() == timedelta(0)
         assert stored.created_at.tzinfo is not None and abs(stored.created_at - utcnow()) < timedelta(minutes=1)
 
 
 def test_naive_datetimes_are_refused(db: Database) -> None:
-    with pytest.raises(StatementError, match="naive datetime"):
-        with db.transaction() as session:
-            session.add(Contact(channel="sms", sender_hash="n" * 64, sender_enc=b"x", created_at=datetime(2026, 1, 1)))
-            session.flush()
+    with pytest.raises(StatementError, match="naive datetime"), db.transaction() as session:
+        session.add(Contact(channel="sms", sender_hash="n" * 64, sender_enc=b"x", created_at=datetime(2026, 1, 1)))
+        session.flush()
 
 
 def test_ping_and_dialect(db: Database) -> None:

@@ -5,7 +5,7 @@ import hashlib
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,7 +18,7 @@ from storage.crypto import DataCipher
 from storage.db import Database
 from storage.models import Complaint, Contact, Conversation, Outbox
 
-T0 = datetime(2026, 11, 28, 6, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
 PHONE = "+6281234567890"
 
 
@@ -114,7 +114,7 @@ def test_lock_contact_serialises_concurrent_transactions_of_one_sender(db: Datab
         assert contact.name_enc == bytes([8])
         assert session.scalars(select(Conversation.state)).one() == {"count": 8}
     spans.sort()
-    assert all(left <= entered for (_, left), (entered, _) in zip(spans, spans[1:])), "two holders at once"
+    assert all(left <= entered for (_, left), (entered, _) in zip(spans, spans[1:], strict=False)), "two holders at once"
 
 
 # ---------------------------------------------------------------------- messages and conversations
@@ -135,11 +135,10 @@ def test_messages_are_found_by_provider_id_and_duplicates_are_refused(db: Databa
         assert repo.find_message(session, "sms", "SM1").id == inbound.id
         assert repo.find_message(session, "sms", "SM2") is None
         assert "halo" not in repr(repo.find_message(session, "sms", "SM1"))
-    with pytest.raises(IntegrityError):
-        with db.transaction() as session:
-            contact = repo.lock_contact(session, cipher, "sms", PHONE, T0)
-            repo.add_message(session, contact=contact, conversation=None, direction="in", channel="sms",
-                             text="halo lagi", provider_message_id="SM1", status="received")
+    with pytest.raises(IntegrityError), db.transaction() as session:
+        contact = repo.lock_contact(session, cipher, "sms", PHONE, T0)
+        repo.add_message(session, contact=contact, conversation=None, direction="in", channel="sms",
+                         text="halo lagi", provider_message_id="SM1", status="received")
     assert count(db, Contact) == 1
 
 
@@ -200,14 +199,13 @@ def test_new_tracking_number_draws_again_on_a_clash(db: Database, cipher: DataCi
 
 
 def test_tracking_numbers_are_unique_in_the_database(db: Database, cipher: DataCipher) -> None:
-    with pytest.raises(IntegrityError):
-        with db.transaction() as session:
-            contact = repo.lock_contact(session, cipher, "sms", PHONE, T0)
-            for _ in range(2):
-                session.add(Complaint(tracking_number="LAP-CCCCCC", contact_id=contact.id, channel="sms",
-                                      language="id", type="complaint", title="t", description="d", category="c",
-                                      location_text="", anonymous=True, confidential=True))
-                session.flush()
+    with pytest.raises(IntegrityError), db.transaction() as session:
+        contact = repo.lock_contact(session, cipher, "sms", PHONE, T0)
+        for _ in range(2):
+            session.add(Complaint(tracking_number="LAP-CCCCCC", contact_id=contact.id, channel="sms",
+                                  language="id", type="complaint", title="t", description="d", category="c",
+                                  location_text="", anonymous=True, confidential=True))
+            session.flush()
 
 
 # ---------------------------------------------------------------------- script versions
@@ -378,8 +376,8 @@ def test_concurrent_workers_claim_every_row_once_and_keep_each_contacts_order(db
     claimed = [i for what, i in log if what == "claim"]
     assert sorted(claimed) == ids, "a row was claimed twice or never"
     for contact in contacts:
-        replies = [i for i, (kind, c, _) in zip(ids, rows) if c == contact]
-        for earlier, later in zip(replies, replies[1:]):
+        replies = [i for i, (kind, c, _) in zip(ids, rows, strict=False) if c == contact]
+        for earlier, later in zip(replies, replies[1:], strict=False):
             assert log.index(("finish", earlier)) < log.index(("claim", later))
 
 
