@@ -7,7 +7,7 @@ LOCK   := requirements.lock
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install lock lint browser run chat test check bench clean
+.PHONY: install lock lint browser run chat test check bench clean rasa rasa-model
 
 install: $(STAMP)
 
@@ -41,7 +41,15 @@ lint: install           ## ruff (the rules in pyproject.toml) and mypy (strict o
 	$(BIN)/ruff check bot channels dialogs storage bench tests
 	$(BIN)/mypy
 
-test: install browser lint  ## lint and types, then every test, against SQLite and PostgreSQL, and in chromium
+# Rasa 3.6 needs Python 3.10 and pins of its own: its virtualenv lives outside the clone
+# (LAPOR_RASA_HOME, default ~/.cache/lapor-rasa) and is built once; its model once per training data.
+rasa-model: install     ## Rasa's virtualenv and NLU model (dialogs/nlu), each built only when missing or stale
+	$(BIN)/python -m bot.nlu.rasa_server prepare
+
+rasa: rasa-model        ## serve the Rasa NLU model on 127.0.0.1:5005; then RASA_URL=http://127.0.0.1:5005 and RASA_TOKEN
+	$(BIN)/python -m bot.nlu.rasa_server serve
+
+test: install browser lint rasa-model  ## lint and types, then every test: SQLite and PostgreSQL, chromium, a real Rasa
 	$(BIN)/python -m pytest
 
 check: install          ## validate the dialog scripts

@@ -13,7 +13,7 @@ import threading
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.settings import ConfigError, load_settings
 
@@ -91,6 +91,14 @@ def _parser() -> argparse.ArgumentParser:
     set_status.add_argument("status", choices=["received", "verified", "in_progress", "resolved", "rejected"])
     set_status.add_argument("--note", default="", help="a note the citizen reads with the new status")
     set_status.set_defaults(run=_complaints_set_status)
+
+    nlu = sub.add_parser("nlu", help="understanding what citizens write").add_subparsers(metavar="ACTION")
+    evaluate = nlu.add_parser("evaluate", help="score an interpreter on labelled examples (Rasa NLU YAML)")
+    evaluate.add_argument("--data", type=Path, required=True, help="a file of intents or of categories")
+    evaluate.add_argument("--backend", choices=["builtin", "rasa"], default="builtin",
+                          help="rasa: the server at RASA_URL (RASA_TOKEN)")
+    evaluate.add_argument("--json", action="store_true", help="one JSON object instead of the table")
+    evaluate.set_defaults(run=_nlu_evaluate)
 
     keys = sub.add_parser("keys", help="the data key (LAPOR_DATA_KEY)").add_subparsers(metavar="ACTION")
     keys.add_parser("status", help="the keys this database knows, and which this process holds").set_defaults(
@@ -410,6 +418,32 @@ def _admin_reset_password(args: argparse.Namespace) -> int:
     if not done:
         print(f"new password set for {args.name}; its sessions have ended")
     return done
+
+
+def _nlu_evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from bot.nlu.data import DataError
+    from bot.nlu.evaluate import evaluate, render
+    from bot.nlu.interpreter import RasaInterpreter, load_builtin
+
+    settings = load_settings()
+    builtin = load_builtin(settings.nlu_dir, settings.nlu_model_dir)
+    interpreter: Any = builtin
+    if args.backend == "rasa":
+        url = settings.env.get("RASA_URL")
+        if not url:
+            print("lapor: set RASA_URL (and RASA_TOKEN) to the Rasa server, e.g. http://127.0.0.1:5005",
+                  file=sys.stderr)
+            return 2
+        interpreter = RasaInterpreter(url, settings.env.get("RASA_TOKEN", ""), builtin, timeout=30)
+    try:
+        score = evaluate(args.data, interpreter)
+    except (DataError, RuntimeError) as exc:
+        print(f"lapor: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(score.to_json()) if args.json else render(score))
+    return 0
 
 
 def _keys_status(args: argparse.Namespace) -> int:

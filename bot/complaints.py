@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from bot.settings import Settings
+from dialogs.answers.date_answer import period_of
 from dialogs.fields import REPORT_TYPES
 from dialogs.model import Script
 
@@ -62,12 +63,19 @@ def complaint_fields(fields: Mapping[str, Any], settings: Settings) -> Complaint
         location_text=str(location.get("text") or ""),
         latitude=location.get("latitude"),
         longitude=location.get("longitude"),
-        incident_date=date.fromisoformat(raw_date) if isinstance(raw_date, str) else None,
+        incident_date=_first_day(raw_date),
         attachments=[dict(item) for item in fields.get("attachments") or []],
         anonymous=anonymous is not False,
         confidential=confidential is not False,
         reporter_name=None if anonymous is not False else (fields.get("reporter_name") or None),
     )
+
+
+def _first_day(raw_date: Any) -> date | None:
+    """The calendar day a date answer stands for: itself, or the first day of its month or year
+    ("2024-05", "2023": the answers keep the precision the citizen gave)."""
+    period = period_of(raw_date) if isinstance(raw_date, str) else None
+    return period.first if period is not None else None
 
 
 def status_text(script: Script, status: str, language: str) -> str:

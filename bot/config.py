@@ -88,6 +88,14 @@ class CategoryConfig:
 
 
 @dataclass(frozen=True)
+class NluConfig:
+    backend: Literal["builtin", "rasa"] = "builtin"  # RASA_URL in the environment also means rasa
+    data_dir: str = "dialogs/nlu"  # the training data (Rasa NLU YAML), relative to config.yaml
+    model_dir: str = "var/nlu"  # where the built-in models are kept, relative to config.yaml
+    rasa_timeout_seconds: float = field(default=0.3, metadata=_within(above=0))  # then the built-in one answers
+
+
+@dataclass(frozen=True)
 class MetricsConfig:
     dir: str = "var/metrics"  # relative to config.yaml
 
@@ -103,6 +111,7 @@ class ConfigFile:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     registry: RegistryConfig = field(default_factory=RegistryConfig)
     categories: dict[str, CategoryConfig] = field(default_factory=dict)
+    nlu: NluConfig = field(default_factory=NluConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
 
 

@@ -4,8 +4,11 @@
 and locks the sender's conversation, runs the dialog engine, and in the same transaction saves
 the new state, the replies (as outbox rows) and, when the dialog completes, the complaint and
 its submission (as an outbox row). No provider or registry is called here: delivery does that
-after the commit. Phone numbers and message text are never logged; personal answers are
-sealed in the state and redacted from stored messages (``bot.privacy``).
+after the commit. The message's text is interpreted (``bot.nlu``) before the transaction opens,
+so no lock is held while an interpreter works; the built-in one takes well under a millisecond,
+and a Rasa server is waited on for ``nlu.rasa_timeout_seconds`` at most. Phone numbers and
+message text are never logged; personal answers are sealed in the state and redacted from
+stored messages (``bot.privacy``).
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from typing import Any, cast
 
 from bot import metrics, privacy
 from bot.complaints import complaint_fields, status_text
+from bot.nlu.interpreter import Interpreter
 from bot.scripts import ScriptCatalog
 from bot.settings import Settings
 from channels.base import InboundMessage
@@ -29,6 +33,7 @@ from dialogs.model import (
     EventKind,
     GeoPoint,
     Inbound,
+    Interpretation,
     MediaRef,
     Reply,
     Script,
@@ -38,6 +43,7 @@ from dialogs.model import (
     Turn,
 )
 from dialogs.normalize import clean_text
+from dialogs.prefill import shorten
 from storage import repository as repo
 from storage.crypto import DataCipher, WrongDataKey
 from storage.db import Database
@@ -45,6 +51,9 @@ from storage.models import Contact, Conversation
 from storage.tracking import normalize_tracking_number
 
 log = logging.getLogger(__name__)
+MAX_INTERPRETED = 1000  # characters of a message the interpreter reads
+RECENT_REPORTS = 3  # listed by "cek status": short enough for one or two SMS
+STATUS_TITLE_MAX = 40  # characters of a title in a status reply, cut at a word
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,19 +70,21 @@ class Intake:
     """Handles inbound messages; safe to call from many threads and processes at once."""
 
     def __init__(self, db: Database, catalog: ScriptCatalog, settings: Settings, cipher: DataCipher,
-                 on_commit: Callable[[], None] | None = None):
+                 on_commit: Callable[[], None] | None = None, interpreter: Interpreter | None = None):
         self._db = db
         self.catalog = catalog
         self.settings = settings
         self.cipher = cipher
         self._on_commit = on_commit or (lambda: None)
+        self.interpreter = interpreter
 
     def handle(self, message: InboundMessage) -> IntakeResult:
         """Process one message; returns after the transaction has committed. What happened is
         counted then (``bot.metrics``), so a rolled-back attempt that the provider sends again
         counts once."""
+        meaning = self.interpret(message)
         with self._db.transaction() as session:
-            run = _Run(self, session, message)
+            run = _Run(self, session, message, meaning)
             result = run.run()
         if not result.duplicate:
             self._on_commit()  # wake the delivery worker
@@ -81,6 +92,14 @@ class Intake:
         for event in run.conversation_events:
             metrics.conversation(event)
         return result
+
+    def interpret(self, message: InboundMessage) -> Interpretation | None:
+        """What the interpreter understands of the message's text (None without one, or for a
+        contact card, media or a location: those are no language)."""
+        if self.interpreter is None or message.shared_contact or message.location is not None or \
+                not message.text.strip():
+            return None
+        return self.interpreter.interpret(message.text[:MAX_INTERPRETED])
 
     def wake(self) -> None:
         """Tell the delivery worker that work was committed outside ``handle``."""
@@ -95,8 +114,9 @@ class Intake:
 class _Run:
     """The work of one message inside its transaction."""
 
-    def __init__(self, intake: Intake, session: Any, message: InboundMessage):
+    def __init__(self, intake: Intake, session: Any, message: InboundMessage, meaning: Interpretation | None):
         self.intake = intake
+        self.meaning = meaning
         self.settings = intake.settings
         self.session = session
         self.message = message
@@ -203,6 +223,7 @@ class _Run:
             received_at=self.now,
             media=tuple(MediaRef(m.url, m.content_type) for m in msg.media),
             location=GeoPoint(location.latitude, location.longitude, location.address) if location else None,
+            meaning=None if card_unasked else self.meaning,
         )
 
     def _apply(self, script: Script, contact: Contact, conversation: Conversation | None, turn: Turn) -> None:
@@ -223,6 +244,8 @@ class _Run:
         for reply in turn.replies:
             if reply.slot is Slot.STATUS:
                 reply = reply.fill(self._status_reply(script, contact, reply.argument, language))
+            elif reply.slot is Slot.REPORTS:
+                reply = reply.fill(self._reports_reply(script, contact, language))
             elif reply.slot is Slot.TRACKING_NUMBER and self.tracking_number:
                 reply = reply.fill(self.tracking_number)
             self.replies.append(reply)
@@ -245,9 +268,22 @@ class _Run:
             # Only the contact who filed it learns anything, not even whether it exists.
             return script.text("status_not_found", lang, tracking_number=shown)
         lines = [script.text("status_found", lang, tracking_number=complaint.tracking_number,
+                             title=shorten(complaint.title, STATUS_TITLE_MAX),
                              status=status_text(script, complaint.status, lang))]
         if complaint.status_note:
             lines.append(script.text("status_note", lang, note=complaint.status_note))
+        return "\n".join(lines)
+
+    def _reports_reply(self, script: Script, contact: Contact, lang: str) -> str:
+        """The contact's recent reports, one line each (number, title, status), newest first."""
+        complaints = repo.recent_complaints(self.session, contact.id, limit=RECENT_REPORTS)
+        if not complaints:
+            return script.text("status_none", lang)
+        lines = [script.text("status_list", lang)]
+        lines += [script.text("status_list_item", lang, tracking_number=c.tracking_number,
+                              title=shorten(c.title, STATUS_TITLE_MAX), status=status_text(script, c.status, lang))
+                  for c in complaints]
+        lines.append(script.text("status_list_more", lang))
         return "\n".join(lines)
 
     def _file_complaint(self, script: Script, contact: Contact, conversation: Conversation, answers: dict[str, Any],

@@ -1,5 +1,6 @@
 """What ``lapor serve`` and ``lapor worker`` do before they start: migrate, import the dialog
-scripts, check the data key and the registry set-up, in a short-lived child process.
+scripts, check the data key and the registry set-up, and train the built-in interpreter (once
+per version of its training data), in a short-lived child process.
 
 The child does the heavy lifting (Alembic, the whole service stack) and exits, so the serving
 processes never hold Alembic in memory and a gunicorn master stays small: it only supervises.
@@ -12,8 +13,8 @@ from bot.settings import Settings
 
 
 def prepare(settings: Settings) -> bool:
-    """Migrate, import scripts, check the data key and the registry; False (the reason logged)
-    when that failed."""
+    """Migrate, import scripts, train the built-in interpreter, check the data key and the
+    registry; False (the reason logged) when that failed."""
     child = multiprocessing.get_context("fork").Process(target=_prepare, args=(settings,), name="lapor-prepare")
     child.start()
     child.join()
@@ -23,10 +24,17 @@ def prepare(settings: Settings) -> bool:
 def _prepare(settings: Settings) -> None:
     import logging
 
+    from bot.nlu.data import DataError
+    from bot.nlu.interpreter import load_builtin
     from bot.services import check_key, check_registry, prepare_database
     from storage.crypto import WrongDataKey
 
     prepare_database(settings)
+    try:
+        load_builtin(settings.nlu_dir, settings.nlu_model_dir)  # scikit-learn stays in this child
+    except (DataError, OSError) as exc:
+        logging.getLogger("lapor").error("the NLU training data cannot be used: %s", exc)
+        raise SystemExit(1) from None
     try:
         check_key(settings)
     except WrongDataKey as exc:

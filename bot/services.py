@@ -12,6 +12,7 @@ from typing import cast
 
 from bot.delivery import Delivery, DeliveryThread
 from bot.intake import Intake
+from bot.nlu.interpreter import Interpreter, make_interpreter
 from bot.polling import RegistryPoller
 from bot.registry import PollingRegistry, Registry, RegistryError, make_registry
 from bot.scripts import ScriptCatalog, sync_files
@@ -37,6 +38,7 @@ class Services:
     catalog: ScriptCatalog
     registry: Registry
     channels: dict[str, Channel] = field(default_factory=dict)
+    interpreter: Interpreter | None = None  # what citizens' texts mean (bot.nlu); None: words alone
     intake: Intake = field(init=False)
     delivery: Delivery = field(init=False)
     poller: RegistryPoller | None = field(init=False)
@@ -45,7 +47,8 @@ class Services:
 
     def __post_init__(self) -> None:
         self.doorbell = Doorbell.for_database(self.settings.database_url)
-        self.intake = Intake(self.db, self.catalog, self.settings, self.cipher, on_commit=self._wake)
+        self.intake = Intake(self.db, self.catalog, self.settings, self.cipher, on_commit=self._wake,
+                             interpreter=self.interpreter)
         self.delivery = Delivery(self.db, self.channels, self.registry, self.settings, self.cipher)
         polls = hasattr(self.registry, "fetch_status")  # Open311: statuses are fetched, not pushed
         self.poller = RegistryPoller(self.db, cast(PollingRegistry, self.registry), self.catalog, self.settings) \
@@ -76,6 +79,8 @@ class Services:
             if hasattr(channel, "close"):
                 channel.close()
         self.registry.close()
+        if self.interpreter is not None and hasattr(self.interpreter, "close"):
+            self.interpreter.close()
         if self.doorbell is not None:
             self.doorbell.close()
         self.db.dispose()
@@ -154,4 +159,5 @@ def build_services(settings: Settings, channels: Mapping[str, Channel] | None = 
         catalog=ScriptCatalog(db),
         registry=make_registry(settings),
         channels=dict(channels or {}),
+        interpreter=make_interpreter(settings),
     )

@@ -73,6 +73,10 @@ class Settings:
     registry_poll: timedelta
     registry_timeout: float
     categories: Mapping[str, Category]
+    nlu_backend: str  # builtin | rasa
+    nlu_dir: Path  # training data
+    nlu_model_dir: Path  # the built-in models, trained once per data version
+    nlu_rasa_timeout: float
     metrics_dir: Path  # one per service, shared by its processes (bot.metrics)
     env: Mapping[str, str] = field(repr=False)  # provider credentials
 
@@ -135,6 +139,10 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         "registry_timeout": config.registry.timeout_seconds,
         "categories": {name: Category(code=entry.code or name.upper(), agency=entry.agency)
                        for name, entry in config.categories.items()},
+        "nlu_backend": "rasa" if env.get("RASA_URL") else config.nlu.backend,
+        "nlu_dir": (base / config.nlu.data_dir).resolve(),
+        "nlu_model_dir": (base / config.nlu.model_dir).resolve(),
+        "nlu_rasa_timeout": config.nlu.rasa_timeout_seconds,
         "metrics_dir": Path(env.get("LAPOR_METRICS_DIR") or base / config.metrics.dir).resolve(),
         "env": {k: v for k, v in env.items() if k.startswith(("TWILIO_", "TELEGRAM_", "LAPOR_REGISTRY_", "RASA_"))},
     }

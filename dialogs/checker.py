@@ -45,6 +45,10 @@ def check_structure(script: Script, lines: Lines) -> list[Diagnostic]:
             for lang in script.languages:
                 if lang not in text:
                     error(raw.line_of(field), f"{where}: {field} has no text for language '{lang}'")
+        for variant in step.variants:
+            for lang in script.languages:
+                if lang not in variant.prompt:
+                    error(variant.line, f"{where}: a variant's prompt has no text for language '{lang}'")
         _check_options(script, step, error, warn)
         if step.optional and step.type in (AnswerType.CHOICE, AnswerType.YES_NO, AnswerType.CONFIRM,
                                            AnswerType.MESSAGE):
@@ -75,6 +79,8 @@ def _conditions(step: Step, raw: LDict) -> Iterator[tuple[Condition, int]]:
     for route in step.routes:
         if route.when is not None:
             yield route.when, route.line
+    for variant in step.variants:
+        yield variant.when, variant.line
 
 
 def _check_options(script: Script, step: Step, error: Report, warn: Report) -> None:
@@ -96,10 +102,7 @@ def _check_options(script: Script, step: Step, error: Report, warn: Report) -> N
             other = seen.get(key)
             if other is not None and other != option.number:
                 error(option.line, f"{where}: '{word}' would match both option {other} and option {option.number}")
-            seen.setdefault(key, option.number)
-            if key in script.command_words:
-                warn(option.line, f"{where}: option {option.number}: '{word}' is also the command word for "
-                                  f"'{script.command_words[key]}'; the command wins")
+            seen.setdefault(key, option.number)  # an option's word wins over a command word at its menu
 
 
 def _targets(script: Script, step: Step) -> list[str]:

@@ -4,8 +4,17 @@
 expired"), resumes one after a pause (saying where the citizen was), feeds it answers, runs the
 global commands (help, back, cancel, restart, language, STATUS, STOP and START) inside and
 outside a conversation, stays silent for a citizen who opted out, and finishes with the
-summary and the completion reply. The caller acts on the Turn's events (``EventKind``) and fills
-the reply slots that need storage (the STATUS answer, the tracking number). Intake, the admin
+summary and the completion reply.
+
+What an interpreter understood of a message (``Inbound.meaning``) is used where the words
+alone do not settle it: a first message that describes a problem answers what it can
+(``dialogs.prefill``) and the category is proposed for a YES; outside a conversation, "status"
+lists the citizen's reports and "thanks" is answered without starting a report; inside one,
+an answer the question cannot take may still mean help, status, a language or cancel. STOP in
+the middle of a report, and CANCEL at its summary, are confirmed first.
+
+The caller acts on the Turn's events (``EventKind``) and fills the reply slots that need
+storage (the STATUS answer, the list of reports, the tracking number). Intake, the admin
 simulator, ``lapor chat`` and the golden transcripts all go through it.
 
 Nothing here does I/O or reads the clock: time comes in with the message. Any input text is
@@ -20,10 +29,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dialogs.answers import parse_answer
+from dialogs.answers.choice import named_option
+from dialogs.answers.yes_no import meaning as yes_no_meaning
 from dialogs.checker import END
 from dialogs.display import display_value, number_list, option_menu
 from dialogs.fields import fields_of
-from dialogs.i18n import EDIT_WORDS, GREETING_WORDS, LANGUAGE_NAMES, NO_WORDS, YES_WORDS
+from dialogs.i18n import EDIT_WORDS, GREETING_WORDS, LANGUAGE_NAMES, NO_WORDS, STATUS_LIST_WORDS, YES_WORDS
 from dialogs.model import (
     TRACKING_NUMBER_SLOT,
     AnswerType,
@@ -40,14 +51,22 @@ from dialogs.model import (
     Step,
     Turn,
 )
-from dialogs.normalize import normalize
+from dialogs.normalize import loose, normalize
+from dialogs.prefill import Prefill, detect_language, prefill
 
 __all__ = ["active_answers", "is_expired", "local_date", "match_command", "question", "receive", "summary_items",
            "switch_language"]
 
 HELP_AFTER_FAILURES = 3
 IDLE_COMMANDS = ("status", "stop")  # answered outside a conversation, without starting one
-_TRACKING_ARG = re.compile(r"^(?:lap[\s-]?)?[0-9a-z]{6}$")
+# Tracking numbers as citizens type them: "LAP-7K3M9Q", "lap 7k3m9q", "lap7k3m9q" (written together,
+# a digit tells it from a word: "laporanku" is no number). Six characters go to the intake's look-up;
+# other lengths get a hint on how a number is written.
+_TRACKING_ARG = re.compile(r"^(?:lap[\s_-]*)?[0-9a-z]{1,10}$")  # after STATUS
+_TRACKING_ALONE = re.compile(r"^lap(?:[\s_-]+[0-9a-z]{3,10}|(?=[a-z]*[0-9])[0-9a-z]{3,10})$")
+_TRACKING_SHAPE = re.compile(r"^(?:lap[\s_-]*)?[0-9a-z]{6}$")
+_TRACKING_IN = re.compile(r"(?<![0-9a-z])lap(?:[\s_-]+|(?=[a-z]*[0-9]))[0-9a-z]{6}(?![0-9a-z])")
+_STATUS_LIST = frozenset(STATUS_LIST_WORDS)
 _EDIT_NUMBER = re.compile(rf"^(?:{'|'.join(EDIT_WORDS)})?\s*(\d{{1,2}})$")
 _LANGUAGE_WORDS = {normalize(word): code for code, words in LANGUAGE_NAMES.items() for word in words}
 
@@ -82,48 +101,120 @@ def receive(script: Script, state: DialogState | None, message: Inbound, context
 
 def _outside(script: Script, message: Inbound, context: Context, command: tuple[str, str] | None,
              before: tuple[Event, ...]) -> Turn:
-    """A message with no conversation open: STATUS and STOP are answered on their own; anything
-    else starts a conversation (in the language BAHASA names, if that was the message)."""
+    """A message with no conversation open: STATUS and STOP are answered on their own, and so
+    are a status question and thanks the interpreter understood; anything else starts a
+    conversation (in the language BAHASA names, or the one the message is written in), with
+    what a first message that describes a problem already answers."""
     language = context.language if context.language in script.languages else script.default_language
     events = list(before)
+    words = not message.media and message.location is None
+    meaning = message.meaning if words else None
+    if command is None and meaning is not None:
+        if meaning.intent == "status":
+            command = ("status", _tracking_in(message.text))
+        elif meaning.intent == "change_language":
+            command = ("language", _language_in(message.text))
+        elif meaning.intent == "thanks" and not before:
+            return Turn(None, (Reply(script.text("thanks_reply", language)),), tuple(events))
     if command is not None and command[0] in IDLE_COMMANDS:
         name, argument = command
         if name == "stop":
             return Turn(None, (Reply(script.text("opted_out", language)),), tuple(events) + (Event(EventKind.OPT_OUT),))
-        if not argument:
-            return Turn(None, (Reply(script.text("status_usage", language)),), tuple(events))
-        return Turn(None, (Reply("", slot=Slot.STATUS, argument=argument),),
-                    tuple(events) + (Event(EventKind.STATUS_QUERY, {"number": argument}),))
+        reply, status_events = _status(script, language, argument)
+        return Turn(None, (reply,), tuple(events) + status_events)
     if context.opted_out:  # START: the citizen is back
         events.append(Event(EventKind.OPT_IN))
     if command is not None and command[0] == "language":
         language = switch_language(script, language, command[1])
         events.append(Event(EventKind.LANGUAGE, {"language": language}))
+    filled = None
+    if command is None:
+        if context.language is None and words:
+            language = detect_language(message.text, script.languages) or language
+        filled = prefill(script, message, language, local_date(script, message.received_at))
     notice = "expired" if before else "welcome"
-    turn = _start(script, now=message.received_at, language=language, notice=notice)
+    turn = _start(script, now=message.received_at, language=language, notice=notice, filled=filled)
     return Turn(turn.state, turn.replies, tuple(events) + turn.events)
-def _start(script: Script, *, now: datetime, language: str | None = None, notice: str = "welcome") -> Turn:
-    """Open a conversation: the ``notice`` message (welcome, expired...) and the first question."""
+
+
+def _start(script: Script, *, now: datetime, language: str | None = None, notice: str = "welcome",
+           filled: Prefill | None = None) -> Turn:
+    """Open a conversation: the ``notice`` message (welcome, expired...) and the first question;
+    with ``filled``, the answers of a first message, acknowledged by its title instead."""
     lang = language if language in script.languages else script.default_language
     state = DialogState(script_id=script.id, script_version=script.version, language=lang, step_id=None,
                         started_at=now, updated_at=now)
-    return _advance(script, state, None, [Reply(script.text(notice, lang))], [Event(EventKind.STARTED)])
+    events = [Event(EventKind.STARTED)]
+    text = script.text(notice, lang)
+    if filled is not None:
+        state = state.evolve(answers=filled.answers, prefilled=filled.steps, proposals=filled.proposals)
+        events.append(Event(EventKind.PREFILLED, {"steps": list(filled.steps)}))
+        if filled.title:
+            text = script.text("prefilled", lang, title=filled.title)
+    return _advance(script, state, None, [Reply(text)], events)
 
 
 def _step(script: Script, state: DialogState, message: Inbound, command: tuple[str, str] | None) -> Turn:
     """Feed one message to a waiting dialog and run until the next question or the end (the
     state's ``updated_at`` becomes the message's time)."""
     now = message.received_at
-    if command is not None:
-        return _command(script, state.evolve(updated_at=now), *command)
+    if state.pending is not None:
+        return _pending(script, state.evolve(updated_at=now, pending=None), state.pending, message, command)
     current = script.steps[state.step_id or ""]
+    if command is not None and not (current.type is AnswerType.CHOICE and named_option(current, message.text)):
+        return _command(script, state.evolve(updated_at=now), *command)  # an option's own word is an answer
     if current.type is AnswerType.CONFIRM:
         return _confirm(script, state.evolve(updated_at=now), current, message)
+    proposed = state.proposals.get(current.id)
+    if proposed is not None:
+        state = state.evolve(proposals={k: v for k, v in state.proposals.items() if k != current.id})
+        verdict = yes_no_meaning(normalize(message.text)) if not message.media else None
+        option = next((o for o in current.options if o.value == proposed), None)
+        if verdict is True and option is not None:
+            answered = state.evolve(answers={**state.answers, current.id: option.value, **option.sets}, updated_at=now)
+            return _advance(script, answered, current, [], [Event(EventKind.ANSWERED, {"step": current.id})])
+        if verdict is False:
+            return Turn(state.evolve(updated_at=now), (question(script, state),), ())
     parsed = parse_answer(script, current, message, state.language, local_date(script, now))
     if parsed.rejected:
-        return _reject(script, state.evolve(updated_at=now), current, parsed.hint or "")
+        understood = _understood(script, state.evolve(updated_at=now), message)
+        return understood or _reject(script, state.evolve(updated_at=now), current, parsed.hint or "")
     answered = state.evolve(answers={**state.answers, current.id: parsed.value, **parsed.sets}, updated_at=now)
-    return _advance(script, answered, current, [], [Event(EventKind.ANSWERED, {"step": current.id})])
+    notices = [Reply(parsed.notice)] if parsed.notice else []
+    return _advance(script, answered, current, notices, [Event(EventKind.ANSWERED, {"step": current.id})])
+
+
+def _pending(script: Script, state: DialogState, pending: str, message: Inbound,
+             command: tuple[str, str] | None) -> Turn:
+    """The answer to "stop all messages?" or "throw the report away?": YES (or the same command
+    again) does it, NO goes on where the citizen was, anything else is taken as usual."""
+    verdict = yes_no_meaning(normalize(message.text)) if not message.media and message.location is None else None
+    if command is not None and command[0] == pending:
+        verdict = True
+    if verdict is True and pending == "stop":
+        return Turn(state, (Reply(script.text("opted_out", state.language)),), (Event(EventKind.OPT_OUT),))
+    if verdict is True:
+        return _cancelled(script, state)
+    if verdict is False:
+        return Turn(state, (Reply(script.text("go_on", state.language)), question(script, state)), ())
+    return _step(script, state, message, command)
+
+
+def _understood(script: Script, state: DialogState, message: Inbound) -> Turn | None:
+    """An answer the question cannot take that the interpreter understood as help, a status
+    question, a language or cancelling; None when it did not."""
+    meaning = message.meaning
+    if meaning is None or meaning.intent is None or message.media or message.location is not None:
+        return None
+    if meaning.intent == "help":
+        return _command(script, state, "help", "")
+    if meaning.intent == "status":
+        return _command(script, state, "status", _tracking_in(message.text))
+    if meaning.intent == "change_language":
+        return _command(script, state, "language", _language_in(message.text))
+    if meaning.intent == "cancel":
+        return Turn(state.evolve(pending="cancel"), (Reply(script.text("cancel_ask", state.language)),), ())
+    return None
 
 
 def _greeting(message: Inbound) -> bool:
@@ -146,16 +237,24 @@ def is_expired(state: DialogState, now: datetime, idle_timeout: timedelta) -> bo
 def match_command(script: Script, text: str) -> tuple[str, str] | None:
     """(command, argument) when the whole message is a global command word, else None.
 
-    STATUS and BAHASA/LANGUAGE may carry an argument; any other text is an answer, so a
-    description that happens to start with a command word is never hijacked.
+    STATUS and BAHASA/LANGUAGE may carry an argument; a tracking number ("lap-7k3m9q", or a
+    mistyped one) alone is STATUS with it, and a language's name alone ("english") is BAHASA
+    with it. Any other text is an answer, so a description that happens to start with a command
+    word is never hijacked.
     """
     norm = normalize(text).lstrip("/")
     if not norm or len(norm) > 40:
         return None
     if name := script.command_words.get(norm):
         return name, ""
+    if _TRACKING_ALONE.match(norm):
+        return "status", norm
+    if norm in _LANGUAGE_WORDS:
+        return "language", norm
     head, _, rest = norm.partition(" ")
     name = script.command_words.get(head)
+    if name == "status" and rest in _STATUS_LIST:
+        return name, ""
     if name == "status" and _TRACKING_ARG.match(rest):
         return name, rest
     if name == "language" and rest in _LANGUAGE_WORDS:
@@ -163,9 +262,34 @@ def match_command(script: Script, text: str) -> tuple[str, str] | None:
     return None
 
 
+def _status(script: Script, language: str, argument: str) -> tuple[Reply, tuple[Event, ...]]:
+    """The reply to a status request: the list of the citizen's reports (no number), the
+    report asked for (a number of the right shape), or how a number is written."""
+    if not argument:
+        return Reply("", slot=Slot.REPORTS), (Event(EventKind.STATUS_LIST),)
+    if not _TRACKING_SHAPE.match(argument):
+        return Reply(script.text("status_mistyped", language)), ()
+    return Reply("", slot=Slot.STATUS, argument=argument), (Event(EventKind.STATUS_QUERY, {"number": argument}),)
+
+
+def _tracking_in(text: str) -> str:
+    """The first tracking number written in ``text`` ("gimana laporan LAP-7K3M9Q?"), or ""."""
+    found = _TRACKING_IN.search(normalize(text))
+    return found.group(0) if found else ""
+
+
+def _language_in(text: str) -> str:
+    """The language a message names ("bahasa inggris dong"), or "" (then: the next one)."""
+    words = f" {loose(normalize(text))} "
+    return next((word for word in _LANGUAGE_WORDS if f" {word} " in words), "")
+
+
 def question(script: Script, state: DialogState) -> Reply:
-    """The reply that asks the current step's question (with its menu or summary)."""
-    return _ask(script, script.steps[state.step_id], state.language, state.answers) if state.step_id else Reply("")
+    """The reply that asks the current step's question (with its menu, proposal or summary)."""
+    if not state.step_id:
+        return Reply("")
+    return _ask(script, script.steps[state.step_id], state.language, state.answers,
+                proposed=state.proposals.get(state.step_id))
 
 
 def _submitted(script: Script, language: str) -> Reply:
@@ -215,15 +339,8 @@ def _path(script: Script, answers: Mapping[str, Any]) -> list[Step]:
             if current.type is AnswerType.CONFIRM or current.id not in answers:
                 break
             path.append(current)
-        target = _route(script, current, answers)
+        target = script.route(current, answers)
     return path
-
-
-def _route(script: Script, current: Step, answers: Mapping[str, Any]) -> str | None:
-    for route in current.routes:
-        if route.when is None or route.when(answers):
-            return route.goto
-    return script.next_in_order(current.id) or END
 
 
 def _advance(script: Script, state: DialogState, origin: Step | None, replies: list[Reply],
@@ -231,14 +348,14 @@ def _advance(script: Script, state: DialogState, origin: Step | None, replies: l
     """Move on from ``origin`` (None: from the start) to the next question, or finish."""
     answers = state.answers
     history = state.history + (origin.id,) if origin is not None else state.history
-    target: str | None = _route(script, origin, answers) if origin is not None else script.start
+    target: str | None = script.route(origin, answers) if origin is not None else script.start
     for _ in range(2 * len(script.steps) + 2):
         if target is None or target == END:
             return _complete(script, state, replies, events)
         current = script.steps[target]
         passing = (current.when is not None and not current.when(answers)) or (
             state.editing and current.asks and current.type is not AnswerType.CONFIRM and current.id in answers
-        )
+        ) or (current.id in state.prefilled and current.id in answers)
         if not passing and current.type is AnswerType.MESSAGE:
             replies.append(Reply(_pick(current.prompt, state.language, script)))
         elif not passing:
@@ -248,9 +365,9 @@ def _advance(script: Script, state: DialogState, origin: Step | None, replies: l
                 failures=0,
                 editing=state.editing and current.type is not AnswerType.CONFIRM,
             )
-            replies.append(_ask(script, current, state.language, answers))
+            replies.append(_ask(script, current, state.language, answers, proposed=state.proposals.get(current.id)))
             return Turn(new_state, tuple(replies), tuple(events))
-        target = _route(script, current, answers)
+        target = script.route(current, answers)
     # A loop the checker could not rule out (conditions): stay put and offer help.
     replies.append(Reply(script.text("help_offer", state.language)))
     return Turn(state, tuple(replies), tuple(events) + (Event(EventKind.STUCK, {"step": target}),))
@@ -307,9 +424,10 @@ def _command(script: Script, state: DialogState, name: str, argument: str) -> Tu
                         (Event(EventKind.BACK),))
         back = state.evolve(step_id=state.history[-1], history=state.history[:-1], failures=0, editing=False)
         return Turn(back, (question(script, back),), (Event(EventKind.BACK),))
+    if name == "cancel" and script.steps[state.step_id or ""].type is AnswerType.CONFIRM:
+        return Turn(state.evolve(pending="cancel"), (Reply(script.text("cancel_confirm", lang)),), ())
     if name == "cancel":
-        ended = state.evolve(status=Status.CANCELLED, step_id=None, editing=False)
-        return Turn(ended, (Reply(script.text("cancelled", lang)),), (Event(EventKind.CANCELLED),))
+        return _cancelled(script, state)
     if name == "restart":  # the same conversation, from its first question
         again = _start(script, now=state.updated_at or datetime.min, language=lang, notice="restarted")
         return Turn(again.state, again.replies, (Event(EventKind.RESTARTED),))
@@ -319,14 +437,17 @@ def _command(script: Script, state: DialogState, name: str, argument: str) -> Tu
         replies = (Reply(script.text("language_set", new_lang)), question(script, switched))
         return Turn(switched, replies, (Event(EventKind.LANGUAGE, {"language": new_lang}),))
     if name == "status":
-        if not argument:
-            return Turn(state, (Reply(script.text("status_usage", lang)), question(script, state)))
-        return Turn(state, (Reply("", slot=Slot.STATUS, argument=argument), question(script, state)),
-                    (Event(EventKind.STATUS_QUERY, {"number": argument}),))
-    if name == "stop":
-        return Turn(state, (Reply(script.text("opted_out", lang)),), (Event(EventKind.OPT_OUT),))
+        reply, events = _status(script, lang, argument)
+        return Turn(state, (reply, question(script, state)), events)
+    if name == "stop":  # in the middle of a report: asked first
+        return Turn(state.evolve(pending="stop"), (Reply(script.text("stop_confirm", lang)),), ())
     # start: opting back in
     return Turn(state, (Reply(script.text("opted_in", lang)), question(script, state)), (Event(EventKind.OPT_IN),))
+
+
+def _cancelled(script: Script, state: DialogState) -> Turn:
+    ended = state.evolve(status=Status.CANCELLED, step_id=None, editing=False)
+    return Turn(ended, (Reply(script.text("cancelled", state.language)),), (Event(EventKind.CANCELLED),))
 
 
 def switch_language(script: Script, current: str, argument: str = "") -> str:
@@ -338,19 +459,25 @@ def switch_language(script: Script, current: str, argument: str = "") -> str:
     return script.languages[(index + 1) % len(script.languages)]
 
 
-def _ask(script: Script, current: Step, lang: str, answers: Mapping[str, Any], with_instructions: bool = True) -> Reply:
-    lines = [_pick(current.prompt, lang, script)]
+def _ask(script: Script, current: Step, lang: str, answers: Mapping[str, Any], with_instructions: bool = True,
+         proposed: str | None = None) -> Reply:
+    """The step's question (worded for ``answers``); for a choice with a ``proposed`` option,
+    "this looks like X: right?" above the menu."""
+    lines = [_pick(current.prompt_for(answers), lang, script)]
     kind = current.type
+    option = next((o for o in current.options if o.value == proposed), None) if proposed else None
+    if option is not None:
+        lines = [script.text("category_proposal", lang, label=_pick(option.label, lang, script))]
     if kind is AnswerType.CHOICE:
         menu = option_menu(current, lang)
         lines.extend(f"{number}. {label}" for number, label in menu)
-        if with_instructions:
+        if with_instructions and option is None:
             lines.append(script.text("menu_reply", lang, numbers=number_list(script, [n for n, _ in menu], lang)))
     elif kind is AnswerType.YES_NO and with_instructions:
         lines.append(script.text("hint_yes_no", lang))
     elif kind is AnswerType.CONFIRM:
         items = summary_items(script, answers)
-        lines = [_pick(current.prompt, lang, script)]
+        lines = [_pick(current.prompt_for(answers), lang, script)]
         for number, item in enumerate(items, start=1):
             value = display_value(script, item, answers.get(item.id), lang)
             lines.append(f"{number}. {_pick(item.summary_label, lang, script)}: {value}")

@@ -18,7 +18,7 @@ from dialogs.conditions import ConditionError, compile_condition
 from dialogs.diagnostics import Diagnostic, Lines, suggest
 from dialogs.fields import COMPLAINT_FIELDS, FLAGS, LEGACY_STEP_FIELDS
 from dialogs.i18n import BUILTIN_COMMANDS, BUILTIN_MESSAGES
-from dialogs.model import AnswerType, Condition, Option, Route, Script, Step
+from dialogs.model import AnswerType, Condition, Option, PromptVariant, Route, Script, Step
 from dialogs.normalize import normalize
 from dialogs.yamlsrc import LDict, LList, YamlProblem, read_yaml
 
@@ -29,7 +29,8 @@ TOP_KEYS = ("format", "id", "title", "languages", "default_language", "timezone"
             "steps")
 FORMAT = 1  # the script format this version reads and writes; 0 (no ``format:``) is migrated
 STEP_KEYS = {
-    "common": ("id", "type", "prompt", "help", "summary", "when", "next", "optional", "personal", "field"),
+    "common": ("id", "type", "prompt", "variants", "help", "summary", "when", "next", "optional", "personal",
+               "field"),
     AnswerType.CHOICE: ("options", "strict"),
     AnswerType.TEXT: ("min_length", "max_length"),
     AnswerType.NUMBER: ("min", "max"),
@@ -42,6 +43,7 @@ STEP_KEYS = {
     AnswerType.MESSAGE: (),
 }
 OPTION_KEYS = ("value", "label", "synonyms", "number", "set")
+VARIANT_KEYS = ("when", "prompt")
 ROUTE_KEYS = ("when", "goto")
 
 
@@ -278,6 +280,7 @@ class _Builder:
             "summary_label": (self._text(raw["summary"], raw.line_of("summary"), f"{where}: summary")
                               if "summary" in raw else {}),
             "when": self._condition(raw.get("when"), raw.line_of("when"), where),
+            "variants": self._variants(raw.get("variants"), raw.line_of("variants"), where),
             "routes": self._routes(raw.get("next"), raw.line_of("next"), where),
             "optional": self._bool(raw, "optional", where, False),
             "fills": self._field(raw, step_id, answer_type, where),
@@ -407,6 +410,25 @@ class _Builder:
             elif key in FLAGS and not isinstance(value, bool):
                 self.error(raw.line_of(key), f"{where}: set: '{key}' is a complaint flag: true or false")
         return dict(raw)
+
+    def _variants(self, raw: Any, line: int, where: str) -> tuple[PromptVariant, ...]:
+        """``variants: [{when: <condition>, prompt: {id: ..., en: ...}}, ...]``."""
+        if raw is None:
+            return ()
+        if not isinstance(raw, LList) or not raw:
+            self.error(line, f"{where}: variants is a list of {{when: ..., prompt: ...}}")
+            return ()
+        variants: list[PromptVariant] = []
+        for item, item_line in zip(raw, raw.item_lines, strict=False):
+            if not isinstance(item, LDict) or "when" not in item or "prompt" not in item:
+                self.error(item_line, f"{where}: each variant needs 'when:' and 'prompt:'")
+                continue
+            self._unknown_keys(item, VARIANT_KEYS, f"{where}: variant")
+            when = self._condition(item.get("when"), item.line_of("when"), f"{where}: variant")
+            prompt = self._text(item.get("prompt"), item.line_of("prompt"), f"{where}: variant prompt")
+            if when is not None and prompt:
+                variants.append(PromptVariant(when=when, prompt=prompt, line=item_line))
+        return tuple(variants)
 
     def _routes(self, raw: Any, line: int, where: str) -> tuple[Route, ...]:
         if raw is None:

@@ -75,6 +75,16 @@ class Route:
 
 
 @dataclass(frozen=True, slots=True)
+class PromptVariant:
+    """A step's question worded for some answers (``when``): an aspiration is not asked "what
+    happened"."""
+
+    when: Condition
+    prompt: Text
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
     """One step of a script. Only the fields that its ``type`` uses matter."""
 
@@ -89,6 +99,7 @@ class Step:
     optional: bool = False  # "lewati"/"skip" answers None
     personal: bool = False  # the answer identifies the citizen (a name, a phone): stored encrypted, never shown
     fills: str | None = None  # the complaint field it fills (YAML ``field:``; dialogs.fields), if any
+    variants: tuple[PromptVariant, ...] = ()  # the first whose ``when`` holds replaces ``prompt``
     # choice
     options: tuple[Option, ...] = ()
     strict: bool = False  # no typo tolerance (for answers that must never be guessed)
@@ -106,6 +117,13 @@ class Step:
     def asks(self) -> bool:
         """True when the step waits for the citizen's answer."""
         return self.type is not AnswerType.MESSAGE
+
+    def prompt_for(self, answers: Mapping[str, Any]) -> Text:
+        """The question as the answers so far word it (its first variant that applies)."""
+        for variant in self.variants:
+            if variant.when(answers):
+                return variant.prompt
+        return self.prompt
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +166,14 @@ class Script:
     def next_in_order(self, step_id: str) -> str | None:
         return self.successors.get(step_id)
 
+    def route(self, step: Step, answers: Mapping[str, Any]) -> str | None:
+        """The step after ``step`` given ``answers``: its first route that holds, else the next
+        in the file; None after the last."""
+        for route in step.routes:
+            if route.when is None or route.when(answers):
+                return route.goto
+        return self.successors.get(step.id)
+
 
 # ---------------------------------------------------------------------------- messages in
 
@@ -170,13 +196,32 @@ class GeoPoint:
 
 
 @dataclass(frozen=True, slots=True)
+class Interpretation:
+    """What an interpreter (``bot.nlu``: the built-in classifier or a Rasa server) understood of
+    a message's text, before the engine sees it.
+
+    ``intent``: one of greet, report, status, help, cancel, affirm, deny, thanks,
+    change_language; None when unsure or out of scope. ``category``: the complaint category the
+    text describes (a value of the category step's options), None when it describes none
+    confidently. Confidences are the interpreter's probabilities, 0 to 1.
+    """
+
+    intent: str | None = None
+    intent_confidence: float = 0.0
+    category: str | None = None
+    category_confidence: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class Inbound:
-    """What the engine sees of one citizen message (channels build the richer InboundMessage)."""
+    """What the engine sees of one citizen message (channels build the richer InboundMessage).
+    ``meaning`` is the interpretation of its text, when the caller ran an interpreter."""
 
     text: str
     received_at: datetime  # UTC, timezone-aware
     media: tuple[MediaRef, ...] = ()
     location: GeoPoint | None = None
+    meaning: Interpretation | None = None
 
 
 # ---------------------------------------------------------------------------- state
@@ -196,6 +241,10 @@ class DialogState:
     ``answers`` maps answer keys (step ids, plus keys set by options) to JSON values.
     ``history`` is the stack of asked step ids, for BACK. ``editing`` is set while the
     citizen changes one answer from the summary, so the dialog returns to the summary.
+    ``prefilled`` names the steps answered from the first message (``dialogs.prefill``): they are
+    not asked, only shown in the summary. ``proposals`` maps a choice step to the option the
+    interpreter proposes for it ("this looks like Infrastructure: right?"). ``pending`` is a
+    step-less question awaiting YES or NO: "stop" (opt out?) or "cancel" (throw the report away?).
     """
 
     script_id: str
@@ -210,6 +259,9 @@ class DialogState:
     editing: bool = False
     started_at: datetime | None = None
     updated_at: datetime | None = None
+    prefilled: tuple[str, ...] = ()
+    proposals: Mapping[str, str] = field(default_factory=dict)
+    pending: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -225,6 +277,9 @@ class DialogState:
             "editing": self.editing,
             "started_at": self.started_at.isoformat() if self.started_at else None,
             "updated_at": self.updated_at.isoformat() if self.updated_at else None,
+            "prefilled": list(self.prefilled),
+            "proposals": dict(self.proposals),
+            "pending": self.pending,
         }
 
     @classmethod
@@ -242,6 +297,9 @@ class DialogState:
             editing=bool(data.get("editing")),
             started_at=_dt(data.get("started_at")),
             updated_at=_dt(data.get("updated_at")),
+            prefilled=tuple(data.get("prefilled") or ()),
+            proposals={str(k): str(v) for k, v in (data.get("proposals") or {}).items()},
+            pending=data.get("pending"),
         )
 
     def evolve(self, **changes: Any) -> DialogState:
@@ -275,6 +333,7 @@ class Slot(str, Enum):
 
     STATUS = "status"  # the answer to STATUS <argument>: the caller looks the complaint up
     TRACKING_NUMBER = "tracking_number"  # the complaint's number: ``Reply.fill`` puts it in the text
+    REPORTS = "reports"  # the citizen's recent reports (number, title, status): the caller lists them
 
 
 TRACKING_NUMBER_SLOT = "{tracking_number}"  # where Reply.fill puts a tracking number
@@ -285,7 +344,8 @@ class Reply:
     """One message to the citizen. ``text`` alone always suffices (numbered menus).
 
     A reply with a ``slot`` is not finished: for ``Slot.STATUS`` the caller writes the whole
-    text (``argument`` is the tracking number asked for); for ``Slot.TRACKING_NUMBER`` it calls
+    text (``argument`` is the tracking number asked for), for ``Slot.REPORTS`` the list of the
+    citizen's recent reports; for ``Slot.TRACKING_NUMBER`` it calls
     ``fill`` with the number of the complaint it filed.
     """
 
@@ -297,7 +357,7 @@ class Reply:
     def fill(self, value: str) -> Reply:
         """This reply with its slot filled by ``value`` (the text for STATUS, the number for
         TRACKING_NUMBER); a reply without a slot is returned as it is."""
-        if self.slot is Slot.STATUS:
+        if self.slot in (Slot.STATUS, Slot.REPORTS):
             return Reply(value, self.choices)
         if self.slot is Slot.TRACKING_NUMBER:
             return Reply(self.text.replace(TRACKING_NUMBER_SLOT, value), self.choices)
@@ -316,7 +376,8 @@ class EventKind(str, Enum):
       -> value, from the steps that declare them; ``answers``: by step id), fill the
       TRACKING_NUMBER slot.
     - ``cancelled``, ``restarted``; ``help``; ``back``; ``stuck`` {step}.
-    - ``status_query`` (*) {number}: fill the STATUS slot.
+    - ``status_query`` (*) {number}: fill the STATUS slot; ``status_list`` (*): fill the REPORTS slot.
+    - ``prefilled`` {steps}: the first message already answered these steps.
     - ``opt_out`` (*), ``opt_in`` (*): the citizen asked for no more messages, or for them again.
     - ``language`` (*) {language}: remember the citizen's language.
     - ``ignored``: the citizen opted out; nothing is said.
@@ -338,6 +399,8 @@ class EventKind(str, Enum):
     BACK = "back"
     STUCK = "stuck"
     STATUS_QUERY = "status_query"
+    STATUS_LIST = "status_list"
+    PREFILLED = "prefilled"
     OPT_OUT = "opt_out"
     OPT_IN = "opt_in"
     LANGUAGE = "language"
@@ -389,12 +452,14 @@ class Parsed:
     """An answer parser's verdict: a value, or a hint that says what was wrong.
 
     ``sets`` holds extra answer keys (an option's ``sets``). A skipped optional answer is
-    ``Parsed(value=None)``.
+    ``Parsed(value=None)``. ``notice`` is something the citizen is told with the next question
+    about an accepted answer (e.g. that a long text was kept up to the limit).
     """
 
     value: Any = None
     hint: str | None = None
     sets: Mapping[str, Any] = field(default_factory=dict)
+    notice: str = ""
 
     @property
     def rejected(self) -> bool:

@@ -8,7 +8,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["clean_text", "loose", "normalize"]
+from dialogs.i18n import HONORIFIC_WORDS, PARTICLE_WORDS
+
+__all__ = ["clean_text", "cut_at_word", "loose", "normalize", "strip_politeness"]
 
 # Punctuation that may surround an answer ("Ya!", '"2".', "¿ok?"); never "-" (a skip word).
 _EDGE = " .,!?;:\"'`\u00a1\u00bf\u2018\u2019\u201c\u201d\u00ab\u00bb"
@@ -80,3 +82,45 @@ _NON_WORD = re.compile(r"[\W_]+")
 def loose(norm: str) -> str:
     """A normalized text with punctuation and symbols (emoji too) turned into single spaces."""
     return _NON_WORD.sub(" ", norm).strip()
+
+
+_LEADING = frozenset(HONORIFIC_WORDS)
+_TRAILING = frozenset(HONORIFIC_WORDS) | frozenset(PARTICLE_WORDS)
+_TRAILING_LONGEST = max(len(word.split()) for word in _TRAILING)
+_POLITE_MAX = 200  # longer answers are no short reply wrapped in politeness
+_HAS_WORD = re.compile(r"[^\W_]")
+
+
+def strip_politeness(norm: str) -> str:
+    """A normalized answer without the honorifics before it and the honorifics, particles,
+    thanks and lone emoji or punctuation after it; never its last word, and inner punctuation
+    kept (dates need it). ``"iya pak" -> "iya"``, ``"tidak ada, bu!" -> "tidak ada"``,
+    ``"pak, 2 aja ya" -> "2"``, ``"ya" -> "ya"``, ``"kemarin 🙏" -> "kemarin"``."""
+    if len(norm) > _POLITE_MAX or " " not in norm:
+        return norm
+    words = norm.split(" ")
+    while len(words) > 1 and words[0].strip(_EDGE) in _LEADING:
+        del words[0]
+    while len(words) > 1:
+        for size in range(min(_TRAILING_LONGEST, len(words) - 1), 0, -1):
+            tail = " ".join(words[-size:]).strip(_EDGE)
+            if tail in _TRAILING or not _HAS_WORD.search(tail):
+                del words[-size:]
+                break
+        else:
+            break
+    return " ".join(words).strip(_EDGE)
+
+
+def cut_at_word(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters at a word boundary (the last space or line
+    break; mid-word only when that would keep less than half the limit), without the spaces and
+    punctuation left dangling at the cut. A text within the limit is returned as it is."""
+    if len(text) <= limit:
+        return text
+    if limit <= 0:
+        return ""
+    head = text[: limit + 1]
+    cut = max(head.rfind(" "), head.rfind("\n"))
+    kept = head[:cut] if cut >= limit // 2 else text[:limit]  # a boundary that keeps too little: mid-word
+    return kept.rstrip(" \n\t.,;:-([{/").rstrip() or text[:limit]

@@ -161,6 +161,7 @@ class Complaint(Base):
         Index(None, "status"),
         Index(None, "created_at"),
         Index(None, "category"),
+        Index("ix_complaints_contact_id_created_at", "contact_id", "created_at"),  # a citizen's recent reports
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -114,9 +114,12 @@ def simulate(script_id: str, version: int) -> ResponseReturnValue:
         except LookupError:
             abort(404)
     language = language if language in script.languages else script.default_language
-    settings = current_app.extensions["lapor"].settings
+    services = current_app.extensions["lapor"]
+    settings = services.settings
+    interpreter = services.interpreter
     simulation = Simulation(current_app.config["SECRET_KEY"], script, channel, language,
-                            idle_timeout=settings.idle_timeout, resume_after=settings.resume_after)
+                            idle_timeout=settings.idle_timeout, resume_after=settings.resume_after,
+                            interpret=interpreter.interpret if interpreter is not None else lambda text: None)
     state: dict[str, Any] | None = None
     lines: list[Line] = []
     if request.method == "POST" and not request.form.get("restart"):

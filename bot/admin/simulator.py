@@ -7,6 +7,7 @@ no complaint is filed.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,7 +17,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from channels.render import render_parts
 from channels.sms import sms_size
 from dialogs import engine
-from dialogs.model import Context, DialogState, Inbound, Script, Slot
+from dialogs.model import Context, DialogState, Inbound, Interpretation, Script, Slot
 
 SAMPLE_TRACKING_NUMBER = "LAP-XXXXXX"
 STATUS_NOTE = "(STATUS dijawab dari basis data; tidak dalam simulasi)"
@@ -36,8 +37,10 @@ class Simulation:
     """A simulation's signed form state (dialog state + transcript)."""
 
     def __init__(self, secret: str, script: Script, channel: str, language: str, *,
-                 idle_timeout: timedelta, resume_after: timedelta):
+                 idle_timeout: timedelta, resume_after: timedelta,
+                 interpret: Callable[[str], Interpretation | None] = lambda text: None):
         self._codec = URLSafeSerializer(secret, salt="lapor-admin-simulation")
+        self._interpret = interpret  # the service's interpreter, so admins see what citizens get
         self.script, self.channel, self.language = script, channel, language
         self._idle_timeout, self._resume_after = idle_timeout, resume_after  # as the service has them
 
@@ -61,7 +64,7 @@ class Simulation:
         is shown as such: the sample tracking number, a note for STATUS."""
         lines = [*lines, Line("citizen", text)]
         current = DialogState.from_json(state) if state is not None else None
-        turn = engine.receive(self.script, current, Inbound(text=text, received_at=now),
+        turn = engine.receive(self.script, current, Inbound(text=text, received_at=now, meaning=self._interpret(text)),
                               Context(language=self.language, idle_timeout=self._idle_timeout,
                                       resume_after=self._resume_after))
         replies = [reply.fill(SAMPLE_TRACKING_NUMBER if reply.slot is Slot.TRACKING_NUMBER else STATUS_NOTE).text

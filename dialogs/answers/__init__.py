@@ -16,9 +16,9 @@ from datetime import date
 
 from dialogs.answers import choice, date_answer, location, media, number, phone, text, yes_no
 from dialogs.answers.context import ParseContext
-from dialogs.i18n import SKIP_WORDS
+from dialogs.answers.skip import is_skip
 from dialogs.model import AnswerType, Inbound, Parsed, Script, Step
-from dialogs.normalize import clean_text, normalize
+from dialogs.normalize import clean_text, loose, normalize, strip_politeness
 
 __all__ = ["parse_answer"]
 
@@ -39,15 +39,18 @@ def parse_answer(script: Script, step: Step, inbound: Inbound, language: str, to
     """Parse the citizen's answer to ``step`` (any type but confirm and message).
 
     ``today`` is the citizen's local date (for "hari ini", "kemarin", future checks). Returns
-    ``Parsed(value=...)`` (``sets`` filled for a choice option that sets extra answers) or
-    ``Parsed(hint=...)`` in ``language``. A skipped optional answer is ``Parsed(value=None)``
+    ``Parsed(value=...)`` (``sets`` filled for a choice option that sets extra answers;
+    ``notice`` set when the citizen should be told something about it, e.g. a long text was
+    cut) or ``Parsed(hint=...)`` in ``language``. A skipped optional answer is ``Parsed(value=None)``
     (``[]`` for media). Raises ValueError only for confirm/message steps, never for input text.
     """
     parser = _PARSERS.get(step.type)
     if parser is None:
         raise ValueError(f"step '{step.id}': {step.type.value} steps are handled by the engine")
-    ctx = ParseContext(script, step, inbound, language, today, normalize(inbound.text))
-    if ctx.norm in SKIP_WORDS and step.optional and step.type in _SKIPPABLE:
+    norm = normalize(inbound.text)
+    bare = strip_politeness(norm)
+    ctx = ParseContext(script, step, inbound, language, today, norm, bare, loose(bare))
+    if step.optional and step.type in _SKIPPABLE and is_skip(ctx.norm, ctx.bare_loose):
         return Parsed(value=None)
     parsed = parser(ctx)
     if (parsed.rejected and not ctx.norm and not inbound.media and inbound.location is None

@@ -1,19 +1,36 @@
 """Free-text answers."""
 from __future__ import annotations
 
+import re
+
 from dialogs.answers.context import ParseContext
 from dialogs.model import Parsed
-from dialogs.normalize import clean_text
+from dialogs.normalize import clean_text, cut_at_word
 
-__all__ = ["parse"]
+__all__ = ["letters", "parse"]
+
+_NAME_FIELD = "reporter_name"
+_DIGIT = re.compile(r"[0-9]")
+_NAME_MAX_DIGITS = 5  # more digits than this in a name: a phone or ID number, not a name
+
+
+def letters(text: str) -> int:
+    """How many letters ``text`` has (any script; not digits, spaces, punctuation or emoji)."""
+    return sum(1 for char in text if char.isalpha())
 
 
 def parse(ctx: ParseContext) -> Parsed:
-    """Free text, cleaned for storage, within the step's length limits."""
+    """Free text, cleaned for storage. ``min_length`` counts letters only ("....." or "12345"
+    is no description). A name (the step filling ``reporter_name``) must have letters and no
+    phone number. A text over ``max_length`` is kept, cut at a word, with a notice."""
     text = clean_text(ctx.inbound.text)
     step = ctx.step
-    if len(text) < step.min_length:
-        return ctx.hint("hint_text_short", min=step.min_length, length=len(text))
+    count = letters(text)
+    if step.fills == _NAME_FIELD and text and (count == 0 or len(_DIGIT.findall(text)) > _NAME_MAX_DIGITS):
+        return ctx.hint("hint_name")
+    if count < step.min_length:
+        return ctx.hint("hint_text_short", min=step.min_length, length=count)
     if len(text) > step.max_length:
-        return ctx.hint("hint_text_long", max=step.max_length, length=len(text))
+        kept = cut_at_word(text, step.max_length)
+        return Parsed(value=kept, notice=ctx.script.text("notice_truncated", ctx.language, kept=len(kept)))
     return Parsed(value=text)

@@ -43,6 +43,7 @@ from storage.repository.complaints import (
     iter_complaints,
     lock_complaint,
     new_tracking_number,
+    recent_complaints,
 )
 from storage.repository.contacts import (
     active_conversation,
@@ -108,6 +109,7 @@ __all__ = [
     "claim_outbox",
     "clear_throttle",
     "complaint_by_tracking",
+    "recent_complaints",
     "complaint_counts",
     "complaint_deliveries",
     "complaint_transcript",

@@ -98,6 +98,12 @@ def complaint_by_tracking(session: Session, number: str) -> Complaint | None:
     return session.scalars(select(Complaint).where(Complaint.tracking_number == number)).one_or_none()
 
 
+def recent_complaints(session: Session, contact_id: int, limit: int = 5) -> Sequence[Complaint]:
+    """The contact's latest complaints, newest first (one indexed query)."""
+    return session.scalars(select(Complaint).where(Complaint.contact_id == contact_id)
+                           .order_by(Complaint.created_at.desc(), Complaint.id.desc()).limit(limit)).all()
+
+
 FINAL_STATUSES = ("resolved", "rejected")
 
 

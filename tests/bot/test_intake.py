@@ -69,7 +69,7 @@ def test_status_is_told_only_to_the_contact_who_filed(services: Services) -> Non
     number = [send(services, line) for line in HAPPY][-1].tracking_number
     services.delivery.drain()
     mine = send(services, f"status {number.lower()}")
-    assert mine.replies == (f"Laporan {number}: diterima instansi.",)
+    assert mine.replies == (f"Laporan {number} (Jalan rusak): diterima instansi.",)
     theirs = send(services, f"STATUS {number}", sender="+6289999999999")
     assert theirs.replies == (f"Nomor {number} tidak ditemukan untuk nomor Anda. Periksa lagi nomornya.",)
     unknown = send(services, "STATUS LAP-000000")
@@ -79,11 +79,13 @@ def test_status_is_told_only_to_the_contact_who_filed(services: Services) -> Non
 
 def test_stop_silences_until_start(services: Services) -> None:
     send(services, "halo")
-    stopped = send(services, "BERHENTI")
+    asked = send(services, "BERHENTI")  # in the middle of a report: confirmed first
+    assert asked.replies[0].startswith("Berhenti menerima pesan LAPOR!?")
+    stopped = send(services, "ya")
     assert "tidak akan menerima pesan lagi" in stopped.replies[0]
     assert send(services, "1").replies == ()
     assert send(services, "halo?").replies == ()
-    assert count(services, Message, Message.direction == "in") == 4  # still recorded
+    assert count(services, Message, Message.direction == "in") == 5  # still recorded
     back = send(services, "MULAI")
     assert back.replies[0] == "Selamat datang kembali." and "Jenis laporan" in back.replies[1]
     with services.db.transaction() as s:
@@ -129,7 +131,7 @@ def test_a_running_conversation_keeps_its_script_version(services: Services, set
     assert results[0].version == 2 and results[0].published
     old = send(services, "Judul yang lama")
     assert "Ceritakan apa" in old.replies[0]
-    fresh = [send(services, line, sender="+6281111111111") for line in ("halo", "2", "Judul baru")][-1]
+    fresh = [send(services, line, sender="+6281111111111") for line in ("halo", "1", "Judul baru")][-1]
     assert "Jelaskan apa" in fresh.replies[0]
     with services.db.transaction() as s:
         versions = sorted(s.scalars(select(Conversation.script_version)))
@@ -198,3 +200,34 @@ def test_media_and_shared_location_reach_the_complaint(services: Services) -> No
         assert (complaint.latitude, complaint.longitude, complaint.location_text) == (-6.2, 106.816, "Monas, Jakarta")
         assert complaint.attachments == [{"url": "https://example.invalid/m/1.jpg", "content_type": "image/jpeg"}]
         assert complaint.confidential is True and complaint.anonymous is False
+
+
+def test_cek_status_lists_only_the_contacts_own_recent_reports_newest_first(services: Services) -> None:
+    assert send(services, "cek status").replies == (
+        "Belum ada laporan dari nomor Anda. Kirim pesan apa saja untuk membuat laporan.",)
+    numbers = []
+    for title in ("Jalan rusak", "Lampu mati", "Got mampet", "Pohon tumbang"):
+        lines = [*HAPPY[:2], title, *HAPPY[3:]]
+        numbers.append([send(services, line) for line in lines][-1].tracking_number)
+    [send(services, line, sender="+6289999999999") for line in HAPPY]  # someone else's report
+    listed = send(services, "laporan saya sudah sampai mana").replies[0].split("\n")
+    assert listed[0] == "Laporan Anda:" and listed[-1] == "Balas nomor laporan untuk rinciannya."
+    assert listed[1:-1] == [f"{numbers[3]} Pohon tumbang: diterima sistem, menunggu diteruskan",
+                            f"{numbers[2]} Got mampet: diterima sistem, menunggu diteruskan",
+                            f"{numbers[1]} Lampu mati: diterima sistem, menunggu diteruskan"]
+    assert count(services, Conversation, Conversation.status == "active") == 0  # no report was started
+
+
+def test_a_whole_complaint_first_is_interpreted_before_the_transaction(services: Services) -> None:
+    assert services.interpreter is not None and services.interpreter.name == "builtin"
+    first = send(services, "sy mau lapor, jln rusak parah bgt di desa sukamaju sejak kemarin")
+    assert first.replies[0].startswith("Terima kasih, laporan Anda kami catat: Jln rusak parah bgt")
+    assert "Sepertinya ini soal Infrastruktur. Benar? Balas YA" in first.replies[1]
+    rest = [send(services, line) for line in ["ya", "gk ada", "2", "sudah benar"]]
+    number = rest[-1].tracking_number
+    assert number is not None  # 5 messages from the citizen
+    with services.db.transaction() as s:
+        complaint = s.scalars(select(Complaint).where(Complaint.tracking_number == number)).one()
+        assert (complaint.title, complaint.category, complaint.location_text) == (
+            "Jln rusak parah bgt", "infrastructure", "desa sukamaju")
+        assert complaint.incident_date is not None and complaint.anonymous

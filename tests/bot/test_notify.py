@@ -72,7 +72,7 @@ def test_set_status_from_the_command_line(db, db_url: str) -> None:
     assert done.returncode == 0 and done.stdout.strip() == f"{number}: resolved"
     status = subprocess.run([sys.executable, "-m", "bot.cli", "chat", "--sender", "+628777"], input=f"STATUS {number}\n",
                             capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
-    assert f"Report {number}: resolved." in status.stdout and "Note: Fixed." in status.stdout
+    assert f"Report {number} (Broken bridge): resolved." in status.stdout and "Note: Fixed." in status.stdout
     missing = subprocess.run([sys.executable, "-m", "bot.cli", "complaints", "set-status", "LAP-000000", "resolved"],
                              capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
     assert missing.returncode == 1

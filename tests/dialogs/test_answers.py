@@ -188,12 +188,9 @@ def test_choice_accepts(text: str, value: str) -> None:
         (REPORT_TYPE, "99999999", "hint_choice", "1, 2 atau 3"),
         (REPORT_TYPE, "mungkin", "hint_choice", "1, 2 atau 3"),
         (REPORT_TYPE, "kluhen", "hint_choice", "1, 2 atau 3"),  # two typos in a 7-letter word
-        (REPORT_TYPE, "pengaduan dan saran", "hint_choice_ambiguous", "1, 2 atau 3"),
         (REPORT_TYPE, "x" * 200, "hint_choice", "1, 2 atau 3"),
         (CATEGORY, "3", "hint_choice", "1, 2, 5 atau 9"),
-        (CATEGORY, "pasak", "hint_choice_ambiguous", "1, 2, 5 atau 9"),  # one typo from two options
         (CATEGORY, "kpt", "hint_choice", "1, 2, 5 atau 9"),  # no typos for words under 4 letters
-        (SHARED_WORD, "lain", "hint_choice_ambiguous", "1 atau 2"),
         (PRIVACY, "anonm", "hint_choice", "1, 2, 3 atau 4"),  # strict: typos are never guessed
         (PRIVACY, "saya mau anonim", "hint_choice", "1, 2, 3 atau 4"),  # strict: no containment
         (PRIVACY, "ya", "hint_choice", "1, 2, 3 atau 4"),
@@ -203,9 +200,21 @@ def test_choice_rejects(step: Step, text: str, key: str, numbers: str) -> None:
     assert parse(step, text).hint == hint(key, numbers=numbers)
 
 
+@pytest.mark.parametrize(
+    ("step", "text", "candidates"),
+    [
+        (REPORT_TYPE, "pengaduan dan saran", "1 atau 2"),
+        (CATEGORY, "pasak", "5 atau 9"),  # one typo from two options
+        (SHARED_WORD, "lain", "1 atau 2"),
+    ],
+)
+def test_ambiguous_choice_names_the_candidates(step: Step, text: str, candidates: str) -> None:
+    assert parse(step, text).hint == f"Maksud Anda {candidates}? Balas satu nomor saja."
+
+
 def test_choice_hints_in_english() -> None:
     assert parse(REPORT_TYPE, "7", "en").hint == "Sorry, I did not recognise that. Reply with a number: 1, 2 or 3."
-    assert parse(CATEGORY, "pasak", "en").hint == hint("hint_choice_ambiguous", "en", numbers="1, 2, 5 or 9")
+    assert parse(CATEGORY, "pasak", "en").hint == "Did you mean 5 or 9? Reply with one number."
 
 
 def test_choice_with_explicit_numbers() -> None:
@@ -274,7 +283,6 @@ def test_text_accepts(text: str, value: str) -> None:
     [
         ("abc", "id", "Terlalu pendek: tulis minimal 5 huruf (sekarang 3)."),
         ("  ab\x00c  ", "en", "Too short: write at least 5 characters (now 3)."),
-        ("a" * 21, "id", "Terlalu panjang: maksimal 20 huruf (sekarang 21)."),
         ("", "id", "Pesan kosong. Terlalu pendek: tulis minimal 5 huruf (sekarang 0)."),
     ],
 )
@@ -460,7 +468,6 @@ def test_dates_without_a_year_may_be_ahead_when_the_future_is_allowed() -> None:
         ("besok lusa", "hint_date"),
         ("kapan-kapan", "hint_date"),
         ("12", "hint_date"),
-        ("mei", "hint_date"),
         ("13 foo 2024", "hint_date"),
         ("99999 hari lalu", "hint_date"),
         ("12 Mei 2024 " + "x" * 100, "hint_date"),
@@ -501,13 +508,13 @@ def test_yes(text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     ["tidak", "Tidak.", "tdk", "gak", "nggak", "enggak", "bukan", "jangan", "salah", "no", "No!", "n", "nope", "2",
-     "tidak, salah", "gak mau", "no thanks"],
+     "tidak, salah", "gak mau", "no thanks", "tidak benar"],
 )  # fmt: skip
 def test_no(text: str) -> None:
     assert accepted(parse(YES_NO, text)) is False
 
 
-@pytest.mark.parametrize("text", ["mungkin", "ya tidak", "tidak benar", "yes no", "3", "yesno", "👍", "maybe yes", "lewati"])
+@pytest.mark.parametrize("text", ["mungkin", "ya tidak", "tidak, benar", "yes no", "3", "yesno", "👍", "maybe yes", "lewati"])
 def test_yes_no_rejects(text: str) -> None:
     assert parse(YES_NO, text).hint == hint("hint_yes_no")
 
@@ -704,7 +711,7 @@ def test_engine_step_types_are_not_parsed_here(kind: AnswerType) -> None:
         (TITLE, None, "en", "None"),
         (TITLE, "Budi", "id", "Budi"),
         (TITLE, "a" * 40, "id", "a" * 40),
-        (TITLE, "Jalan di depan sekolah rusak parah sejak Januari", "id", "Jalan di depan sekolah rusak parah se..."),
+        (TITLE, "Jalan di depan sekolah rusak parah sejak Januari", "id", "Jalan di depan sekolah rusak parah ..."),
         (TITLE, "baris satu\n\nbaris dua", "id", "baris satu baris dua"),
         (NUMBER, 3, "id", "3"),
         (NUMBER, 3.5, "id", "3.5"),

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from dialogs import engine
 from dialogs.loader import load_script
-from dialogs.model import Context, DialogState, EventKind, GeoPoint, Inbound, MediaRef, Slot, Status
+from dialogs.model import Context, DialogState, EventKind, GeoPoint, Inbound, Interpretation, MediaRef, Slot, Status
 
 SCRIPT_PATH = Path(__file__).resolve().parents[2] / "dialogs" / "scripts" / "complaint.yaml"
 SCRIPT = load_script(SCRIPT_PATH.read_text(encoding="utf-8"), str(SCRIPT_PATH), version=4)
@@ -50,7 +50,8 @@ def test_start_greets_and_asks_the_first_question() -> None:
     turn = start()
     assert turn.state.step_id == "report_type"
     assert turn.state.script_version == 4 and turn.state.language == "id"
-    assert [r.text.split("\n")[0] for r in turn.replies] == [SCRIPT.text("welcome", "id"), "Jenis laporan Anda?"]
+    assert [r.text for r in turn.replies][0] == SCRIPT.text("welcome", "id")
+    assert turn.replies[1].text.startswith("Jenis laporan Anda?")
     assert [c.reply for c in turn.replies[-1].choices] == ["1", "2", "3"]
     assert [e.kind for e in turn.events] == ["started"]
 
@@ -112,7 +113,9 @@ def test_text_that_starts_with_a_command_word_is_an_answer(text: str) -> None:
 
 def test_stop_and_start_are_events_and_keep_the_place() -> None:
     state = run(HAPPY[:3]).state
-    stop = step(state, msg("STOP"))
+    asked = step(state, msg("STOP"))  # in the middle of a report, STOP is confirmed first
+    assert asked.events == () and "Berhenti menerima pesan" in asked.replies[0].text
+    stop = step(asked.state, msg("ya"))
     assert [e.kind for e in stop.events] == ["opt_out"] and stop.state.step_id == state.step_id
     again = step(stop.state, msg("MULAI"))
     assert [e.kind for e in again.events] == ["opt_in"]
@@ -181,8 +184,11 @@ def test_commands_outside_a_conversation_open_none() -> None:
     assert status.state is None and [e.kind for e in status.events] == [EventKind.STATUS_QUERY]
     assert [(r.slot, r.argument) for r in status.replies] == [(Slot.STATUS, "lap-7k3m9q")]
     assert status.replies[0].fill("Laporan LAP-7K3M9Q: selesai.").text == "Laporan LAP-7K3M9Q: selesai."
-    usage = start("status")
-    assert usage.state is None and "Tulis STATUS lalu nomor laporan" in usage.replies[0].text
+    listed = start("status")  # no number: the caller lists the citizen's reports
+    assert listed.state is None and [(r.slot, e.kind) for r, e in zip(listed.replies, listed.events, strict=True)] == [
+        (Slot.REPORTS, EventKind.STATUS_LIST)]
+    mistyped = start("LAP-7K3M9")
+    assert mistyped.state is None and "LAP- dan 6 huruf/angka" in mistyped.replies[0].text
     stop = start("BERHENTI")
     assert stop.state is None and [e.kind for e in stop.events] == [EventKind.OPT_OUT]
     english = start("bahasa english")
@@ -253,3 +259,128 @@ def test_the_engine_never_crashes(texts: list[str]) -> None:
         assert state.status is not Status.ACTIVE or state.step_id is not None
         assert turn.replies or turn.events
         json.dumps(state.to_json())
+
+
+# ---------------------------------------------------------------------------- understanding (Inbound.meaning)
+
+WHOLE = "sy mau lapor, jln rusak parah bgt di desa sukamaju sejak 2 minggu lalu"
+REPORTED = Interpretation("report", 0.95, "infrastructure", 0.8)
+
+
+def understood(text: str, meaning: Interpretation, state: DialogState | None = None, minutes: float = 1,
+               context: Context = CTX):
+    return engine.receive(SCRIPT, state, msg(text, minutes, meaning=meaning), context)
+
+
+def test_a_whole_complaint_first_is_acknowledged_by_its_title_and_its_category_proposed() -> None:
+    turn = understood(WHOLE, REPORTED)
+    assert [e.kind for e in turn.events] == [EventKind.STARTED, EventKind.PREFILLED]
+    assert turn.replies[0].text == "Terima kasih, laporan Anda kami catat: Jln rusak parah bgt"
+    assert turn.replies[1].text.startswith("Sepertinya ini soal Infrastruktur. Benar? Balas YA, atau pilih nomor:\n1.")
+    assert "Balas 1, 2" not in turn.replies[1].text and turn.state.step_id == "category"
+    assert turn.state.prefilled == ("report_type", "title", "description", "location", "incident_date")
+    yes = step(turn.state, msg("iya", 2))
+    assert yes.state.answers["category"] == "infrastructure" and yes.state.step_id == "attachment"
+    assert yes.state.proposals == {}
+
+
+def test_a_proposal_is_declined_by_no_or_replaced_by_a_number() -> None:
+    proposed = understood(WHOLE, REPORTED).state
+    declined = step(proposed, msg("bukan", 2))
+    assert declined.state.step_id == "category" and "category" not in declined.state.answers
+    assert declined.replies[0].text.startswith("Kategori laporan?") and "Sepertinya" not in declined.replies[0].text
+    assert step(proposed, msg("2", 2)).state.answers["category"] == "health"
+    assert step(proposed, msg("kesehatan", 2)).state.answers["category"] == "health"
+
+
+def test_a_state_with_prefilled_steps_and_a_proposal_survives_json() -> None:
+    state = understood(WHOLE, REPORTED).state
+    assert DialogState.from_json(json.loads(json.dumps(state.to_json()))) == state
+
+
+def test_stop_in_the_middle_is_confirmed_and_anything_else_goes_on() -> None:
+    state = run(HAPPY[:2]).state
+    asked = step(state, msg("STOP", 3))
+    assert asked.state.pending == "stop" and asked.events == ()
+    assert [e.kind for e in step(asked.state, msg("stop", 4)).events] == [EventKind.OPT_OUT]  # twice is yes
+    no = step(asked.state, msg("tidak", 4))
+    assert no.state.pending is None and no.replies[0].text == "Baik, kita lanjutkan." and no.events == ()
+    answered = step(asked.state, msg("Jalan di depan sekolah rusak parah sejak Januari.", 4))
+    assert answered.state.pending is None and answered.state.step_id == "category"  # taken as the answer
+
+
+def test_cancel_at_the_summary_asks_before_throwing_the_report_away() -> None:
+    summary = run(HAPPY[:-1]).state
+    asked = step(summary, msg("batal", 20))
+    assert asked.state.status is Status.ACTIVE and "sudah lengkap. Yakin dibatalkan?" in asked.replies[0].text
+    assert step(asked.state, msg("ya", 21)).state.status is Status.CANCELLED
+    kept = step(asked.state, msg("tidak", 21))
+    assert kept.state.status is Status.ACTIVE and "Periksa laporan Anda" in kept.replies[1].text
+    assert step(run(HAPPY[:2]).state, msg("batal", 3)).state.status is Status.CANCELLED  # mid-flow: at once
+
+
+def test_an_options_own_word_beats_a_command_word_at_its_menu() -> None:
+    at_category = run(HAPPY[:3]).state
+    assert step(at_category, msg("bantuan", 4)).state.answers["category"] == "social_assistance"
+    assert step(run(HAPPY[:1]).state, msg("bantuan", 2)).has(EventKind.HELP)  # elsewhere, it is HELP
+
+
+@pytest.mark.parametrize(("text", "argument"), [("LAP-7K3M9Q", "lap-7k3m9q"), ("lap 7k3m9q", "lap 7k3m9q"),
+                                                ("status lap-7k3m9q", "lap-7k3m9q")])
+def test_a_bare_or_lowercase_tracking_number_asks_its_status_anywhere(text: str, argument: str) -> None:
+    outside = start(text)
+    assert outside.state is None and [(r.slot, r.argument) for r in outside.replies] == [(Slot.STATUS, argument)]
+    inside = step(run(HAPPY[:2]).state, msg(text, 3))
+    assert inside.replies[0].slot is Slot.STATUS and inside.state.step_id == "description"
+
+
+@pytest.mark.parametrize("text", ["LAP-7K3M9", "lap7k3m9qq", "status lap-12"])
+def test_a_mistyped_tracking_number_gets_a_hint_not_a_new_report(text: str) -> None:
+    turn = start(text)
+    assert turn.state is None and "LAP- dan 6 huruf/angka" in turn.replies[0].text
+
+
+@pytest.mark.parametrize("text", ["laporan", "lapor", "lapangan", "laporanku"])
+def test_words_that_begin_like_a_tracking_number_are_words(text: str) -> None:
+    assert start(text).state is not None
+
+
+def test_a_status_question_lists_the_reports_and_thanks_starts_nothing() -> None:
+    for text, meaning in [("cek status", None), ("laporan saya sudah sampai mana", Interpretation("status", 0.9))]:
+        turn = understood(text, meaning) if meaning else start(text)
+        assert turn.state is None and [r.slot for r in turn.replies] == [Slot.REPORTS]
+        assert turn.has(EventKind.STATUS_LIST)
+    thanks = understood("makasih ya", Interpretation("thanks", 0.9))
+    assert thanks.state is None and thanks.replies[0].text.startswith("Sama-sama")
+
+
+def test_an_answer_the_question_cannot_take_may_still_mean_a_command() -> None:
+    at_menu = run(HAPPY[:3]).state  # the category menu
+    status = understood("laporan saya sudah sampai mana", Interpretation("status", 0.9), at_menu, 4)
+    assert [r.slot for r in status.replies] == [Slot.REPORTS, None] and "Kategori" in status.replies[1].text
+    cancel = understood("gak jadi deh", Interpretation("cancel", 0.9), at_menu, 4)
+    assert cancel.state.pending == "cancel" and "Batalkan laporan ini?" in cancel.replies[0].text
+    assert step(cancel.state, msg("iya", 5)).state.status is Status.CANCELLED
+    english = understood("can we speak english", Interpretation("change_language", 0.9), at_menu, 4)
+    assert english.state.language == "en" and english.has(EventKind.LANGUAGE)
+    at_text = run(HAPPY[:2]).state  # free text: a description is never taken for a command
+    described = understood("gak jadi deh ternyata jalannya sudah diperbaiki", Interpretation("cancel", 0.9), at_text, 3)
+    assert described.state.step_id == "category"
+
+
+def test_english_in_the_welcome_and_the_language_of_a_first_message() -> None:
+    assert "English: reply EN." in start().replies[0].text
+    assert start("english").state.language == "en" and start("inggris").state.language == "en"
+    assert start("en").state.language == "en"
+    english = understood("The bridge near the Kosambi market has been broken since last week", REPORTED)
+    assert english.state.language == "en" and english.replies[0].text.startswith("Thank you, we noted your report")
+    chosen = understood("The bridge near the Kosambi market has been broken since last week", REPORTED,
+                        context=Context(language="id"))
+    assert chosen.state.language == "id"  # a language the citizen chose is kept
+
+
+def test_an_aspiration_is_worded_as_one_and_never_asked_when_it_happened() -> None:
+    state = run(["2", "Lampu jalan di gang kami"]).state
+    assert engine.question(SCRIPT, state).text.startswith("Tulis usulan atau saran Anda")
+    later = run(["Mohon dipasang lampu jalan di gang Melati, malam gelap", "1", "Gang Melati, Garut"], state)
+    assert later.state.step_id == "attachment"

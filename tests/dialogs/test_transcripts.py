@@ -1,5 +1,6 @@
 """Golden transcripts replayed through the engine's one entry point, ``receive`` (no storage,
-no HTTP): the same path as intake, the simulator and `lapor chat`."""
+no HTTP), each message interpreted first by the built-in interpreter as intake does: the same
+path as intake, the simulator and `lapor chat`."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -8,16 +9,24 @@ from pathlib import Path
 import pytest
 import transcripts
 
+from bot.nlu.interpreter import BuiltinInterpreter, load_builtin
 from dialogs import engine
 from dialogs.loader import load_script
 from dialogs.model import Context, EventKind, Inbound, Slot
 
-SCRIPTS = Path(__file__).resolve().parents[2] / "dialogs" / "scripts"
-CLOCK = datetime(2024, 5, 20, 3, 0, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPTS = ROOT / "dialogs" / "scripts"
+CLOCK = datetime(2024, 5, 20, 3, 0, tzinfo=UTC)  # a Monday, 10:00 in Jakarta
+
+
+@pytest.fixture(scope="module")
+def interpreter(tmp_path_factory: pytest.TempPathFactory) -> BuiltinInterpreter:
+    return load_builtin(ROOT / "dialogs" / "nlu", tmp_path_factory.mktemp("nlu"))
 
 
 @pytest.mark.parametrize("transcript", transcripts.load_all(), ids=lambda t: t.name)
-def test_transcript_through_the_bare_engine(transcript: transcripts.Transcript) -> None:
+def test_transcript_through_the_bare_engine(transcript: transcripts.Transcript,
+                                            interpreter: BuiltinInterpreter) -> None:
     path = SCRIPTS / f"{transcript.script}.yaml"
     script = load_script(path.read_text(encoding="utf-8"), str(path), version=1)
     state = None
@@ -27,11 +36,13 @@ def test_transcript_through_the_bare_engine(transcript: transcripts.Transcript) 
         if spec.storage:
             continue
         now = CLOCK + timedelta(minutes=index)
-        message = Inbound(text=transcripts.fill(spec.user, last_tracking), received_at=now)
+        text = transcripts.fill(spec.user, last_tracking)
+        message = Inbound(text=text, received_at=now, meaning=interpreter.interpret(text))
         turn = engine.receive(script, state, message, context)
         if turn.has(EventKind.COMPLETED):
             last_tracking = "LAP-7K3M9Q"
-        texts = [reply.fill(last_tracking or "").text for reply in turn.replies if reply.slot is not Slot.STATUS]
+        texts = [reply.fill(last_tracking or "").text for reply in turn.replies
+                 if reply.slot not in (Slot.STATUS, Slot.REPORTS)]
         transcripts.check_turn(transcript, index, spec, "\n".join(texts))
         state = turn.state
         if turn.has(EventKind.LANGUAGE):
