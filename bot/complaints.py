@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.settings import Settings
 from dialogs.answers.date_answer import period_of
+from dialogs.display import shorten
 from dialogs.fields import REPORT_TYPES
 from dialogs.model import Script
 
@@ -76,6 +77,14 @@ def _first_day(raw_date: Any) -> date | None:
     ("2024-05", "2023": the answers keep the precision the citizen gave)."""
     period = period_of(raw_date) if isinstance(raw_date, str) else None
     return period.first if period is not None else None
+
+
+STATUS_TITLE_MAX = 40  # characters of a title in a status message
+
+
+def status_title(title: str) -> str:
+    """A complaint's title as status messages name it: on one line, cut at a word."""
+    return shorten(title, STATUS_TITLE_MAX)
 
 
 def status_text(script: Script, status: str, language: str) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from bot import metrics, privacy
-from bot.complaints import complaint_fields, status_text
+from bot.complaints import complaint_fields, status_text, status_title
 from bot.nlu.interpreter import Interpreter
 from bot.scripts import ScriptCatalog
 from bot.settings import Settings
@@ -43,7 +43,6 @@ from dialogs.model import (
     Turn,
 )
 from dialogs.normalize import clean_text
-from dialogs.prefill import shorten
 from storage import repository as repo
 from storage.crypto import DataCipher, WrongDataKey
 from storage.db import Database
@@ -53,7 +52,6 @@ from storage.tracking import normalize_tracking_number
 log = logging.getLogger(__name__)
 MAX_INTERPRETED = 1000  # characters of a message the interpreter reads
 RECENT_REPORTS = 3  # listed by "cek status": short enough for one or two SMS
-STATUS_TITLE_MAX = 40  # characters of a title in a status reply, cut at a word
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,7 +266,7 @@ class _Run:
             # Only the contact who filed it learns anything, not even whether it exists.
             return script.text("status_not_found", lang, tracking_number=shown)
         lines = [script.text("status_found", lang, tracking_number=complaint.tracking_number,
-                             title=shorten(complaint.title, STATUS_TITLE_MAX),
+                             title=status_title(complaint.title),
                              status=status_text(script, complaint.status, lang))]
         if complaint.status_note:
             lines.append(script.text("status_note", lang, note=complaint.status_note))
@@ -281,7 +279,7 @@ class _Run:
             return script.text("status_none", lang)
         lines = [script.text("status_list", lang)]
         lines += [script.text("status_list_item", lang, tracking_number=c.tracking_number,
-                              title=shorten(c.title, STATUS_TITLE_MAX), status=status_text(script, c.status, lang))
+                              title=status_title(c.title), status=status_text(script, c.status, lang))
                   for c in complaints]
         lines.append(script.text("status_list_more", lang))
         return "\n".join(lines)

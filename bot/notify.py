@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.complaints import STATUSES, status_text
+from bot.complaints import STATUSES, status_text, status_title
 from bot.scripts import ScriptCatalog
 from channels.render import render_parts
 from storage import repository as repo
@@ -63,6 +63,7 @@ def change_status(session, catalog: ScriptCatalog, script_id: str, complaint: Co
     script = catalog.current(session, script_id)
     language = contact.language if contact.language in script.languages else complaint.language
     lines = [script.text("status_changed", language, tracking_number=complaint.tracking_number,
+                         title=status_title(complaint.title),
                          status=status_text(script, status, language))]
     if note:
         lines.append(script.text("status_note", language, note=note))

@@ -24,20 +24,37 @@ def prepare(settings: Settings) -> bool:
 def _prepare(settings: Settings) -> None:
     import logging
 
-    from bot.nlu.data import DataError
-    from bot.nlu.interpreter import load_builtin
+    from bot.nlu.interpreter import builtin_trained
     from bot.services import check_key, check_registry, prepare_database
     from storage.crypto import WrongDataKey
 
+    trainer = None
+    if not builtin_trained(settings.nlu_dir, settings.nlu_model_dir):  # new data or code: train beside the rest
+        trainer = multiprocessing.get_context("fork").Process(target=_train, args=(settings,), name="lapor-train")
+        trainer.start()
     prepare_database(settings)
-    try:
-        load_builtin(settings.nlu_dir, settings.nlu_model_dir)  # scikit-learn stays in this child
-    except (DataError, OSError) as exc:
-        logging.getLogger("lapor").error("the NLU training data cannot be used: %s", exc)
-        raise SystemExit(1) from None
     try:
         check_key(settings)
     except WrongDataKey as exc:
         logging.getLogger("lapor").error("%s", exc)
         raise SystemExit(1) from None
-    raise SystemExit(0 if check_registry(settings) else 1)
+    ready = check_registry(settings)
+    if trainer is not None:
+        trainer.join()
+        ready = ready and trainer.exitcode == 0
+    raise SystemExit(0 if ready else 1)
+
+
+def _train(settings: Settings) -> None:
+    """Train the built-in interpreter (scikit-learn stays in this short-lived process)."""
+    import logging
+
+    from bot.nlu.data import DataError
+    from bot.nlu.interpreter import load_builtin
+
+    try:
+        load_builtin(settings.nlu_dir, settings.nlu_model_dir)
+    except (DataError, OSError) as exc:
+        logging.getLogger("lapor").error("the NLU training data cannot be used: %s", exc)
+        raise SystemExit(1) from None
+    raise SystemExit(0)

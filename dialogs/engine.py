@@ -129,7 +129,7 @@ def _outside(script: Script, message: Inbound, context: Context, command: tuple[
         events.append(Event(EventKind.LANGUAGE, {"language": language}))
     filled = None
     if command is None:
-        if context.language is None and words:
+        if words:  # a first message clearly in one language is answered in it
             language = detect_language(message.text, script.languages) or language
         filled = prefill(script, message, language, local_date(script, message.received_at))
     notice = "expired" if before else "welcome"

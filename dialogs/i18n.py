@@ -233,8 +233,8 @@ BUILTIN_MESSAGES: dict[str, dict[str, str]] = {
         "en": "Report {tracking_number} was not found for your number. Please check it.",
     },
     "status_changed": {
-        "id": "Kabar laporan {tracking_number}: {status}.",
-        "en": "Update on report {tracking_number}: {status}.",
+        "id": "Kabar laporan {tracking_number} ({title}): {status}.",
+        "en": "Update on report {tracking_number} ({title}): {status}.",
     },
     "status_queued": {"id": "diterima sistem, menunggu diteruskan", "en": "received, waiting to be forwarded"},
     "status_received": {"id": "diterima instansi", "en": "received by the agency"},
@@ -515,3 +515,15 @@ INDONESIAN_WORDS: tuple[str, ...] = (
 # After CEK/STATUS, these ask for the list of one's reports ("cek status", "status laporan saya").
 STATUS_LIST_WORDS: tuple[str, ...] = ("status", "laporan", "laporan saya", "status laporan", "status laporan saya",
                                       "report", "reports", "my report", "my reports", "status saya", "my status")
+
+# Words that name a complaint category when the interpreter's classifier names none confidently
+# (bot.nlu.interpreter): specific words only. Everyday ones that also mean something else stay
+# out ("kk" is also kakak, "sd" near a road is still a road, "banjir" aid is social assistance).
+CATEGORY_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "population": ("ktp", "e-ktp", "ektp", "kartu keluarga", "akta kelahiran", "akte kelahiran", "dukcapil",
+                   "kependudukan", "domisili", "pindah domisili"),
+    "social_assistance": ("bansos", "pkh", "blt", "bpnt", "sembako", "prakerja", "dtks", "bantuan sosial"),
+    "health": ("puskesmas", "rsud", "posyandu", "bpjs kesehatan", "ambulans", "vaksin", "imunisasi"),
+    "education": ("ppdb", "zonasi", "beasiswa", "kip kuliah", "rapor", "ijazah"),
+    "infrastructure": ("jalan rusak", "jalan berlubang", "pdam", "drainase", "lampu jalan", "lampu pju", "got mampet"),
+}

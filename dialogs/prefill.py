@@ -26,6 +26,7 @@ from datetime import date
 from typing import Any
 
 from dialogs.answers import parse_answer
+from dialogs.answers.text import letters
 from dialogs.checker import END
 from dialogs.i18n import (
     DATE_CUE_WORDS,
@@ -39,11 +40,10 @@ from dialogs.i18n import (
     TITLE_MAX,
 )
 from dialogs.model import AnswerType, Inbound, Option, Script, Step
-from dialogs.normalize import clean_text, loose, normalize
+from dialogs.normalize import clean_text, cut_at_word, loose, normalize
 
-__all__ = ["Prefill", "detect_language", "letters", "prefill", "shorten"]
+__all__ = ["Prefill", "detect_language", "prefill"]
 
-_LETTER = re.compile(r"[^\W\d_]")
 _SENTENCE_END = re.compile(r"[.!?\n]+\s")
 _OPENERS = sorted((tuple(opener.split()) for opener in REPORT_OPENERS), key=len, reverse=True)
 _ABBREVIATIONS = frozenset({"jl", "jln", "no", "gg", "kel", "kec", "kab", "ds", "kp", "dsn", "perum", "rt", "rw",
@@ -53,7 +53,7 @@ _PLACE_SKIP = frozenset({"the", "a", "an"})  # "near the Cibeunying market"
 _PLACE_WORDS = frozenset(PLACE_WORDS)
 _PLACE_END = frozenset(PLACE_END_WORDS)
 _DATE_CUES = re.compile(rf"(?<!\w)(?:{'|'.join(re.escape(w) for w in DATE_CUE_WORDS)})(?!\w)|\d{{1,2}}[/-]\d")
-_TITLE_MIN_LETTERS = 6  # a title keeps the place when what comes before it is shorter
+_TITLE_MIN_LETTERS = 10  # a title keeps the place when what comes before it is shorter
 _DATE_WINDOW = 5  # words
 _DATE_TRIES = 60  # phrases tried at most
 _SCAN_WORDS = 80  # a place or a date is looked for among the first words only
@@ -68,19 +68,6 @@ class Prefill:
     steps: tuple[str, ...]
     proposals: dict[str, str] = field(default_factory=dict)
     title: str = ""
-
-
-def letters(text: str) -> int:
-    """How many letters ``text`` has (not digits, spaces, punctuation or emoji)."""
-    return len(_LETTER.findall(text))
-
-
-def shorten(text: str, limit: int) -> str:
-    """``text`` cut to at most ``limit`` characters at a word boundary (whole when it fits)."""
-    if len(text) <= limit:
-        return text
-    cut = text[:limit + 1].rsplit(None, 1)[0] if " " in text[:limit + 1] else text[:limit]
-    return cut[:limit].rstrip(" ,;:-")
 
 
 def detect_language(text: str, languages: tuple[str, ...]) -> str | None:
@@ -185,7 +172,7 @@ def _title(text: str) -> str:
     end = _title_end(words, place) if place is not None else len(words)
     if letters(" ".join(words[:end])) >= _TITLE_MIN_LETTERS:
         words = words[:end]  # "Jalan rusak parah di desa Sukamaju": the place has its own question
-    title = shorten(" ".join(words).strip(" ,;:-"), TITLE_MAX)
+    title = cut_at_word(" ".join(words).strip(" ,;:-"), TITLE_MAX)
     return title[:1].upper() + title[1:]
 
 

@@ -35,27 +35,21 @@ import dialogs.normalize as normalize_module
 from bot.nlu.data import CATEGORIES, INTENTS, OUT_OF_SCOPE, Examples, data_digest, read_examples
 from bot.nlu.features import features
 from bot.nlu.linear import LinearModel, train_many
+from dialogs.i18n import CATEGORY_KEYWORDS
 from dialogs.model import Interpretation
 from dialogs.normalize import loose, normalize
 
 if TYPE_CHECKING:
     from bot.settings import Settings
 
-__all__ = ["BuiltinInterpreter", "Interpreter", "RasaInterpreter", "Thresholds", "guarded", "load_builtin",
+__all__ = ["BuiltinInterpreter", "Interpreter", "RasaInterpreter", "Thresholds", "builtin_trained", "guarded",
+           "load_builtin",
            "code_digest", "make_interpreter", "train_builtin", "train_models"]
 
 log = logging.getLogger(__name__)
 NONE = "_none"  # the category classifier's class for text that describes no problem
 _TRACKING = re.compile(r"\blap[\s-]?[0-9a-hjkmnp-tv-z]{6}\b")
 _LETTER = re.compile(r"[^\W\d_]")
-# Words that settle the category whatever a classifier says (whole words of the normalised text).
-CATEGORY_KEYWORDS = {
-    "population": ("ktp", "e-ktp", "ektp", "kk", "kartu keluarga", "akta", "akte", "dukcapil", "nik", "domisili"),
-    "social_assistance": ("bansos", "pkh", "blt", "bpnt", "sembako", "prakerja", "dtks"),
-    "health": ("puskesmas", "rsud", "bidan", "posyandu", "bpjs kesehatan", "ambulans", "vaksin"),
-    "education": ("sekolah", "guru", "ppdb", "zonasi", "beasiswa", "kip", "sd", "smp", "sma", "smk"),
-    "infrastructure": ("jalan rusak", "jembatan", "pln", "listrik", "pdam", "banjir", "drainase", "lampu jalan"),
-}
 _KEYWORDS = [(re.compile(rf"(?<!\w){re.escape(word)}(?!\w)"), category)
              for category, words in CATEGORY_KEYWORDS.items() for word in words]
 
@@ -90,8 +84,9 @@ def guarded(intents: Sequence[tuple[str, float]], categories: Sequence[tuple[str
     if category not in CATEGORIES or category_confidence < thresholds.category:
         category, category_confidence = None, 0.0
     words = f" {loose(norm)} "
-    matched = [keyword_category for pattern, keyword_category in _KEYWORDS if pattern.search(words)]
-    if matched:  # of several ("jembatan ke sekolah"), the classifier's likeliest; else the first listed
+    matched = [keyword_category for pattern, keyword_category in _KEYWORDS if pattern.search(words)] \
+        if category is None else []
+    if matched:  # no confident category: a keyword names it (of several, the classifier's likeliest)
         likelihood = dict(categories)
         category = max(matched, key=lambda name: likelihood.get(name, 0.0))
         category_confidence = 1.0
@@ -141,6 +136,7 @@ def train_models(intents: Examples, categories: Examples) -> tuple[LinearModel, 
 
 
 _LOADING = threading.Lock()
+_LOADED: dict[tuple[Path, Path], BuiltinInterpreter] = {}
 
 
 @functools.cache
@@ -153,21 +149,38 @@ def code_digest() -> str:
     return digest.hexdigest()[:8]
 
 
+def _model_paths(nlu_dir: Path, model_dir: Path) -> tuple[Path, Path]:
+    digest = f"{data_digest(nlu_dir)}-{code_digest()}"
+    return model_dir / f"intents-{digest}.json", model_dir / f"categories-{digest}.json"
+
+
+def builtin_trained(nlu_dir: Path, model_dir: Path) -> bool:
+    """True when ``model_dir`` holds the models of this data and code (nothing to train)."""
+    return all(path.is_file() for path in _model_paths(nlu_dir, model_dir))
+
+
 def load_builtin(nlu_dir: Path, model_dir: Path) -> BuiltinInterpreter:
     """The built-in interpreter for the data in ``nlu_dir``: loaded from ``model_dir`` when a
     model of that data and code is there, else trained now and saved there for the other
     processes."""
-    digest = f"{data_digest(nlu_dir)}-{code_digest()}"
-    paths = (model_dir / f"intents-{digest}.json", model_dir / f"categories-{digest}.json")
+    paths = _model_paths(nlu_dir, model_dir)
     with _LOADING:
+        loaded = _LOADED.get(paths)
+        if loaded is not None:
+            return loaded
         if all(path.is_file() for path in paths):
-            return BuiltinInterpreter(LinearModel.load(paths[0]), LinearModel.load(paths[1]))
-        started = time.perf_counter()
-        models = train_builtin(nlu_dir)
-        for model, path in zip(models, paths, strict=True):
-            model.save(path)
-        log.info("trained the built-in interpreter in %.2f s", time.perf_counter() - started)
-        return BuiltinInterpreter(*models)
+            loaded = BuiltinInterpreter(LinearModel.load(paths[0]), LinearModel.load(paths[1]))
+        else:
+            started = time.perf_counter()
+            models = train_builtin(nlu_dir)
+            for model, path in zip(models, paths, strict=True):
+                model.save(path)
+            for stale in {*model_dir.glob("intents-*.json"), *model_dir.glob("categories-*.json")} - set(paths):
+                stale.unlink(missing_ok=True)  # models of older data or code
+            log.info("trained the built-in interpreter in %.2f s", time.perf_counter() - started)
+            loaded = BuiltinInterpreter(*models)
+        _LOADED[paths] = loaded  # a process (and each test) loads a model once
+        return loaded
 
 
 class RasaInterpreter:

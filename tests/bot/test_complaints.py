@@ -46,7 +46,7 @@ def test_a_conversation_on_a_version_that_cannot_run_starts_afresh(services: Ser
                             created_at=repo.utcnow(), published_at=repo.utcnow()))
     services.catalog._parsed.clear()  # a fresh process: nothing parsed yet
     result = send(services, "Lubang besar di jalan desa kami sudah sebulan.")
-    assert "Jenis laporan" in "\n".join(result.replies)
+    assert "Terima kasih, laporan Anda kami catat: Lubang besar" in "\n".join(result.replies)  # a new report, from this message
     with services.db.transaction() as s:
         assert sorted(s.execute(select(Conversation.status, Conversation.script_version))) == [("active", 2), ("expired", 1)]
         assert s.scalars(select(Complaint)).all() == []

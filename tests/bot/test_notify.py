@@ -40,7 +40,7 @@ def test_a_change_is_told_in_the_citizens_language(services: Services, outbox_te
     assert set_status(services, number, "in_progress", "A team visits on Monday.")
     services.delivery.drain()
     printed = outbox_terminal.getvalue()
-    assert f"Update on report {number}: in progress.\n       Note: A team visits on Monday." in printed
+    assert f"Update on report {number} (Broken bridge): in progress.\n       Note: A team visits on Monday." in printed
     assert not set_status(services, number, "in_progress", "A team visits on Monday.")  # no change, no message
     with services.db.transaction() as s:
         assert s.scalars(select(Complaint.status_note)).one() == "A team visits on Monday."

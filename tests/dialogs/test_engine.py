@@ -376,7 +376,9 @@ def test_english_in_the_welcome_and_the_language_of_a_first_message() -> None:
     assert english.state.language == "en" and english.replies[0].text.startswith("Thank you, we noted your report")
     chosen = understood("The bridge near the Kosambi market has been broken since last week", REPORTED,
                         context=Context(language="id"))
-    assert chosen.state.language == "id"  # a language the citizen chose is kept
+    assert chosen.state.language == "en"  # whatever was chosen before: the language it is written in
+    short = understood("Jembatan putus", REPORTED, context=Context(language="en"))
+    assert short.state.language == "en"  # too short to tell: the contact's language
 
 
 def test_an_aspiration_is_worded_as_one_and_never_asked_when_it_happened() -> None:
@@ -384,3 +386,13 @@ def test_an_aspiration_is_worded_as_one_and_never_asked_when_it_happened() -> No
     assert engine.question(SCRIPT, state).text.startswith("Tulis usulan atau saran Anda")
     later = run(["Mohon dipasang lampu jalan di gang Melati, malam gelap", "1", "Gang Melati, Garut"], state)
     assert later.state.step_id == "attachment"
+
+
+def test_a_text_over_the_limit_is_kept_up_to_it_and_the_citizen_is_told() -> None:
+    at_title = run(HAPPY[:1]).state
+    long_title = "Jalan rusak " * 20  # 240 characters; the title takes 150
+    turn = step(at_title, msg(long_title, 2))
+    assert turn.state.step_id == "description" and len(turn.state.answers["title"]) <= 150
+    assert turn.state.answers["title"].startswith("Jalan rusak Jalan rusak")
+    assert turn.replies[0].text == f"Jawaban Anda panjang: kami simpan {len(turn.state.answers['title'])} huruf pertama."
+    assert turn.replies[1].text.startswith("Ceritakan apa yang terjadi")

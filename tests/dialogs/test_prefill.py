@@ -9,7 +9,7 @@ import pytest
 
 from dialogs.loader import load_script
 from dialogs.model import Inbound, Interpretation, MediaRef
-from dialogs.prefill import detect_language, letters, prefill, shorten
+from dialogs.prefill import detect_language, prefill
 
 SCRIPT_PATH = Path(__file__).resolve().parents[2] / "dialogs" / "scripts" / "complaint.yaml"
 SCRIPT = load_script(SCRIPT_PATH.read_text(encoding="utf-8"), str(SCRIPT_PATH), version=1)
@@ -104,9 +104,3 @@ def test_the_language_of_a_first_message_is_recognised_only_when_clear() -> None
     assert detect_language("Jalan di depan rumah saya sudah rusak seminggu", ("id", "en")) == "id"
     assert detect_language("halo", ("id", "en")) is None
     assert detect_language("The road in front of my house is broken", ("id",)) is None
-
-
-def test_letters_and_word_boundaries() -> None:
-    assert letters("a b 12 !! 😀 é") == 3
-    assert shorten("SD Negeri 3 sudah rusak lama", 15) == "SD Negeri 3"
-    assert shorten("pendek", 15) == "pendek"

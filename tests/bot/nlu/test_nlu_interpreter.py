@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from tests_support import ROOT
 
+from bot.nlu import interpreter as interpreter_module
 from bot.nlu.evaluate import evaluate
 from bot.nlu.interpreter import BuiltinInterpreter, Thresholds, guarded, load_builtin
 from dialogs.model import Interpretation
@@ -87,18 +88,25 @@ def test_a_tracking_number_overrules_the_classifier() -> None:
     assert (meaning.intent, meaning.intent_confidence) == ("status", 1.0)
 
 
-def test_a_keyword_overrules_the_classifier() -> None:
-    meaning = guarded([("report", 0.9)], [("other", 0.9), ("population", 0.05)], "urus ktp", THRESHOLDS)
-    assert (meaning.category, meaning.category_confidence) == ("population", 1.0)
+def test_a_keyword_names_the_category_only_when_the_classifier_names_none() -> None:
+    unsure = guarded([("report", 0.9)], [("other", 0.3), ("population", 0.05)], "urus ktp", THRESHOLDS)
+    assert (unsure.category, unsure.category_confidence) == ("population", 1.0)
+    sure = guarded([("report", 0.9)], [("infrastructure", 0.8)], "lampu jalan depan kantor dukcapil mati", THRESHOLDS)
+    assert sure.category == "infrastructure"  # a confident classifier is not overruled
 
 
 def test_of_several_keywords_the_classifier_picks_and_else_the_first_listed() -> None:
-    text = "jembatan ke sekolah putus"  # "jembatan": infrastructure, "sekolah": education
-    picked = guarded([("report", 0.9)], [("infrastructure", 0.6), ("education", 0.3)], text, THRESHOLDS)
-    assert picked.category == "infrastructure"
-    picked = guarded([("report", 0.9)], [("education", 0.6), ("infrastructure", 0.3)], text, THRESHOLDS)
-    assert picked.category == "education"
-    assert guarded([("report", 0.9)], [], text, THRESHOLDS).category == "education"  # listed before
+    text = "puskesmas minta ktp asli"  # "puskesmas": health, "ktp": population
+    picked = guarded([("report", 0.9)], [("health", 0.4), ("population", 0.3)], text, THRESHOLDS)
+    assert picked.category == "health"
+    picked = guarded([("report", 0.9)], [("population", 0.4), ("health", 0.3)], text, THRESHOLDS)
+    assert picked.category == "population"
+    assert guarded([("report", 0.9)], [], text, THRESHOLDS).category == "population"  # listed before
+
+
+@pytest.mark.parametrize("text", ["kk lagi ngapain", "jembatan timbang rusak", "sd negeri 3 pagarnya roboh"])
+def test_everyday_words_are_no_keywords(text: str) -> None:
+    assert guarded([("report", 0.9)], [], text, THRESHOLDS).category is None
 
 
 # The cache of trained models.
@@ -120,6 +128,8 @@ def test_models_are_trained_once_per_data_and_kept(tmp_path: Path, caplog: pytes
     stamps = {path: path.stat().st_mtime_ns for path in files}
     caplog.clear()
     time.sleep(0.01)
+    assert load_builtin(data, models) is first  # this process keeps what it loaded
+    interpreter_module._LOADED.clear()  # as another process would start: from the files
     with caplog.at_level(logging.INFO, logger="bot.nlu.interpreter"):
         second = load_builtin(data, models)
     assert "trained" not in caplog.text
@@ -132,5 +142,5 @@ def test_models_are_trained_once_per_data_and_kept(tmp_path: Path, caplog: pytes
     with caplog.at_level(logging.INFO, logger="bot.nlu.interpreter"):
         load_builtin(data, models)
     assert "trained the built-in interpreter" in caplog.text
-    assert len(list(models.glob("*.json"))) == 4  # a model of the new data beside the old one
-    assert {path: path.stat().st_mtime_ns for path in files} == stamps
+    assert len(list(models.glob("*.json"))) == 2  # the model of the new data replaced the old one
+    assert not any(path.exists() for path in files)
