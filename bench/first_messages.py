@@ -55,9 +55,8 @@ NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
 def messages_to_tracking_number(script: Script, interpreter: BuiltinInterpreter, first: str) -> int:
     """How many messages the citizen sends until the tracking number (the first one included)."""
     state: DialogState | None = None
-    text, sent = first, 0
-    for _ in range(30):
-        sent += 1
+    text = first
+    for sent in range(1, 31):
         at = NOW + timedelta(minutes=sent)
         turn = engine.receive(script, state, Inbound(text, at, meaning=interpreter.interpret(text)),
                               Context(live_script=script))

@@ -98,6 +98,7 @@ def main() -> int:
     config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
     config["database_url"] = f"sqlite:///{work / 'lapor.sqlite3'}"
     config["dialogs"]["scripts_dir"] = str(ROOT / "dialogs" / "scripts")
+    config["nlu"].update(data_dir=str(ROOT / "dialogs" / "nlu"), model_dir=str(ROOT / "var" / "nlu"))
     config["delivery"]["embedded_worker"] = False
     port = _port()
     config["server"] = {**config["server"], "port": port}

@@ -146,6 +146,7 @@ class Stack:
         config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
         config["database_url"] = db.url
         config["dialogs"]["scripts_dir"] = str(ROOT / "dialogs" / "scripts")
+        config["nlu"].update(data_dir=str(ROOT / "dialogs" / "nlu"), model_dir=str(ROOT / "var" / "nlu"))
         config["delivery"].update(embedded_worker=False, lease_seconds=lease_seconds, max_backoff_seconds=30,
                                   rate_limits={})  # instant citizens would measure pacing, not speed
         config["server"] = {**config.get("server", {}), "host": "127.0.0.1", "port": self.port, "workers": workers}

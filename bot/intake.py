@@ -93,11 +93,26 @@ class Intake:
 
     def interpret(self, message: InboundMessage) -> Interpretation | None:
         """What the interpreter understands of the message's text (None without one, or for a
-        contact card, media or a location: those are no language)."""
+        contact card, media or a location: those are no language; and for a remote interpreter,
+        None for an answer to a personal question)."""
         if self.interpreter is None or message.shared_contact or message.location is not None or \
                 not message.text.strip():
             return None
+        if self.interpreter.remote and self._answers_personal(message):
+            return None  # a name or a phone number is never sent to another server
         return self.interpreter.interpret(message.text[:MAX_INTERPRETED])
+
+    def _answers_personal(self, message: InboundMessage) -> bool:
+        """True when the sender's conversation waits on a personal answer (their name)."""
+        with self._db.reading() as session:
+            waiting = repo.waiting_step(session, self.cipher, message.channel, message.sender)
+            if waiting is None:
+                return False
+            try:
+                script = self.catalog.get(session, waiting[0], waiting[1])
+            except (ScriptInvalid, LookupError):
+                return False
+        return waiting[2] in script.personal
 
     def wake(self) -> None:
         """Tell the delivery worker that work was committed outside ``handle``."""

@@ -28,8 +28,14 @@ def _prepare(settings: Settings) -> None:
     from bot.services import check_key, check_registry, prepare_database
     from storage.crypto import WrongDataKey
 
+    try:
+        trained = builtin_trained(settings.nlu_dir, settings.nlu_model_dir)
+    except OSError as exc:
+        logging.getLogger("lapor").error("nlu.data_dir %s: the training data cannot be read (%s)", settings.nlu_dir,
+                                         exc.strerror or exc)
+        raise SystemExit(1) from None
     trainer = None
-    if not builtin_trained(settings.nlu_dir, settings.nlu_model_dir):  # new data or code: train beside the rest
+    if not trained:  # new data or code: train beside the rest
         trainer = multiprocessing.get_context("fork").Process(target=_train, args=(settings,), name="lapor-train")
         trainer.start()
     prepare_database(settings)

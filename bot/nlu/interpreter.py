@@ -55,9 +55,11 @@ _KEYWORDS = [(re.compile(rf"(?<!\w){re.escape(word)}(?!\w)"), category)
 
 
 class Interpreter(Protocol):
-    """Understands a citizen's text; thread-safe; never raises for any text."""
+    """Understands a citizen's text; thread-safe; never raises for any text. ``remote``: the
+    text is sent to another process (so personal answers are kept from it)."""
 
     name: str
+    remote: bool
 
     def interpret(self, text: str) -> Interpretation: ...
 
@@ -102,6 +104,7 @@ class BuiltinInterpreter:
     (with a class for text that describes no problem)."""
 
     name = "builtin"
+    remote = False
 
     def __init__(self, intents: LinearModel, categories: LinearModel, thresholds: Thresholds = Thresholds()):
         self.intents, self.categories, self._thresholds = intents, categories, thresholds
@@ -188,6 +191,7 @@ class RasaInterpreter:
     (``bot.nlu.rasa_server``); ``fallback`` answers whenever Rasa cannot, in time."""
 
     name = "rasa"
+    remote = True  # texts leave this process: intake never sends it a personal answer
     THRESHOLDS = Thresholds(intent=0.7, category=0.75)  # DIET is overconfident
 
     def __init__(self, url: str, token: str, fallback: BuiltinInterpreter, *, timeout: float = 0.3,
@@ -203,8 +207,8 @@ class RasaInterpreter:
         self._errors = (httpx.HTTPError, ValueError, KeyError, TypeError)
 
     def interpret(self, text: str) -> Interpretation:
-        if not text.strip():
-            return Interpretation()
+        if not _LETTER.search(text):
+            return Interpretation()  # a menu number or punctuation: not worth a request
         ranking = self.rank(text)
         if ranking is None:
             return self._fallback.interpret(text)

@@ -54,6 +54,7 @@ from storage.repository.contacts import (
     lock_contact,
     message_by_provider_id,
     start_conversation,
+    waiting_step,
 )
 from storage.repository.outbox import (
     MAX_RECLAIMS,
@@ -95,6 +96,7 @@ __all__ = [
     "OUTBOX_CHANNEL",
     "UNRECORDED",
     "active_conversation",
+    "waiting_step",
     "add_admin_session",
     "add_admin_user",
     "add_audit",

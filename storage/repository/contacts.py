@@ -135,6 +135,19 @@ def forget_personal_texts(session: Session, conversation_id: int) -> None:
                     .values(text_enc=None).execution_options(synchronize_session="fetch"))
 
 
+def waiting_step(session: Session, cipher: DataCipher, channel: str, sender: str) -> tuple[str, int, str] | None:
+    """(script id, version, step id) the sender's active conversation waits on, if any: one
+    indexed query, no lock (for a look before the message's own transaction)."""
+    row = session.execute(
+        select(Conversation.script_id, Conversation.script_version, Conversation.step_id)
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .where(Contact.channel == channel, Contact.sender_hash == cipher.lookup_hash(sender),
+               Conversation.status == "active")
+        .order_by(Conversation.id.desc()).limit(1)
+    ).first()
+    return (row[0], row[1], row[2]) if row is not None and row[2] else None
+
+
 def active_conversation(session: Session, contact_id: int) -> Conversation | None:
     """The contact's newest conversation with status "active", if any."""
     return session.scalars(

@@ -259,6 +259,7 @@ def config_file(where: Path, *, embedded_worker: bool = True) -> Path:
     config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
     config["metrics"] = {"dir": "metrics"}  # relative to the file, like the database
     config["dialogs"]["scripts_dir"] = str(ROOT / "dialogs" / "scripts")
+    config["nlu"].update(data_dir=str(ROOT / "dialogs" / "nlu"), model_dir=str(ROOT / "var" / "nlu"))  # trained once
     config["delivery"]["embedded_worker"] = embedded_worker
     config["delivery"]["rate_limits"] = {}
     where.mkdir(parents=True, exist_ok=True)

@@ -77,7 +77,7 @@ def test_a_signed_update_changes_the_status_and_tells_the_citizen(app_url) -> No
         assert (complaint.status, complaint.status_note) == ("verified", "Diteruskan ke Dinas PU.")
         row = s.scalars(select(Outbox).where(Outbox.kind == "notification")).one()
         text = s.get(Message, row.message_id).text
-    assert text == f"Kabar laporan {number} (Jalan rusak): sudah diverifikasi.\nCatatan: Diteruskan ke Dinas PU."
+    assert text == f"Kabar laporan {number} (Jembatan putus): sudah diverifikasi.\nCatatan: Diteruskan ke Dinas PU."
 
 
 @pytest.mark.parametrize("secret", [None, "wrong"])

@@ -31,6 +31,7 @@ def worker_config(tmp_path: Path) -> Path:
     config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
     config["delivery"]["embedded_worker"] = False
     config["dialogs"]["scripts_dir"] = str(ROOT / "dialogs" / "scripts")
+    config["nlu"].update(data_dir=str(ROOT / "dialogs" / "nlu"), model_dir=str(ROOT / "var" / "nlu"))  # trained once
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     return path

@@ -168,3 +168,38 @@ def test_a_citizen_served_through_rasa_gets_the_category_proposed(rasa, db_url: 
         assert "Sepertinya ini soal Infrastruktur. Benar?" in "\n".join(result.replies)
     finally:
         services.close()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_name_is_never_sent_to_the_rasa_server(builtin, db_url: str) -> None:
+    texts: list[str] = []
+
+    class Recording(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
+            texts.append(json.loads(self.rfile.read(int(self.headers["Content-Length"])))["text"])
+            body = json.dumps({"intent_ranking": [{"name": "out_of_scope", "confidence": 1.0}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recording)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings = make_settings(db_url, {"RASA_URL": f"http://127.0.0.1:{server.server_address[1]}", "RASA_TOKEN": "t"})
+    services = build_services(settings, channels={"terminal": TerminalChannel(open(os.devnull, "w"))})  # noqa: SIM115
+    try:
+        sync_files(services.db, settings.scripts_dir, utcnow())
+        lines = ["halo", "1", "Jalan rusak", "Jalan di depan sekolah rusak parah sejak Januari.", "1",
+                 "Jl. Merdeka 1", "kemarin", "lewati", "1", "Budi Santoso", "ya"]
+        for line in lines:
+            services.intake.handle(InboundMessage(channel="terminal", sender="+6281234567890", text=line,
+                                                  provider_message_id=uuid.uuid4().hex, received_at=utcnow()))
+        assert "Jalan rusak" in texts and "ya" in texts  # words went to Rasa
+        assert "1" not in texts  # menu numbers need no interpreter
+        assert "Budi Santoso" not in texts  # the answer to "Siapa nama Anda?" did not
+    finally:
+        services.close()
+        server.shutdown()
