@@ -127,6 +127,9 @@ def _train(venv: Path, model: Path, nlu_dir: Path, environ: Mapping[str, str]) -
         model.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(trained, model.with_suffix(".partial"))
         model.with_suffix(".partial").replace(model)
+    for stale in model.parent.glob("nlu-*.tar.gz"):
+        if stale != model:
+            stale.unlink(missing_ok=True)  # models of older data or pipelines
 
 
 def prepare(environ: Mapping[str, str] = os.environ, nlu_dir: Path = NLU_DIR) -> tuple[Path, Path]:
