@@ -34,7 +34,7 @@ from dialogs.answers.yes_no import meaning as yes_no_meaning
 from dialogs.checker import END
 from dialogs.display import display_value, number_list, option_menu
 from dialogs.fields import fields_of
-from dialogs.i18n import EDIT_WORDS, GREETING_WORDS, LANGUAGE_NAMES, NO_WORDS, STATUS_LIST_WORDS, YES_WORDS
+from dialogs.i18n import EDIT_WORDS, GREETING_WORDS, LANGUAGE_NAMES, STATUS_LIST_WORDS
 from dialogs.model import (
     TRACKING_NUMBER_SLOT,
     AnswerType,
@@ -396,15 +396,15 @@ def _reject(script: Script, state: DialogState, current: Step, hint: str) -> Tur
 def _confirm(script: Script, state: DialogState, current: Step, message: Inbound) -> Turn:
     norm = normalize(message.text)
     items = summary_items(script, state.answers)
-    head = norm.split(" ", 1)[0] if norm else ""
-    if norm in YES_WORDS or (head in YES_WORDS and not any(w in NO_WORDS for w in norm.split())):
+    verdict = yes_no_meaning(norm)  # "sudah benar", "sip deh", "iya pak"; digits pick a line to change
+    if verdict is True:
         return _advance(script, state, current, [], [Event(EventKind.CONFIRMED)])
     if (match := _EDIT_NUMBER.match(norm)) and 1 <= int(match.group(1)) <= len(items):
         chosen = items[int(match.group(1)) - 1]
         edited = state.evolve(step_id=chosen.id, history=state.history + (current.id,), editing=True, failures=0)
         return Turn(edited, (_ask(script, chosen, state.language, state.answers),),
                     (Event(EventKind.EDITING, {"step": chosen.id}),))
-    if norm in NO_WORDS:
+    if verdict is False:
         return Turn(state, (Reply(script.text("edit_number", state.language, count=len(items))),), ())
     hint = script.text("hint_confirm", state.language, count=len(items))
     return _reject(script, state, current, hint)
