@@ -96,6 +96,13 @@ class NluConfig:
 
 
 @dataclass(frozen=True)
+class MediaConfig:
+    store: Literal["filesystem", "s3"] = "filesystem"  # where evidence files are kept (storage.blobs)
+    dir: str = "var/media"  # filesystem: relative to config.yaml
+    s3_bucket: str = ""  # s3: the bucket (endpoint and credentials: LAPOR_S3_ENDPOINT_URL, AWS_*)
+
+
+@dataclass(frozen=True)
 class MetricsConfig:
     dir: str = "var/metrics"  # relative to config.yaml
 
@@ -112,6 +119,7 @@ class ConfigFile:
     registry: RegistryConfig = field(default_factory=RegistryConfig)
     categories: dict[str, CategoryConfig] = field(default_factory=dict)
     nlu: NluConfig = field(default_factory=NluConfig)
+    media: MediaConfig = field(default_factory=MediaConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
 
 

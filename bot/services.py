@@ -19,6 +19,7 @@ from bot.scripts import ScriptCatalog, sync_files
 from bot.settings import Settings
 from channels.base import Channel
 from storage import repository as repo
+from storage.blobs import BlobStore, FilesystemBlobStore, S3BlobStore
 from storage.crypto import DataCipher
 from storage.db import Database
 from storage.keys import check_data_key
@@ -145,6 +146,21 @@ def provider_channels(settings: Settings) -> dict[str, Channel]:
         if name not in found:
             log.warning("channel %s is disabled: its credentials are not set in the environment", name)
     return found
+
+
+def blob_store(settings: Settings) -> BlobStore:
+    """Where evidence files go (``media.store``): ``var/media``, or an S3 bucket whose endpoint
+    and credentials come from the environment (``LAPOR_S3_ENDPOINT_URL``, ``AWS_*``)."""
+    if settings.media_store == "s3":
+        import boto3
+
+        env = settings.env
+        client = boto3.client("s3", endpoint_url=env.get("LAPOR_S3_ENDPOINT_URL") or None,
+                              region_name=env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION") or None,
+                              aws_access_key_id=env.get("AWS_ACCESS_KEY_ID") or None,
+                              aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY") or None)
+        return S3BlobStore(client, settings.media_s3_bucket)
+    return FilesystemBlobStore(settings.media_dir)
 
 
 def build_services(settings: Settings, channels: Mapping[str, Channel] | None = None) -> Services:

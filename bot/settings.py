@@ -19,6 +19,9 @@ from bot.config import REGISTRY_KINDS, ConfigError, read_config
 
 __all__ = ["Category", "ConfigError", "RateLimit", "Settings", "load_settings"]
 
+# The environment variables the service's parts read credentials and addresses from.
+PROVIDER_ENV = ("TWILIO_", "TELEGRAM_", "LAPOR_REGISTRY_", "RASA_", "AWS_", "LAPOR_S3_")
+
 log = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,6 +80,9 @@ class Settings:
     nlu_dir: Path  # training data
     nlu_model_dir: Path  # the built-in models, trained once per data version
     nlu_rasa_timeout: float
+    media_store: str  # filesystem | s3
+    media_dir: Path
+    media_s3_bucket: str
     metrics_dir: Path  # one per service, shared by its processes (bot.metrics)
     env: Mapping[str, str] = field(repr=False)  # provider credentials
 
@@ -105,6 +111,8 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     registry = env.get("LAPOR_REGISTRY") or config.registry.kind
     if registry not in REGISTRY_KINDS:
         raise ConfigError(f"LAPOR_REGISTRY is {registry!r}: use one of {', '.join(REGISTRY_KINDS)}")
+    if config.media.store == "s3" and not config.media.s3_bucket:
+        raise ConfigError(f"{config_path}: media.s3_bucket: media.store is s3, so name the bucket")
     database_url = env.get("LAPOR_DATABASE_URL") or _sqlite_relative(config.database_url, base)
     server, dialogs, delivery = config.server, config.dialogs, config.delivery
     values: dict[str, Any] = {
@@ -143,8 +151,11 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         "nlu_dir": (base / config.nlu.data_dir).resolve(),
         "nlu_model_dir": (base / config.nlu.model_dir).resolve(),
         "nlu_rasa_timeout": config.nlu.rasa_timeout_seconds,
+        "media_store": config.media.store,
+        "media_dir": (base / config.media.dir).resolve(),
+        "media_s3_bucket": config.media.s3_bucket,
         "metrics_dir": Path(env.get("LAPOR_METRICS_DIR") or base / config.metrics.dir).resolve(),
-        "env": {k: v for k, v in env.items() if k.startswith(("TWILIO_", "TELEGRAM_", "LAPOR_REGISTRY_", "RASA_"))},
+        "env": {k: v for k, v in env.items() if k.startswith(PROVIDER_ENV)},
     }
     values.update(overrides)
     return Settings(**values)
