@@ -110,12 +110,9 @@ def _outside(script: Script, message: Inbound, context: Context, command: tuple[
     words = not message.media and message.location is None
     meaning = message.meaning if words else None
     if command is None and meaning is not None:
-        if meaning.intent == "status":
-            command = ("status", _tracking_in(message.text))
-        elif meaning.intent == "change_language":
-            command = ("language", _language_in(message.text))
-        elif meaning.intent == "thanks" and not before:
+        if meaning.intent == "thanks" and not before:
             return Turn(None, (Reply(script.text("thanks_reply", language)),), tuple(events))
+        command = _intended(message, ("status", "language"))
     if command is not None and command[0] in IDLE_COMMANDS:
         name, argument = command
         if name == "stop":
@@ -203,18 +200,31 @@ def _pending(script: Script, state: DialogState, pending: str, message: Inbound,
 def _understood(script: Script, state: DialogState, message: Inbound) -> Turn | None:
     """An answer the question cannot take that the interpreter understood as help, a status
     question, a language or cancelling; None when it did not."""
-    meaning = message.meaning
-    if meaning is None or meaning.intent is None or message.media or message.location is not None:
+    if message.media or message.location is not None:
         return None
-    if meaning.intent == "help":
-        return _command(script, state, "help", "")
-    if meaning.intent == "status":
-        return _command(script, state, "status", _tracking_in(message.text))
-    if meaning.intent == "change_language":
-        return _command(script, state, "language", _language_in(message.text))
-    if meaning.intent == "cancel":
+    command = _intended(message, ("help", "status", "language", "cancel"))
+    if command is None:
+        return None
+    if command[0] == "cancel":
         return Turn(state.evolve(pending="cancel"), (Reply(script.text("cancel_ask", state.language)),), ())
-    return None
+    return _command(script, state, *command)
+
+
+_INTENT_COMMANDS = {"help": "help", "status": "status", "change_language": "language", "cancel": "cancel"}
+
+
+def _intended(message: Inbound, allowed: tuple[str, ...]) -> tuple[str, str] | None:
+    """The command (and its argument) the interpreter read in ``message``, among ``allowed``:
+    status with the tracking number it names, a language with the language it names."""
+    meaning = message.meaning
+    name = _INTENT_COMMANDS.get(meaning.intent or "") if meaning is not None else None
+    if name is None or name not in allowed:
+        return None
+    if name == "status":
+        return name, _tracking_in(message.text)
+    if name == "language":
+        return name, _language_in(message.text)
+    return name, ""
 
 
 def _greeting(message: Inbound) -> bool:

@@ -115,12 +115,6 @@ class BuiltinInterpreter:
         counts = Counter(features(text))
         return guarded(self.intents.rank_counts(counts), self.categories.rank_counts(counts), text, self._thresholds)
 
-    def rank_intents(self, text: str) -> list[tuple[str, float]]:
-        return self.intents.rank(text)
-
-    def rank_categories(self, text: str) -> list[tuple[str, float]]:
-        return [pair for pair in self.categories.rank(text) if pair[0] != NONE]
-
 
 def train_builtin(nlu_dir: Path) -> tuple[LinearModel, LinearModel]:
     """The intent and category models from the training files (scikit-learn, well under a

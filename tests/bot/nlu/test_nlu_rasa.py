@@ -13,7 +13,7 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -70,6 +70,27 @@ def rasa() -> Iterator[tuple[str, str]]:
         log.close()
 
 
+def _fake_rasa(intent: str, on_request: Callable[[str], object]) -> http.server.ThreadingHTTPServer:
+    """A stand-in for Rasa's /model/parse on loopback that ranks ``intent`` first, calling
+    ``on_request(text)`` before it answers (to record the text, or to be slow)."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
+            on_request(json.loads(self.rfile.read(int(self.headers["Content-Length"])))["text"])
+            body = json.dumps({"intent_ranking": [{"name": intent, "confidence": 1.0}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 @pytest.fixture(scope="module")
 def builtin(tmp_path_factory: pytest.TempPathFactory):
     return load_builtin(NLU, tmp_path_factory.mktemp("nlu-models"))
@@ -104,21 +125,7 @@ def test_rasa_understands_citizens_through_the_same_guards(rasa, builtin, text, 
 def test_rasa_is_never_waited_on_past_its_timeout_and_then_rests(builtin) -> None:
     calls: list[float] = []
 
-    class Slow(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
-            calls.append(time.monotonic())
-            time.sleep(1.5)
-            body = json.dumps({"intent_ranking": [{"name": "greet", "confidence": 1.0}]}).encode()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = _fake_rasa("greet", on_request=lambda text: (calls.append(time.monotonic()), time.sleep(1.5)))
     interpreter = RasaInterpreter(f"http://127.0.0.1:{server.server_address[1]}", "t", builtin, timeout=0.2)
     text = "sy mau lapor, jln rusak parah bgt"
     started = time.monotonic()
@@ -174,20 +181,7 @@ def test_a_citizen_served_through_rasa_gets_the_category_proposed(rasa, db_url: 
 def test_a_name_is_never_sent_to_the_rasa_server(builtin, db_url: str) -> None:
     texts: list[str] = []
 
-    class Recording(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
-            texts.append(json.loads(self.rfile.read(int(self.headers["Content-Length"])))["text"])
-            body = json.dumps({"intent_ranking": [{"name": "out_of_scope", "confidence": 1.0}]}).encode()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recording)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = _fake_rasa("out_of_scope", on_request=texts.append)
     settings = make_settings(db_url, {"RASA_URL": f"http://127.0.0.1:{server.server_address[1]}", "RASA_TOKEN": "t"})
     services = build_services(settings, channels={"terminal": TerminalChannel(open(os.devnull, "w"))})  # noqa: SIM115
     try:
