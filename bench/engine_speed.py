@@ -19,7 +19,7 @@ from dialogs.model import Context, EventKind, Inbound
 SCRIPT = Path(__file__).resolve().parent.parent / "dialogs" / "scripts" / "complaint.yaml"
 CONVERSATIONS = (
     ["halo", "1", "Jalan berlubang", "Jalan di depan SD 3 berlubang besar sejak sebulan.", "infrastruktr",
-     "Jl. Merdeka 10, Bandung", "kemarin", "lewati", "9", "1", "Budi Santoso", "ya"],
+     "Jl. Merdeka 10, Kota Bandung", "kemarin", "lewati", "9", "1", "Budi Santoso", "ya"],
     ["hello", "language en", "complaint", "Broken street light", "The street light on my road is broken for weeks.",
      "4", "Jl. Sudirman 5", "12/05/2024", "skip", "anonymous", "yes"],
 )

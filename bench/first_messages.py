@@ -46,7 +46,8 @@ COMPLAINTS = (
 )
 ANSWERS = {  # what the scripted citizen says to each question (by step id)
     "report_type": "1", "title": "Laporan warga", "description": "Masalah ini sudah lama dan belum ditangani juga.",
-    "category": "ya", "location": "Desa Sukamaju, Garut", "incident_date": "kemarin", "attachment": "gk ada",
+    "category": "ya", "location": "Desa Sukamaju, Kec. Cilawu, Garut", "incident_date": "kemarin",
+    "attachment": "gk ada",
     "privacy": "2", "name": "Siti Aminah", "confirm": "sudah benar",
 }
 NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)

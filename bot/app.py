@@ -8,6 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from bot import metrics, webhooks
 from bot.admin import views as admin_views
 from bot.admin.auth import SESSION_LIFETIME
+from bot.media import views as media_views
 from bot.services import Services, build_services
 from bot.settings import Settings, load_settings
 from storage.keys import key_problem
@@ -30,6 +31,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.extensions["lapor"] = services
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(admin_views.bp)
+    app.register_blueprint(media_views.bp)
 
     @app.get("/healthz")
     def healthz() -> ResponseReturnValue:

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from bot.agencies import agency_for
 from bot.settings import Settings
 from dialogs.answers.date_answer import period_of
 from dialogs.display import shorten
-from dialogs.fields import REPORT_TYPES
+from dialogs.fields import REPORT_TYPES, VOICE_NOTES
 from dialogs.model import Script
 
 STATUSES = ("queued", "received", "verified", "in_progress", "resolved", "rejected")
@@ -33,6 +34,7 @@ class ComplaintFields:
     location_text: str
     latitude: float | None
     longitude: float | None
+    region: dict[str, Any]  # {level: {"code", "name"} | None}, {} when the location resolved to none
     incident_date: date | None
     attachments: list[dict[str, str]]
     anonymous: bool
@@ -43,7 +45,8 @@ class ComplaintFields:
 def complaint_fields(fields: Mapping[str, Any], settings: Settings) -> ComplaintFields:
     """Typed complaint fields from the dialog's ``fields`` (``dialogs.fields`` names), with safe
     defaults for what a script did not ask: a title drawn from the description, the "other"
-    category, private by default."""
+    category, private by default. The agency follows the category and the location's region
+    (``bot.agencies``); voice notes that answered a text step are attachments too."""
     description = str(fields.get("description") or "")
     report_type = fields.get("type")
     category = str(fields.get("category") or "other")
@@ -54,18 +57,23 @@ def complaint_fields(fields: Mapping[str, Any], settings: Settings) -> Complaint
     anonymous = fields.get("anonymous")
     confidential = fields.get("confidential")
     mapped = settings.category(category)
+    found = location.get("region")
+    region = {level: dict(part) for level, part in found.items() if isinstance(part, Mapping)} \
+        if isinstance(found, Mapping) else {}
+    attachments = [dict(item) for item in (fields.get("attachments") or []) + (fields.get(VOICE_NOTES) or [])]
     return ComplaintFields(
         type=report_type if report_type in REPORT_TYPES else "complaint",
         title=str(fields.get("title") or description[:60] or "-")[:200],
         description=description,
         category=category,
         category_code=mapped.code,
-        agency=mapped.agency,
+        agency=agency_for(settings, category, region),
         location_text=str(location.get("text") or ""),
         latitude=location.get("latitude"),
         longitude=location.get("longitude"),
+        region=region,
         incident_date=_first_day(raw_date),
-        attachments=[dict(item) for item in fields.get("attachments") or []],
+        attachments=attachments,
         anonymous=anonymous is not False,
         confidential=confidential is not False,
         reporter_name=None if anonymous is not False else (fields.get("reporter_name") or None),

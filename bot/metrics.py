@@ -40,9 +40,11 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 CHANNELS = ("whatsapp", "sms", "telegram")  # shown at 0 from the start; "terminal" appears when used
 ReplyOutcome = Literal["sent", "failed", "dead"]  # sent; a retryable failure; dead-lettered
 SubmissionOutcome = Literal["accepted", "retried", "dead"]
+DownloadOutcome = Literal["stored", "refused", "retried", "failed"]
 ConversationEvent = Literal["started", "completed", "cancelled", "expired"]
 REPLY_OUTCOMES: tuple[ReplyOutcome, ...] = ("sent", "failed", "dead")
 SUBMISSION_OUTCOMES: tuple[SubmissionOutcome, ...] = ("accepted", "retried", "dead")
+DOWNLOAD_OUTCOMES = ("stored", "refused", "retried", "failed")
 CONVERSATION_EVENTS: tuple[ConversationEvent, ...] = ("started", "completed", "cancelled", "expired")
 # From a 1 ms webhook to Twilio's 15 s patience.
 WEBHOOK_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0)
@@ -112,6 +114,12 @@ def submission(outcome: SubmissionOutcome) -> None:
     _metrics().submissions.labels(outcome).inc()
 
 
+def download(outcome: DownloadOutcome) -> None:
+    """A citizen's file was kept, refused (a type we do not take), failed (to be retried), or
+    given up on after the retries."""
+    _metrics().downloads.labels(outcome).inc()
+
+
 def webhook(endpoint: str, status: int, seconds: float) -> None:
     """A webhook (one of ``bot.webhooks``' fixed endpoint names) answered ``status`` after ``seconds``."""
     _metrics().webhooks.labels(endpoint, f"{status // 100}xx").observe(seconds)
@@ -136,6 +144,9 @@ class _Metrics:
         self.submissions: Counter = Counter(
             "lapor_registry_submissions", "Complaints handed to the registry by outcome: accepted, retried, dead.",
             ["outcome"], registry=None)
+        self.downloads: Counter = Counter(
+            "lapor_media_downloads", "Citizens' files by outcome: stored, refused (type not taken), retried, "
+            "failed (given up after the retries).", ["outcome"], registry=None)
         self.conversations: Counter = Counter(
             "lapor_conversations", "Conversations started and ended (completed, cancelled, expired); "
             "abandoned = cancelled + expired.", ["event"], registry=None)
@@ -151,9 +162,12 @@ class _Metrics:
             self.submissions.labels(submission_outcome)
         for event in CONVERSATION_EVENTS:
             self.conversations.labels(event)
+        for download_outcome in DOWNLOAD_OUTCOMES:
+            self.downloads.labels(download_outcome)
 
     def collectors(self) -> tuple[Counter | Histogram, ...]:
-        return self.inbound, self.duplicates, self.replies, self.submissions, self.conversations, self.webhooks
+        return (self.inbound, self.duplicates, self.replies, self.submissions, self.downloads, self.conversations,
+                self.webhooks)
 
 
 _created: _Metrics | None = None

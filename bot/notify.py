@@ -1,4 +1,5 @@
-"""Complaint status changes, and telling the citizen on the channel they used.
+"""Complaint status changes, and telling the citizen on the channel they used (``tell``: any
+notice worded by the live script, such as a refused file's).
 
 One path for every source of a change (an admin or the CLI for the local registry, a webhook
 registry's signed callback, an Open311 poll): ``change_status_of`` finds and locks the
@@ -16,7 +17,7 @@ from bot.complaints import STATUSES, status_text, status_title
 from bot.scripts import ScriptCatalog
 from channels.render import render_parts
 from storage import repository as repo
-from storage.models import Complaint
+from storage.models import Complaint, Contact
 from storage.tracking import normalize_tracking_number
 
 
@@ -67,10 +68,25 @@ def change_status(session, catalog: ScriptCatalog, script_id: str, complaint: Co
                          status=status_text(script, status, language))]
     if note:
         lines.append(script.text("status_note", language, note=note))
-    for part in render_parts(complaint.channel, "\n".join(lines)):
-        message = repo.add_message(session, contact=contact, conversation=None, direction="out",
-                                   channel=complaint.channel, text=part, status="queued")
-        repo.add_outbox(session, kind="notification", channel=complaint.channel, contact_id=contact.id,
-                        message=message, payload={"tracking_number": complaint.tracking_number}, now=now)
-    repo.notify_outbox(session)
+    _queue(session, contact, complaint.channel, "\n".join(lines), {"tracking_number": complaint.tracking_number}, now)
     return True
+
+
+def tell(session, catalog: ScriptCatalog, script_id: str, contact: Contact, channel: str, key: str,
+         now: datetime) -> None:
+    """Queue the live script's message ``key`` to ``contact`` as a notification, in their
+    language (nothing for a citizen who opted out)."""
+    if contact.opted_out:
+        return
+    script = catalog.current(session, script_id)
+    language = contact.language if contact.language in script.languages else script.default_language
+    _queue(session, contact, channel, script.text(key, language), {}, now)
+
+
+def _queue(session, contact: Contact, channel: str, text: str, payload: dict[str, str], now: datetime) -> None:
+    for part in render_parts(channel, text):
+        message = repo.add_message(session, contact=contact, conversation=None, direction="out",
+                                   channel=channel, text=part, status="queued")
+        repo.add_outbox(session, kind="notification", channel=channel, contact_id=contact.id,
+                        message=message, payload=payload, now=now)
+    repo.notify_outbox(session)

@@ -12,7 +12,12 @@ from typing import cast
 
 from bot.delivery import Delivery, DeliveryThread
 from bot.intake import Intake
+from bot.media.downloads import Downloads, fetchers_for
+from bot.media.fetch import Fetcher
+from bot.media.links import MediaLinks
+from bot.media.speech import transcriber_from
 from bot.nlu.interpreter import Interpreter, make_interpreter
+from bot.places import Gazetteer
 from bot.polling import RegistryPoller
 from bot.registry import PollingRegistry, Registry, RegistryError, make_registry
 from bot.scripts import ScriptCatalog, sync_files
@@ -40,7 +45,11 @@ class Services:
     registry: Registry
     channels: dict[str, Channel] = field(default_factory=dict)
     interpreter: Interpreter | None = None  # what citizens' texts mean (bot.nlu); None: words alone
+    places: Gazetteer | None = None  # the region index (bot.places); None: locations stay text
+    blobs: BlobStore | None = None  # where citizens' files are kept; None: media.store of the settings
+    fetchers: Mapping[str, Fetcher] | None = None  # who downloads them, by channel; None: the channels' own
     intake: Intake = field(init=False)
+    links: MediaLinks = field(init=False)  # the signed /media links of submissions
     delivery: Delivery = field(init=False)
     poller: RegistryPoller | None = field(init=False)
     thread: DeliveryThread | None = None
@@ -49,8 +58,13 @@ class Services:
     def __post_init__(self) -> None:
         self.doorbell = Doorbell.for_database(self.settings.database_url)
         self.intake = Intake(self.db, self.catalog, self.settings, self.cipher, on_commit=self._wake,
-                             interpreter=self.interpreter)
-        self.delivery = Delivery(self.db, self.channels, self.registry, self.settings, self.cipher)
+                             interpreter=self.interpreter, places=self.places)
+        self.blobs = self.blobs or blob_store(self.settings)
+        self.links = MediaLinks(self.settings.secret_key, self.settings.public_url, self.settings.media_url_ttl)
+        fetchers = self.fetchers if self.fetchers is not None else fetchers_for(self.settings.env, self.channels)
+        downloads = Downloads(fetchers, self.blobs, transcriber_from(self.settings))
+        self.delivery = Delivery(self.db, self.channels, self.registry, self.settings, self.cipher,
+                                 downloads=downloads, catalog=self.catalog, links=self.links)
         polls = hasattr(self.registry, "fetch_status")  # Open311: statuses are fetched, not pushed
         self.poller = RegistryPoller(self.db, cast(PollingRegistry, self.registry), self.catalog, self.settings) \
             if polls else None
@@ -82,6 +96,8 @@ class Services:
         self.registry.close()
         if self.interpreter is not None and hasattr(self.interpreter, "close"):
             self.interpreter.close()
+        if self.places is not None:
+            self.places.close()
         if self.doorbell is not None:
             self.doorbell.close()
         self.db.dispose()
@@ -122,7 +138,9 @@ def check_key(settings: Settings) -> None:
 
 
 def prepare_database(settings: Settings) -> None:
-    """Migrate the schema and import the script files (idempotent; safe to run concurrently)."""
+    """Migrate the schema and import the script files (idempotent; safe to run concurrently),
+    and build the region index if this version of it is missing (``bot.places``)."""
+    Gazetteer.open(settings.places_dir).close()
     upgrade(settings.database_url)
     db = Database.from_url(settings.database_url)
     try:
@@ -176,4 +194,5 @@ def build_services(settings: Settings, channels: Mapping[str, Channel] | None = 
         registry=make_registry(settings),
         channels=dict(channels or {}),
         interpreter=make_interpreter(settings),
+        places=Gazetteer.open(settings.places_dir),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -17,10 +18,10 @@ from typing import Any
 
 from bot.config import REGISTRY_KINDS, ConfigError, read_config
 
-__all__ = ["Category", "ConfigError", "RateLimit", "Settings", "load_settings"]
+__all__ = ["AgencyRule", "Category", "ConfigError", "RateLimit", "Settings", "load_settings"]
 
 # The environment variables the service's parts read credentials and addresses from.
-PROVIDER_ENV = ("TWILIO_", "TELEGRAM_", "LAPOR_REGISTRY_", "RASA_", "AWS_", "LAPOR_S3_")
+PROVIDER_ENV = ("TWILIO_", "TELEGRAM_", "LAPOR_REGISTRY_", "RASA_", "AWS_", "LAPOR_S3_", "LAPOR_SPEECH_")
 
 log = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -28,10 +29,23 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 @dataclass(frozen=True, slots=True)
 class Category:
-    """A report category as the registry knows it."""
+    """A report category as the registry knows it, and who handles it: ``agency`` where no
+    region is known, ``local_agency`` (a template naming {province}, {regency}, {district}) in
+    the region the report's location resolved to (``bot.agencies``)."""
 
     code: str
     agency: str | None
+    local_agency: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyRule:
+    """Reports of ``category`` ("*": any) in a region whose code starts with ``region`` go to
+    ``agency`` (a template, like ``Category.local_agency``)."""
+
+    category: str
+    region: str
+    agency: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +97,12 @@ class Settings:
     media_store: str  # filesystem | s3
     media_dir: Path
     media_s3_bucket: str
+    media_url_ttl: timedelta  # how long a signed /media URL in a submission opens its file
+    media_submit_wait: timedelta  # how long a submission waits for its attachments' downloads
+    speech_url: str  # a speech-to-text server for voice notes; empty: off
+    speech_timeout: float
+    places_dir: Path  # the region index (bot.places)
+    agency_rules: tuple[AgencyRule, ...]
     metrics_dir: Path  # one per service, shared by its processes (bot.metrics)
     env: Mapping[str, str] = field(repr=False)  # provider credentials
 
@@ -113,6 +133,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         raise ConfigError(f"LAPOR_REGISTRY is {registry!r}: use one of {', '.join(REGISTRY_KINDS)}")
     if config.media.store == "s3" and not config.media.s3_bucket:
         raise ConfigError(f"{config_path}: media.s3_bucket: media.store is s3, so name the bucket")
+    rules = _agency_rules(config, config_path)
     database_url = env.get("LAPOR_DATABASE_URL") or _sqlite_relative(config.database_url, base)
     server, dialogs, delivery = config.server, config.dialogs, config.delivery
     values: dict[str, Any] = {
@@ -145,7 +166,8 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         "registry_max_age": timedelta(hours=config.registry.max_age_hours),
         "registry_poll": timedelta(seconds=config.registry.poll_seconds),
         "registry_timeout": config.registry.timeout_seconds,
-        "categories": {name: Category(code=entry.code or name.upper(), agency=entry.agency)
+        "categories": {name: Category(code=entry.code or name.upper(), agency=entry.agency,
+                                      local_agency=entry.local_agency)
                        for name, entry in config.categories.items()},
         "nlu_backend": "rasa" if env.get("RASA_URL") else config.nlu.backend,
         "nlu_dir": (base / config.nlu.data_dir).resolve(),
@@ -154,11 +176,53 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         "media_store": config.media.store,
         "media_dir": (base / config.media.dir).resolve(),
         "media_s3_bucket": config.media.s3_bucket,
+        "media_url_ttl": timedelta(hours=config.media.url_ttl_hours),
+        "media_submit_wait": timedelta(seconds=config.media.submit_wait_seconds),
+        "speech_url": env.get("LAPOR_SPEECH_URL") or config.media.speech_url,
+        "speech_timeout": config.media.speech_timeout_seconds,
+        "places_dir": (base / config.places.index_dir).resolve(),
+        "agency_rules": rules,
         "metrics_dir": Path(env.get("LAPOR_METRICS_DIR") or base / config.metrics.dir).resolve(),
         "env": {k: v for k, v in env.items() if k.startswith(PROVIDER_ENV)},
     }
     values.update(overrides)
     return Settings(**values)
+
+
+def _agency_rules(config: Any, path: Path) -> tuple[AgencyRule, ...]:
+    """``agency_rules`` of config.yaml, checked: each names a region code (digits, dots allowed)
+    and an agency, and a category that config.yaml lists (or "*")."""
+    problems, rules = [], []
+    for index, rule in enumerate(config.agency_rules):
+        at = f"{path}: agency_rules[{index}]"
+        region = rule.region.replace(".", "").strip()
+        if not region.isdigit():
+            problems.append(f"{at}.region: expected a Kemendagri region code such as 32 or 32.73, got {rule.region!r}")
+        if not rule.agency.strip():
+            problems.append(f"{at}.agency: name the agency")
+        if rule.category != "*" and rule.category not in config.categories:
+            problems.append(f"{at}.category: {rule.category!r} is not one of the categories (or *)")
+        problems += _template_problems(rule.agency, f"{at}.agency")
+        rules.append(AgencyRule(rule.category, region, rule.agency.strip()))
+    for name, entry in config.categories.items():
+        problems += _template_problems(entry.local_agency or "", f"{path}: categories.{name}.local_agency")
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return tuple(rules)
+
+
+_TEMPLATE_FIELDS = ("province", "regency", "district", "village")
+
+
+def _template_problems(template: str, at: str) -> list[str]:
+    """What is wrong with an agency template: a field other than the region levels, or a brace
+    that does not close."""
+    try:
+        wanted = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+    except ValueError as exc:
+        return [f"{at}: {exc} in {template!r}"]
+    wrong = [name for name in wanted if name not in _TEMPLATE_FIELDS]
+    return [f"{at}: {{{name}}} is not one of {{province}}, {{regency}}, {{district}}, {{village}}" for name in wrong]
 
 
 def _sqlite_relative(url: str, base: Path) -> str:

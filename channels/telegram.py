@@ -9,8 +9,9 @@ long-lived event loop in a daemon thread (``channels.aio.LoopThread``, started o
 ``send`` and the other calls block their caller until the loop has the answer. Call ``close()``
 once at shutdown.
 
-Files stay at Telegram: media arrive as ``tg-file:<file_id>`` references that ``resolve_file``
-turns into a download URL when they are needed.
+Files stay at Telegram: media arrive as ``tg-file:<file_id>`` references that ``download``
+fetches when they are needed. Their download URL embeds the bot token; it never leaves this
+module, not even in an error.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ import threading
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from telegram import (
     Bot,
@@ -69,6 +71,8 @@ TEXT_LIMIT = 4096  # characters in one sendMessage, and in any message a citizen
 CAPTION_LIMIT = 4096  # characters in a citizen's caption: 1,024 for most, more for Premium users
 CALLBACK_DATA_LIMIT = 64  # bytes of UTF-8 in one inline button's callback_data
 FILE_REF_PREFIX = "tg-file:"
+DOWNLOAD_LIMIT = 20 * 1024 * 1024  # bytes: the largest file the Bot API lets a bot download
+_DOWNLOAD_RATE = 256 * 1024  # bytes a second that a download is given time for, beyond one call's backstop
 
 _SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret_token
 _FILE_ID = re.compile(r"[A-Za-z0-9_-]{1,256}")  # Telegram's file ids are URL-safe base64
@@ -219,19 +223,24 @@ class TelegramChannel:
                                                  reply_markup=markup))
         return SendResult(provider_message_id=str(sent.message_id), status="sent")
 
-    def resolve_file(self, file_ref: str) -> str:
-        """The download URL of a ``tg-file:<file_id>`` reference from ``parse``.
+    def download(self, file_ref: str, max_bytes: int) -> bytes:
+        """The content of a ``tg-file:<file_id>`` reference from ``parse``: getFile, then the
+        download from Telegram's file URL, both on the channel's loop and connection pool.
 
-        The URL embeds the bot token and stays valid for about an hour: download from it,
-        never hand it to a third party or store it. Files over 20 MB have no URL
-        (DeliveryError, permanent). ValueError for a reference of another kind.
+        Raises ValueError for a reference of another kind; DeliveryError, permanent, for an
+        unknown file_id, a file without a download path (Telegram gives none over 20 MB), or a
+        file over ``max_bytes`` (by the size getFile reports, before downloading, and by the
+        bytes received); DeliveryError, retryable, for flood control, timeouts, 5xx and network
+        failures. No reason carries the bot token or the file URL, and none is chained to the
+        library's exception, whose text or traceback could.
         """
         if not file_ref.startswith(FILE_REF_PREFIX):
             raise ValueError("not a Telegram file reference")
-        file = self._call(self._bot.get_file(file_ref.removeprefix(FILE_REF_PREFIX)))
-        if not file.file_path:
-            raise DeliveryError("telegram: the file has no download path (over 20 MB?)", retryable=False)
-        return file.file_path
+        try:
+            return self._download(file_ref.removeprefix(FILE_REF_PREFIX), max_bytes)
+        except DeliveryError as exc:
+            raise DeliveryError(self._scrub(str(exc)), retryable=exc.retryable,
+                                retry_after=exc.retry_after) from None
 
     def close(self) -> None:
         """Close the HTTP connections and stop the event loop; the channel is unusable after."""
@@ -241,14 +250,39 @@ class TelegramChannel:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def _call(self, coro: Coroutine[Any, Any, T]) -> T:
-        """Run one Bot API call on the loop; map its failure to DeliveryError."""
+    def _call(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        """Run one Bot API call on the loop (given ``timeout`` seconds, else the backstop of one
+        call); map its failure to DeliveryError."""
         try:
-            return self._loop.run(coro, self._call_timeout)
+            return self._loop.run(coro, timeout or self._call_timeout)
         except TelegramError as exc:
             raise delivery_error(exc) from exc
         except TimeoutError as exc:
             raise DeliveryError("telegram: no answer in time", retryable=True) from exc
+
+    def _download(self, file_id: str, max_bytes: int) -> bytes:
+        file = self._call(self._bot.get_file(file_id))
+        if file.file_size is not None and file.file_size > max_bytes:
+            raise DeliveryError(f"telegram: the file has {file.file_size} bytes, over the limit of {max_bytes}",
+                                retryable=False)
+        if not file.file_path:
+            raise DeliveryError("telegram: the file has no download path (over 20 MB?)", retryable=False)
+        try:
+            data = self._call(file.download_as_bytearray(),
+                              self._call_timeout + min(max_bytes, DOWNLOAD_LIMIT) / _DOWNLOAD_RATE)
+        except DeliveryError as exc:
+            if isinstance(exc.__cause__, InvalidToken):  # 401/404 for the file of a token getFile just accepted
+                raise DeliveryError("telegram: the file is gone from Telegram's storage", retryable=False) from None
+            raise
+        if len(data) > max_bytes:
+            raise DeliveryError(f"telegram: the file has {len(data)} bytes, over the limit of {max_bytes}",
+                                retryable=False)
+        return bytes(data)
+
+    def _scrub(self, text: str) -> str:
+        """``text`` without the bot token, as it is or as it appears in a URL."""
+        token = self._bot.token
+        return text.replace(token, "<token>").replace(quote(token), "<token>")
 
     def _leave_webhook(self) -> None:
         if self._call(self._bot.get_webhook_info()).url:

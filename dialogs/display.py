@@ -96,6 +96,10 @@ def _display_date(value: str, language: str) -> str:
 def _display_location(script: Script, value: dict[str, Any], language: str) -> str:
     if value.get("text"):
         return str(value["text"])
+    region = value.get("region") or {}
+    named = [str(part["name"]) for level in ("village", "district", "regency") if (part := region.get(level))]
+    if named:  # a shared point without an address: the region it is in
+        return ", ".join(named[:2])
     if value.get("latitude") is not None and value.get("longitude") is not None:
         return f"{value['latitude']}, {value['longitude']}"
     return script.text("none", language)

@@ -33,7 +33,7 @@ from dialogs.answers.choice import named_option
 from dialogs.answers.yes_no import meaning as yes_no_meaning
 from dialogs.checker import END
 from dialogs.display import display_value, number_list, option_menu
-from dialogs.fields import fields_of
+from dialogs.fields import VOICE_NOTES, fields_of
 from dialogs.i18n import EDIT_WORDS, GREETING_WORDS, LANGUAGE_NAMES, STATUS_LIST_WORDS
 from dialogs.model import (
     TRACKING_NUMBER_SLOT,
@@ -155,6 +155,8 @@ def _step(script: Script, state: DialogState, message: Inbound, command: tuple[s
     """Feed one message to a waiting dialog and run until the next question or the end (the
     state's ``updated_at`` becomes the message's time)."""
     now = message.received_at
+    if state.pending == "place":
+        return _place(script, state.evolve(updated_at=now, pending=None), message, command)
     if state.pending is not None:
         return _pending(script, state.evolve(updated_at=now, pending=None), state.pending, message, command)
     current = script.steps[state.step_id or ""]
@@ -177,8 +179,42 @@ def _step(script: Script, state: DialogState, message: Inbound, command: tuple[s
         understood = _understood(script, state.evolve(updated_at=now), message)
         return understood or _reject(script, state.evolve(updated_at=now), current, parsed.hint or "")
     answered = state.evolve(answers={**state.answers, current.id: parsed.value, **parsed.sets}, updated_at=now)
+    if parsed.places:
+        offered = tuple({"label": place.label, "region": dict(place.region)} for place in parsed.places)
+        asking = answered.evolve(pending="place", places=offered)
+        return Turn(asking, (_place_question(script, asking),), ())
     notices = [Reply(parsed.notice)] if parsed.notice else []
     return _advance(script, answered, current, notices, [Event(EventKind.ANSWERED, {"step": current.id})])
+
+
+def _place_question(script: Script, state: DialogState) -> Reply:
+    """Which of the offered regions the location names: a numbered menu, the last "none"."""
+    lang = state.language
+    lines = [script.text("place_ask", lang)]
+    labels = [str(place["label"]) for place in state.places] + [script.text("place_none", lang)]
+    lines += [f"{number}. {label}" for number, label in enumerate(labels, start=1)]
+    numbers = list(range(1, len(labels) + 1))
+    lines.append(script.text("menu_reply", lang, numbers=number_list(script, numbers, lang)))
+    return Reply("\n".join(lines), tuple(Choice(str(n), label) for n, label in zip(numbers, labels, strict=True)))
+
+
+def _place(script: Script, state: DialogState, message: Inbound, command: tuple[str, str] | None) -> Turn:
+    """The answer to "which of these places?": a number picks one (its region joins the
+    location answer), the last number or NO keeps the text alone; another location, a
+    command or anything else is taken as usual (the question is dropped)."""
+    current = script.steps[state.step_id or ""]
+    offered, state = state.places, state.evolve(places=())
+    norm = normalize(message.text)
+    picked = int(norm) if norm.isdigit() and not message.media and message.location is None else None
+    if picked is None and yes_no_meaning(norm) is False:
+        picked = len(offered) + 1
+    if picked is None or not 1 <= picked <= len(offered) + 1:
+        return _step(script, state, message, command)
+    answer = dict(state.answers.get(current.id) or {})
+    if picked <= len(offered):
+        answer["region"] = dict(offered[picked - 1]["region"])
+    answered = state.evolve(answers={**state.answers, current.id: answer})
+    return _advance(script, answered, current, [], [Event(EventKind.ANSWERED, {"step": current.id})])
 
 
 def _pending(script: Script, state: DialogState, pending: str, message: Inbound,
@@ -298,6 +334,8 @@ def question(script: Script, state: DialogState) -> Reply:
     """The reply that asks the current step's question (with its menu, proposal or summary)."""
     if not state.step_id:
         return Reply("")
+    if state.pending == "place" and state.places:
+        return _place_question(script, state)
     return _ask(script, script.steps[state.step_id], state.language, state.answers,
                 proposed=state.proposals.get(state.step_id))
 
@@ -316,7 +354,8 @@ def active_answers(script: Script, answers: Mapping[str, Any]) -> dict[str, Any]
     """The answers on the path the dialog takes now; stale answers of skipped steps drop out.
 
     A choice's ``set`` values are re-derived from the chosen option, so changing an answer in
-    the summary can never leave an old flag behind.
+    the summary can never leave an old flag behind; the voice notes stay while the step they
+    answered is on the path.
     """
     result: dict[str, Any] = {}
     for step_ in _path(script, answers):
@@ -325,6 +364,8 @@ def active_answers(script: Script, answers: Mapping[str, Any]) -> dict[str, Any]
         for option in step_.options:
             if option.value == value:
                 result.update(option.sets)
+        if step_.voice and answers.get(VOICE_NOTES):  # the voice notes that answered it
+            result[VOICE_NOTES] = answers[VOICE_NOTES]
     return result
 
 

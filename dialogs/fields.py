@@ -13,10 +13,13 @@ from dataclasses import dataclass
 
 from dialogs.model import AnswerType
 
-__all__ = ["COMPLAINT_FIELDS", "FLAGS", "LEGACY_STEP_FIELDS", "REPORT_TYPES", "FieldSpec", "fields_of"]
+__all__ = ["COMPLAINT_FIELDS", "FLAGS", "LEGACY_STEP_FIELDS", "REPORT_TYPES", "VOICE_NOTES", "FieldSpec", "fields_of"]
 
 REPORT_TYPES = ("complaint", "aspiration", "information_request")
 FLAGS = ("anonymous", "confidential")  # set by an option; a missing flag counts as set (never public by accident)
+# The answer key (and field) of the voice notes that answered text steps with ``voice: true``:
+# [{"url", "content_type"}], filed with the attachments.
+VOICE_NOTES = "voice_notes"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +53,7 @@ LEGACY_STEP_FIELDS: Mapping[str, str] = {
 
 def fields_of(steps: Mapping[str, str], answers: Mapping[str, object]) -> dict[str, object]:
     """The complaint's fields from a dialog's (active) answers: each field from the step that
-    fills it (``steps``: field -> step id), and the privacy flags as answered."""
+    fills it (``steps``: field -> step id), the privacy flags as answered, and the voice notes."""
     found = {field: answers[step_id] for field, step_id in steps.items() if step_id in answers}
-    found.update({flag: answers[flag] for flag in FLAGS if flag in answers})
+    found.update({key: answers[key] for key in (*FLAGS, VOICE_NOTES) if key in answers})
     return found

@@ -76,6 +76,19 @@ BUILTIN_MESSAGES: dict[str, dict[str, str]] = {
         "id": "Tulis alamat atau nama tempat (minimal 3 huruf), atau kirim lokasi.",
         "en": "Write an address or place name (at least 3 characters), or share a location.",
     },
+    "voice_note_text": {  # the answer of a text step that a voice note answered (the note is attached)
+        "id": "(Pesan suara terlampir)",
+        "en": "(Voice note attached)",
+    },
+    "media_refused": {  # sent by the worker when a file turns out to be of a type we do not keep
+        "id": "Maaf, file tadi tidak bisa kami terima. Kirim foto, dokumen PDF, atau pesan suara.",
+        "en": "Sorry, we cannot accept that file. Send a photo, a PDF document or a voice note.",
+    },
+    "place_ask": {  # a place name that several regions share: which one?
+        "id": "Maksud Anda yang mana?",
+        "en": "Which one do you mean?",
+    },
+    "place_none": {"id": "Bukan salah satunya", "en": "None of these"},
     "hint_media": {
         "id": "Kirim foto atau dokumen, atau balas LEWATI.",
         "en": "Send a photo or document, or reply SKIP.",

@@ -32,7 +32,7 @@ STEP_KEYS = {
     "common": ("id", "type", "prompt", "variants", "help", "summary", "when", "next", "optional", "personal",
                "field"),
     AnswerType.CHOICE: ("options", "strict"),
-    AnswerType.TEXT: ("min_length", "max_length"),
+    AnswerType.TEXT: ("min_length", "max_length", "voice"),
     AnswerType.NUMBER: ("min", "max"),
     AnswerType.DATE: ("allow_future", "max_age_days"),
     AnswerType.YES_NO: (),
@@ -297,6 +297,7 @@ class _Builder:
             fields["max_length"] = self._int(raw, "max_length", where, 1000, 1, 4000)
             if fields["min_length"] > fields["max_length"]:
                 self.error(raw.line_of("min_length"), f"{where}: min_length is larger than max_length")
+            fields["voice"] = self._bool(raw, "voice", where, False)
         elif answer_type is AnswerType.NUMBER:
             fields["min_value"] = self._number(raw, "min", where)
             fields["max_value"] = self._number(raw, "max", where)

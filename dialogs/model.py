@@ -106,6 +106,7 @@ class Step:
     # text
     min_length: int = 1
     max_length: int = 1000
+    voice: bool = False  # a voice note answers it: kept as an attachment (VOICE_NOTES), the text says so
     # number
     min_value: float | None = None
     max_value: float | None = None
@@ -195,6 +196,20 @@ class GeoPoint:
     address: str = ""
 
 
+REGION_LEVELS = ("province", "regency", "district", "village")
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A region that a place name or a shared point resolves to, from Kemendagri's tree
+    (``bot.places``). ``region`` maps each of REGION_LEVELS to ``{"code", "name"}``, or to None
+    for a level not known ("Kota Bandung" alone knows no district). ``label`` is how the citizen
+    is shown it in a choice: "Sukamaju, Kec. Cibatu, Kab. Garut"."""
+
+    label: str
+    region: Mapping[str, Mapping[str, str] | None]
+
+
 @dataclass(frozen=True, slots=True)
 class Interpretation:
     """What an interpreter (``bot.nlu``: the built-in classifier or a Rasa server) understood of
@@ -215,13 +230,15 @@ class Interpretation:
 @dataclass(frozen=True, slots=True)
 class Inbound:
     """What the engine sees of one citizen message (channels build the richer InboundMessage).
-    ``meaning`` is the interpretation of its text, when the caller ran an interpreter."""
+    ``meaning`` is the interpretation of its text, when the caller ran an interpreter; ``places``
+    the regions it may name, when the caller looked (one: resolved; several: ambiguous)."""
 
     text: str
     received_at: datetime  # UTC, timezone-aware
     media: tuple[MediaRef, ...] = ()
     location: GeoPoint | None = None
     meaning: Interpretation | None = None
+    places: tuple[Place, ...] = ()  # the regions the text or shared point may name (bot.places)
 
 
 # ---------------------------------------------------------------------------- state
@@ -244,7 +261,8 @@ class DialogState:
     ``prefilled`` names the steps answered from the first message (``dialogs.prefill``): they are
     not asked, only shown in the summary. ``proposals`` maps a choice step to the option the
     interpreter proposes for it ("this looks like Infrastructure: right?"). ``pending`` is a
-    step-less question awaiting YES or NO: "stop" (opt out?) or "cancel" (throw the report away?).
+    step-less question awaiting YES or NO: "stop" (opt out?) or "cancel" (throw the report away?),
+    or "place": which of ``places`` (``{"label", "region"}``) a location answer names.
     """
 
     script_id: str
@@ -262,6 +280,7 @@ class DialogState:
     prefilled: tuple[str, ...] = ()
     proposals: Mapping[str, str] = field(default_factory=dict)
     pending: str | None = None
+    places: tuple[Mapping[str, Any], ...] = ()  # the regions offered while pending is "place"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -280,6 +299,7 @@ class DialogState:
             "prefilled": list(self.prefilled),
             "proposals": dict(self.proposals),
             "pending": self.pending,
+            "places": [dict(place) for place in self.places],
         }
 
     @classmethod
@@ -300,6 +320,7 @@ class DialogState:
             prefilled=tuple(data.get("prefilled") or ()),
             proposals={str(k): str(v) for k, v in (data.get("proposals") or {}).items()},
             pending=data.get("pending"),
+            places=tuple(dict(place) for place in data.get("places") or ()),
         )
 
     def evolve(self, **changes: Any) -> DialogState:
@@ -453,13 +474,15 @@ class Parsed:
 
     ``sets`` holds extra answer keys (an option's ``sets``). A skipped optional answer is
     ``Parsed(value=None)``. ``notice`` is something the citizen is told with the next question
-    about an accepted answer (e.g. that a long text was kept up to the limit).
+    about an accepted answer (e.g. that a long text was kept up to the limit). ``places``: the
+    answer is taken, and the citizen is asked which of these regions it names.
     """
 
     value: Any = None
     hint: str | None = None
     sets: Mapping[str, Any] = field(default_factory=dict)
     notice: str = ""
+    places: tuple[Place, ...] = ()  # a location answer that names one of these: the citizen chooses
 
     @property
     def rejected(self) -> bool:

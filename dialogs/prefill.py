@@ -136,7 +136,8 @@ def _fill(script: Script, step: Step, message: Inbound, text: str, language: str
     for candidate in candidates:
         inbound = Inbound(text=candidate, received_at=message.received_at,
                           media=message.media if kind == "attachments" else (),
-                          location=message.location if kind == "location" else None)
+                          location=message.location if kind == "location" else None,
+                          places=message.places if kind == "location" and len(message.places) == 1 else ())
         parsed = parse_answer(script, step, inbound, language, today)
         if not parsed.rejected and parsed.value not in (None, []):
             return parsed.value, dict(parsed.sets)

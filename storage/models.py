@@ -41,7 +41,8 @@ NAMING_CONVENTION = {
 }
 
 CONVERSATION_STATUSES = ("active", "completed", "cancelled", "expired")
-OUTBOX_KINDS = ("reply", "submission", "notification")
+OUTBOX_KINDS = ("reply", "submission", "notification", "download")
+ATTACHMENT_STATUSES = ("pending", "stored", "refused", "failed")
 OUTBOX_STATUSES = ("pending", "sending", "done", "dead")
 
 
@@ -162,6 +163,8 @@ class Complaint(Base):
         Index(None, "created_at"),
         Index(None, "category"),
         Index("ix_complaints_contact_id_created_at", "contact_id", "created_at"),  # a citizen's recent reports
+        Index(None, "province_code"),
+        Index(None, "regency_code"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -179,6 +182,11 @@ class Complaint(Base):
     location_text: Mapped[str] = mapped_column(Text)
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
+    # The Kemendagri region the location resolved to (bot.places): {level: {"code", "name"} | None};
+    # {} when unresolved. The province and regency codes are columns too, for the admin filters.
+    region: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    province_code: Mapped[str | None] = mapped_column(String(16))
+    regency_code: Mapped[str | None] = mapped_column(String(16))
     incident_date: Mapped[date | None]
     anonymous: Mapped[bool]
     confidential: Mapped[bool]
@@ -207,8 +215,52 @@ class Complaint(Base):
                 f"category={self.category!r}, status={self.status!r})")
 
 
+class Attachment(Base):
+    """One file a citizen sent (a photo, a document, a voice note), and what became of it.
+
+    Recorded with its inbound message, as "pending", with a "download" outbox row in the same
+    transaction. The worker fetches it from the provider (``ref``: Twilio's MediaUrl, or
+    ``tg-file:<file_id>``; never a URL with a token), keeps the processed bytes in the blob store
+    under their SHA-256 and marks it "stored"; a type we do not take is "refused" (the citizen is
+    told), and one that could not be fetched after the retries is "failed" (``error`` says why;
+    admins see the gap). No file name is kept. Complaints name their attachments by ``ref``.
+    """
+
+    __tablename__ = "attachments"
+    __table_args__ = (
+        UniqueConstraint("message_id", "position"),
+        Index(None, "contact_id", "ref"),
+        CheckConstraint(_one_of("status", ATTACHMENT_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"))
+    position: Mapped[int]
+    channel: Mapped[str] = mapped_column(String(16))
+    ref: Mapped[str] = mapped_column(String(1024))
+    declared_type: Mapped[str] = mapped_column(String(128))  # what the provider said (not trusted)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    kind: Mapped[str | None] = mapped_column(String(16))  # image | document | audio
+    content_type: Mapped[str | None] = mapped_column(String(128))  # from the bytes
+    size: Mapped[int | None]
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    thumb_sha256: Mapped[str | None] = mapped_column(String(64))  # images: a small JPEG for the admin pages
+    transcript: Mapped[str | None] = mapped_column(Text)  # audio, when a speech-to-text server is set
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    message: Mapped[Message] = relationship()
+
+    def __repr__(self) -> str:
+        return (f"Attachment(id={self.id!r}, message_id={self.message_id!r}, status={self.status!r}, "
+                f"kind={self.kind!r}, size={self.size!r})")
+
+
 class Outbox(Base):
-    """Work for the delivery worker: a reply or notification to send, or a complaint to submit.
+    """Work for the delivery worker: a reply or notification to send, a complaint to submit, or
+    an attachment to download (``attachment_id``).
 
     pending -> sending (claimed, with a lease) -> done, or back to pending (retry), or dead.
     ``reclaims`` counts claims of a row whose lease ran out with no outcome recorded (its worker
@@ -230,6 +282,7 @@ class Outbox(Base):
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"))
+    attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id"))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     status: Mapped[str] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
@@ -244,6 +297,7 @@ class Outbox(Base):
     contact: Mapped[Contact | None] = relationship()
     message: Mapped[Message | None] = relationship()
     complaint: Mapped[Complaint | None] = relationship()
+    attachment: Mapped[Attachment | None] = relationship()
 
     def __repr__(self) -> str:
         return (f"Outbox(id={self.id!r}, kind={self.kind!r}, channel={self.channel!r}, status={self.status!r}, "

@@ -28,7 +28,7 @@ def registry_services(db_url: str, env: dict[str, str], **overrides) -> Services
 
 def file_complaint(services: Services, sender: str = PHONE, *, privacy: str = "public", channel: str = "sms") -> str:
     """Run the whole default dialog as a citizen; returns the tracking number."""
-    lines = ["halo", "1", "Jalan berlubang", DESCRIPTION, "1", "Jl. Merdeka 10, Bandung", "kemarin", "lewati",
+    lines = ["halo", "1", "Jalan berlubang", DESCRIPTION, "1", "Jl. Merdeka 10, Kota Bandung", "kemarin", "lewati",
              PRIVACY[privacy]]
     if privacy in ("public", "confidential"):
         lines.append(NAME)

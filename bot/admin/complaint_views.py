@@ -1,7 +1,8 @@
-"""/admin/complaints: the list (filters, text search, pages), a complaint's detail (transcript,
-attachments, registry deliveries), a status change that tells the citizen (admins), and the
-export (CSV or JSON, streamed, no personal data, as ``lapor complaints export``). Viewers and
-admins. Pages only read, in read-only snapshots that never hold the write lock.
+"""/admin/complaints: the list (filters, by province and regency too, text search, pages), a
+complaint's detail (region, transcript, attachments with thumbnails and downloads, registry
+deliveries), a status change that tells the citizen (admins), and the export (CSV or JSON,
+streamed, no personal data, as ``lapor complaints export``). Viewers and admins. Pages only
+read, in read-only snapshots that never hold the write lock.
 
 An anonymous reporter is shown to no role: not the name, and not in the transcript (whose
 personal texts were destroyed when the report was filed; ``bot.privacy``).
@@ -28,6 +29,8 @@ from flask.typing import ResponseReturnValue
 from bot.admin.auth import requires
 from bot.complaints import STATUSES
 from bot.export import FORMATS, export_chunks
+from bot.media.links import MediaLinks
+from bot.media.views import file_response
 from bot.notify import change_status_of
 from bot.privacy import shown_text
 from storage import repository as repo
@@ -57,19 +60,28 @@ def _day(text: str | None, *, end: bool = False) -> datetime | None:
 @requires("complaints")
 def index() -> ResponseReturnValue:
     args = request.args
-    filters = {key: args.get(key, "").strip() for key in ("status", "category", "channel", "from", "to", "q")}
+    filters = {key: args.get(key, "").strip()
+               for key in ("status", "category", "channel", "province", "regency", "from", "to", "q")}
     page = max(1, args.get("page", 1, type=int))
+    places = _services().places
+    provinces = places.regions("province") if places is not None else []
+    province = filters["province"] if filters["province"] in dict(provinces) else ""
+    regencies = places.regions("regency", province) if places is not None and province else []
+    regency = filters["regency"] if filters["regency"] in dict(regencies) else ""
+    filters["province"], filters["regency"] = province, regency
     with _services().db.reading() as s:
         rows, total = repo.find_complaints(
             s, status=filters["status"] if filters["status"] in STATUSES else None,
             category=filters["category"] or None,
             channel=filters["channel"] if filters["channel"] in CHANNELS else None,
+            province=province or None, regency=regency or None,
             since=_day(filters["from"]), until=_day(filters["to"], end=True), text=filters["q"][:100] or None,
             offset=(page - 1) * PAGE, limit=PAGE)
     pages = max(1, -(-total // PAGE))
     return render_template("admin/complaints.html", rows=rows, total=total, page=page, pages=pages,
                            filters=filters, statuses=STATUSES, channels=CHANNELS,
-                           categories=sorted(_services().settings.categories))
+                           categories=sorted(_services().settings.categories), provinces=provinces,
+                           regencies=regencies)
 
 
 @bp.get("/<number>")
@@ -83,6 +95,7 @@ def detail(number: str) -> ResponseReturnValue:
         transcript = [(m.direction, shown_text(services.cipher, m, anonymous=complaint.anonymous))
                       for m in repo.complaint_transcript(s, complaint)]
         deliveries = repo.complaint_deliveries(s, complaint.id)
+        files = repo.attachments_of(s, [complaint])[complaint.id]
     reporter = None
     if not complaint.anonymous and complaint.reporter_name_enc:
         try:
@@ -90,7 +103,33 @@ def detail(number: str) -> ResponseReturnValue:
         except WrongDataKey:
             reporter = UNREADABLE
     return render_template("admin/complaint.html", c=complaint, transcript=transcript, deliveries=deliveries,
-                           reporter=reporter, statuses=STATUSES[1:])
+                           reporter=reporter, statuses=STATUSES[1:], files=files, region=_region_line(complaint.region))
+
+
+def _region_line(region) -> str:
+    """A complaint's region, most specific first: "Coblong, Kota Bandung, Jawa Barat (32.73.02)"."""
+    parts = [region[level] for level in ("village", "district", "regency", "province") if (region or {}).get(level)]
+    return f"{', '.join(p['name'] for p in parts)} ({parts[0]['code']})" if parts else ""
+
+
+@bp.get("/<number>/files/<int:attachment_id>")
+@bp.get("/<number>/files/<int:attachment_id>/<any(thumb):size>")
+@requires("complaints")
+def file(number: str, attachment_id: int, size: str = "") -> ResponseReturnValue:
+    """A complaint's kept file (or an image's thumbnail), for the detail page; 404 for a file
+    that is not this complaint's, or not kept."""
+    services = _services()
+    with services.db.reading() as s:
+        complaint = repo.complaint_by_tracking(s, normalize_tracking_number(number) or "")
+        found = repo.complaint_attachment(s, complaint, attachment_id) if complaint is not None else None
+    if found is None or found.status != "stored" or not found.sha256:
+        abort(404)
+    if size == "thumb":
+        if not found.thumb_sha256:
+            abort(404)
+        return file_response(services.blobs, found.thumb_sha256, "image/jpeg", f"{found.thumb_sha256}.jpg")
+    content_type = found.content_type or "application/octet-stream"
+    return file_response(services.blobs, found.sha256, content_type, MediaLinks.name(found.sha256, content_type))
 
 
 @bp.post("/<number>/status")

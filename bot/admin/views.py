@@ -26,7 +26,8 @@ bp.register_blueprint(complaint_views.bp)  # /admin/complaints
 bp.register_blueprint(delivery_views.bp)  # /admin/deliveries
 bp.register_blueprint(user_views.bp)  # /admin/users: accounts and the audit log
 bp.register_blueprint(account_views.bp)  # /admin/account: one's own password
-CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; media-src 'self'; form-action 'self'; "
+       "frame-ancestors 'none'; "
        "base-uri 'none'")
 
 

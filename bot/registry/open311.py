@@ -2,9 +2,11 @@
 
 Submitting is ``POST {url}/requests.json``, form-encoded: ``api_key``, ``service_code`` (the
 category's code in config.yaml), ``description`` (prefixed ``[LAP-XXXXXX] ``), ``lat``/``long``
-and/or ``address_string``, ``media_url``, ``first_name``/``last_name``/``phone`` only when the
-report is not anonymous, and ``attribute[...]`` for our other fields. The answer is an array
-holding a ``service_request_id`` or a ``token``; a token is resolved later with
+and/or ``address_string``, ``media_url`` (the first image's signed link),
+``first_name``/``last_name``/``phone`` only when the report is not anonymous, and
+``attribute[...]`` for our other fields, the region too (``attribute[province_code]``,
+``attribute[province]``, ... for each level known). The answer is an array holding a
+``service_request_id`` or a ``token``; a token is resolved later with
 ``GET /tokens/{token}.json``. Statuses are read with ``GET /requests/{id}.json``. Errors come as
 arrays of ``{"code", "description"}`` and are reported whole.
 
@@ -28,6 +30,7 @@ import httpx
 from bot.registry.base import RegistryError, RemoteStatus, Submission, SubmitResult
 from bot.registry.http import RegistryHttp, id_text, json_or_none, status_error
 from bot.settings import Settings
+from dialogs.model import REGION_LEVELS
 from dialogs.normalize import clean_text
 
 NAME = "open311"
@@ -49,7 +52,8 @@ def form(submission: Submission, service_code: str, api_key: str | None) -> dict
         fields["lat"], fields["long"] = repr(float(latitude)), repr(float(longitude))
     if submission.location.get("text"):
         fields["address_string"] = str(submission.location["text"])
-    urls = [item["url"] for item in submission.attachments if item.get("url", "").startswith(("https://", "http://"))]
+    images = [item for item in submission.attachments if str(item.get("content_type", "")).startswith("image/")]
+    urls = [item["url"] for item in images if item.get("url", "").startswith(("https://", "http://"))]
     if urls:
         fields["media_url"] = urls[0]
     reporter = None if submission.anonymous else submission.reporter
@@ -64,6 +68,10 @@ def form(submission: Submission, service_code: str, api_key: str | None) -> dict
     attributes = {"tracking_number": submission.tracking_number, "type": submission.type, "title": submission.title,
                   "incident_date": submission.incident_date or "", "confidential": str(submission.confidential).lower(),
                   "language": submission.language}
+    region = submission.location.get("region") or {}
+    for level in REGION_LEVELS:  # attribute[province_code], attribute[province], ... where known
+        if part := region.get(level):
+            attributes[f"{level}_code"], attributes[level] = str(part["code"]), str(part["name"])
     fields.update({f"attribute[{key}]": value for key, value in attributes.items() if value})
     return fields
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -18,6 +19,7 @@ from bot.registry.base import Submission, SubmitResult
 from bot.registry.http import RegistryHttp, id_text, json_or_none, status_error
 from bot.registry.signing import sign
 from bot.settings import Settings
+from dialogs.model import REGION_LEVELS
 
 log = logging.getLogger(__name__)
 
@@ -32,16 +34,25 @@ def payload(submission: Submission) -> dict[str, Any]:
         "category": submission.category,
         "agency": submission.agency,
         "location": {"text": submission.location.get("text"), "latitude": submission.location.get("latitude"),
-                     "longitude": submission.location.get("longitude")},
+                     "longitude": submission.location.get("longitude"),
+                     "region": submission.location.get("region") or dict.fromkeys(REGION_LEVELS)},
         "incident_date": submission.incident_date,
         "anonymous": submission.anonymous,
         "confidential": submission.confidential,
         "reporter": None if submission.anonymous else submission.reporter,
-        "attachments": [{"url": item["url"], "content_type": item.get("content_type", "application/octet-stream")}
-                        for item in submission.attachments],
+        "attachments": [_attachment(item) for item in submission.attachments],
         "language": submission.language,
         "submitted_at": submission.submitted_at,
     }
+
+
+def _attachment(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A kept file: its signed link, type, size and SHA-256 (and a voice note's transcript)."""
+    body = {"url": item["url"], "content_type": item.get("content_type", "application/octet-stream"),
+            "size": item.get("size"), "sha256": item.get("sha256")}
+    if item.get("transcript"):
+        body["transcript"] = item["transcript"]
+    return body
 
 
 def encode(submission: Submission) -> bytes:

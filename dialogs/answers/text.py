@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from dialogs.answers.context import ParseContext
+from dialogs.fields import VOICE_NOTES
 from dialogs.model import Parsed
 from dialogs.normalize import clean_text, cut_at_word
 
@@ -22,8 +23,26 @@ def letters(text: str) -> int:
 def parse(ctx: ParseContext) -> Parsed:
     """Free text, cleaned for storage. ``min_length`` counts letters only ("....." or "12345"
     is no description). A name (the step filling ``reporter_name``) must have letters and no
-    phone number. A text over ``max_length`` is kept, cut at a word, with a notice."""
+    phone number. A text over ``max_length`` is kept, cut at a word, with a notice.
+
+    On a step with ``voice: true``, a voice note (audio media) answers it: the answer is the
+    script's ``voice_note_text`` (with the caption, if any), the notes are kept under
+    VOICE_NOTES and filed as attachments; a typed answer there drops earlier notes."""
     text = clean_text(ctx.inbound.text)
+    step = ctx.step
+    if step.voice:
+        notes = [{"url": m.url, "content_type": m.content_type} for m in ctx.inbound.media
+                 if m.content_type.startswith("audio/")]
+        if notes:
+            said = ctx.script.text("voice_note_text", ctx.language)
+            value = cut_at_word(f"{text}\n{said}" if text else said, step.max_length)
+            return Parsed(value=value, sets={VOICE_NOTES: notes})
+        parsed = _typed(ctx, text)
+        return parsed if parsed.rejected else Parsed(value=parsed.value, sets={VOICE_NOTES: []}, notice=parsed.notice)
+    return _typed(ctx, text)
+
+
+def _typed(ctx: ParseContext, text: str) -> Parsed:
     step = ctx.step
     count = letters(text)
     if step.fills == _NAME_FIELD and text and (count == 0 or len(_DIGIT.findall(text)) > _NAME_MAX_DIGITS):

@@ -34,6 +34,16 @@ from storage.repository.admin import (
     throttles,
     unlock_admin_user,
 )
+from storage.repository.attachments import (
+    add_attachments,
+    attachments_of,
+    complaint_attachment,
+    download_jobs,
+    fail_attachment,
+    refuse_attachment,
+    store_attachment,
+    wake_submissions,
+)
 from storage.repository.complaints import (
     FINAL_STATUSES,
     ComplaintFields,
@@ -96,6 +106,14 @@ __all__ = [
     "OUTBOX_CHANNEL",
     "UNRECORDED",
     "active_conversation",
+    "add_attachments",
+    "attachments_of",
+    "complaint_attachment",
+    "download_jobs",
+    "fail_attachment",
+    "refuse_attachment",
+    "store_attachment",
+    "wake_submissions",
     "waiting_step",
     "add_admin_session",
     "add_admin_user",

@@ -80,11 +80,17 @@ def complaint_counts(session: Session) -> dict[str, int]:
 
 
 def find_complaints(session: Session, *, status: str | None = None, category: str | None = None,
-                    channel: str | None = None, since: datetime | None = None, until: datetime | None = None,
+                    channel: str | None = None, province: str | None = None, regency: str | None = None,
+                    since: datetime | None = None, until: datetime | None = None,
                     text: str | None = None, offset: int = 0, limit: int = 50) -> tuple[list[Complaint], int]:
-    """One page of complaints, newest first, and how many match in all. ``text`` is searched in
-    the tracking number, title and description (case-insensitive; % and _ match themselves)."""
+    """One page of complaints, newest first, and how many match in all. ``province`` and
+    ``regency`` are Kemendagri codes ("32", "32.73"). ``text`` is searched in the tracking
+    number, title and description (case-insensitive; % and _ match themselves)."""
     query = select(Complaint)
+    if province:
+        query = query.where(Complaint.province_code == province)
+    if regency:
+        query = query.where(Complaint.regency_code == regency)
     if status:
         query = query.where(Complaint.status == status)
     if category:

@@ -52,6 +52,8 @@ class ComplaintFields(Protocol):
     @property
     def longitude(self) -> float | None: ...
     @property
+    def region(self) -> Mapping[str, Any]: ...
+    @property
     def incident_date(self) -> date | None: ...
     @property
     def attachments(self) -> Sequence[Mapping[str, Any]]: ...
@@ -83,8 +85,10 @@ def add_complaint(session: Session, *, contact: Contact, conversation: Conversat
         channel=channel, language=language, type=fields.type, title=fields.title[:200],
         description=fields.description, category=fields.category, category_code=fields.category_code,
         agency=fields.agency, location_text=fields.location_text, latitude=fields.latitude,
-        longitude=fields.longitude, incident_date=fields.incident_date, anonymous=fields.anonymous,
-        confidential=fields.confidential, reporter_name_enc=reporter_name_enc,
+        longitude=fields.longitude, region=dict(fields.region),
+        province_code=(fields.region.get("province") or {}).get("code"),
+        regency_code=(fields.region.get("regency") or {}).get("code"), incident_date=fields.incident_date,
+        anonymous=fields.anonymous, confidential=fields.confidential, reporter_name_enc=reporter_name_enc,
         attachments=[dict(item) for item in fields.attachments], answers=answers, status="queued", created_at=now,
         updated_at=now,
     )

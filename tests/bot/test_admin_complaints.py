@@ -2,29 +2,50 @@
 told to the citizen, exports that honour privacy; and everything a citizen wrote is inert."""
 from __future__ import annotations
 
+import io
 import json
 import re
 import uuid
 from collections.abc import Iterator
 
 import pytest
+import requests
 from admin_support import admin_site, field, signed_in
+from PIL import Image
 from sqlalchemy import select
 
+from bot.media.process import process
 from bot.services import Services
-from channels.base import InboundMessage
+from channels.base import InboundMessage, Media
 from storage import repository as repo
-from storage.models import AuditEntry, Message, Outbox
+from storage.models import Attachment, AuditEntry, Message, Outbox
 
 XSS = "<script>alert('x')</script><img src=x onerror=alert(1)>"
 
 
-def file_complaint(services: Services, sender: str, title: str, *, anonymous: bool, channel: str = "sms") -> str:
-    lines = ["halo", "1", title, f"Jalan di depan sekolah rusak parah sejak Januari. {XSS}", "1", "Jl. Merdeka 1",
-             "kemarin", "lewati", "2" if anonymous else "1", *([] if anonymous else ["Budi Santoso"]), "ya"]
+def file_complaint(services: Services, sender: str, title: str, *, anonymous: bool, channel: str = "sms",
+                   place: str = "Jl. Merdeka 1", photo: bool = False) -> str:
+    lines = ["halo", "1", title, f"Jalan di depan sekolah rusak parah sejak Januari. {XSS}", "1", place,
+             "kemarin", "photo" if photo else "lewati", "2" if anonymous else "1",
+             *([] if anonymous else ["Budi Santoso"]), "ya"]
     for line in lines:
-        result = services.intake.handle(InboundMessage(channel, sender, line, uuid.uuid4().hex, repo.utcnow()))
+        media = (Media(f"ref-{uuid.uuid4().hex}", "image/jpeg"),) if line == "photo" else ()
+        result = services.intake.handle(InboundMessage(channel, sender, "" if media else line, uuid.uuid4().hex,
+                                                       repo.utcnow(), media=media))
     return result.tracking_number
+
+
+def keep_photos(services: Services) -> None:
+    """What the download worker does with a photo (bot.media.downloads), done here directly."""
+    out = io.BytesIO()
+    Image.new("RGB", (800, 600), (200, 10, 10)).save(out, "JPEG")
+    kept = process(out.getvalue())
+    with services.db.transaction() as s:
+        for attachment in s.scalars(select(Attachment)):
+            blob = services.blobs.put(kept.data, kept.content_type)
+            thumb = services.blobs.put(kept.thumbnail, "image/jpeg")
+            repo.store_attachment(s, attachment.id, kind=kept.kind, content_type=kept.content_type, size=blob.size,
+                                  sha256=blob.key, thumb_sha256=thumb.key, transcript=None, now=repo.utcnow())
 
 
 @pytest.fixture
@@ -129,3 +150,49 @@ def test_a_value_that_cannot_be_decrypted_never_breaks_a_page(admin_app) -> None
     page = admin.get(f"{url}/admin/complaints/{numbers[0]}", timeout=10)
     assert page.status_code == 200 and "tidak dapat dibuka" in page.text and "Budi Santoso" not in page.text
     assert admin.get(f"{url}/admin/complaints/export.csv", timeout=10).status_code == 200
+
+
+@pytest.fixture
+def regional_app(db, db_url: str) -> Iterator[tuple[str, Services, list[str]]]:
+    with admin_site(db_url) as (url, services):
+        numbers = [file_complaint(services, "+628444", "Jalan Coblong", anonymous=True,
+                                  place="Jl. Merdeka 10, Kec. Coblong, Kota Bandung", photo=True),
+                   file_complaint(services, "+628555", "Jembatan Garut", anonymous=False, place="Kab. Garut"),
+                   file_complaint(services, "+628666", "Jalan Semarang", anonymous=False, place="Kota Semarang")]
+        keep_photos(services)
+        yield url, services, numbers
+
+
+def test_complaints_filter_by_province_and_regency(regional_app) -> None:
+    url, _, (bandung, garut, semarang) = regional_app
+    viewer = signed_in(url, "vina")
+    page = viewer.get(f"{url}/admin/complaints/", timeout=10).text
+    assert '<option value="32" >Jawa Barat</option>' in page and "Kabupaten/kota" not in page
+    assert listed(viewer.get(f"{url}/admin/complaints/?province=32", timeout=10).text) == [garut, bandung]
+    assert listed(viewer.get(f"{url}/admin/complaints/?province=33", timeout=10).text) == [semarang]
+    west_java = viewer.get(f"{url}/admin/complaints/?province=32&regency=32.73", timeout=10).text
+    assert listed(west_java) == [bandung]
+    assert '<option value="32.73" selected>Kota Bandung</option>' in west_java
+    # a regency outside the province, or a code that is no region, filters nothing
+    assert listed(viewer.get(f"{url}/admin/complaints/?province=33&regency=32.73", timeout=10).text) == [semarang]
+    assert listed(viewer.get(f"{url}/admin/complaints/?province=%27or1", timeout=10).text) == [semarang, garut, bandung]
+
+
+def test_the_detail_shows_the_region_the_agency_and_the_photo(regional_app) -> None:
+    url, services, (bandung, garut, _) = regional_app
+    viewer = signed_in(url, "vina")
+    page = viewer.get(f"{url}/admin/complaints/{bandung}", timeout=10).text
+    assert "Coblong, Kota Bandung, Jawa Barat (32.73.02)" in page
+    assert "Pemerintah Kota Bandung" in page
+    [thumb] = re.findall(r'<img src="([^"]+/thumb)"', page)
+    [download] = re.findall(r'<a href="([^"]+/files/[0-9]+)" download>', page)
+    image = viewer.get(f"{url}{thumb}", timeout=10)
+    assert image.status_code == 200 and image.headers["Content-Type"] == "image/jpeg"
+    assert max(Image.open(io.BytesIO(image.content)).size) <= 320
+    full = viewer.get(f"{url}{download}", timeout=10)
+    assert full.status_code == 200 and Image.open(io.BytesIO(full.content)).size == (800, 600)
+    assert "img-src 'self'" in full.headers["Content-Security-Policy"]
+    other = download.replace(bandung, garut)  # the file is not that complaint's
+    assert viewer.get(f"{url}{other}", timeout=10).status_code == 404
+    assert requests.get(f"{url}{download}", timeout=10, allow_redirects=False).status_code in (302, 401, 403)
+    assert "Kabupaten Garut" in viewer.get(f"{url}/admin/complaints/{garut}", timeout=10).text

@@ -11,7 +11,7 @@ from bot.scripts import sync_files
 from bot.services import Services
 from channels.base import InboundMessage, Location, Media
 from storage import repository as repo
-from storage.models import Complaint, Contact, Conversation, Message, Outbox
+from storage.models import Attachment, Complaint, Contact, Conversation, Message, Outbox
 
 PHONE = "+6281234567890"
 HAPPY = ["halo", "1", "Jalan rusak", "Jalan di depan sekolah rusak parah sejak Januari.", "1",
@@ -183,7 +183,7 @@ def test_an_anonymous_complaint_has_no_reporter(services: Services) -> None:
         complaint = s.scalars(select(Complaint)).one()
         assert complaint.tracking_number == number
         assert complaint.anonymous is True and complaint.reporter_name_enc is None
-        submission = services.delivery._submission(complaint)
+        submission = services.delivery._submission(complaint, [], repo.utcnow())
     assert submission.reporter is None and submission.anonymous is True
 
 
@@ -200,6 +200,12 @@ def test_media_and_shared_location_reach_the_complaint(services: Services) -> No
         assert (complaint.latitude, complaint.longitude, complaint.location_text) == (-6.2, 106.816, "Monas, Jakarta")
         assert complaint.attachments == [{"url": "https://example.invalid/m/1.jpg", "content_type": "image/jpeg"}]
         assert complaint.confidential is True and complaint.anonymous is False
+        # the shared point resolved to its region, and so to the agency of the place
+        assert complaint.region["regency"] == {"code": "31.71", "name": "Kota Administrasi Jakarta Pusat"}
+        assert (complaint.province_code, complaint.regency_code) == ("31", "31.71")
+        assert complaint.agency == "Pemerintah Provinsi DKI Jakarta"
+        [attachment] = s.scalars(select(Attachment)).all()  # recorded with its message, to be downloaded
+        assert (attachment.status, attachment.ref) == ("pending", "https://example.invalid/m/1.jpg")
 
 
 def test_cek_status_lists_only_the_contacts_own_recent_reports_newest_first(services: Services) -> None:

@@ -43,6 +43,7 @@ FAMILIES = {  # name -> (type, label names)
     "lapor_inbound_duplicates": ("counter", {"channel"}),
     "lapor_replies": ("counter", {"channel", "outcome"}),
     "lapor_registry_submissions": ("counter", {"outcome"}),
+    "lapor_media_downloads": ("counter", {"outcome"}),
     "lapor_conversations": ("counter", {"event"}),
     "lapor_webhook_seconds": ("histogram", {"endpoint", "code"}),
     "lapor_outbox_depth": ("gauge", {"kind"}),

@@ -25,7 +25,7 @@ NAME = "Budi Santoso"
 PHONE = "+6281299887766"
 CONTACT_PHONE = "+6285711223344"  # a contact card shared from Telegram
 START = ["halo", "1", "Jalan berlubang", "Lubang besar di depan SD Negeri 3 sudah sebulan.", "1",
-         "Jl. Merdeka 10, Bandung", "kemarin", "lewati"]
+         "Jl. Merdeka 10, Kota Bandung", "kemarin", "lewati"]
 
 
 def say(services: Services, text_: str, *, sender: str = PHONE, channel: str = "terminal", **extra) -> object:

@@ -25,13 +25,21 @@ def submission(tracking_number: str = "LAP-7K3M9Q", anonymous: bool = False, **c
     values = dict(
         tracking_number=tracking_number, type="complaint", title="Jalan berlubang", description=DESCRIPTION,
         category="infrastructure", category_code="INFRA", agency=None,
-        location={"text": "Jl. Merdeka 10", "latitude": -6.9147, "longitude": 107.6098}, incident_date="2026-11-27",
+        location={"text": "Jl. Merdeka 10", "latitude": -6.9147, "longitude": 107.6098, "region": REGION},
+        incident_date="2026-11-27",
         anonymous=anonymous, confidential=True,
         reporter=None if anonymous else {"name": NAME, "channel": "whatsapp", "contact": PHONE},
-        attachments=[{"url": "https://api.twilio.com/media/ME1", "content_type": "image/jpeg"}],
+        attachments=[{"url": "https://lapor.example/media/aa.pdf?expires=1&signature=s", "content_type": "application/pdf",
+                      "size": 10, "sha256": "aa"},
+                     {"url": "https://lapor.example/media/bb.jpg?expires=1&signature=s", "content_type": "image/jpeg",
+                      "size": 20, "sha256": "bb"}],
         language="id", submitted_at=repo.utcnow().isoformat().replace("+00:00", "Z"))
     values.update(changes)
     return Submission(**values)
+
+
+REGION = {"province": {"code": "32", "name": "Jawa Barat"}, "regency": {"code": "32.73", "name": "Kota Bandung"},
+          "district": None, "village": None}
 
 
 @pytest.fixture
@@ -52,10 +60,13 @@ def test_a_request_is_posted_with_the_mapped_service_and_attributes(server: Open
     assert form["service_code"] == "INFRA" and form["api_key"] == API_KEY
     assert form["description"] == f"[LAP-7K3M9Q] {DESCRIPTION}"
     assert (form["lat"], form["long"], form["address_string"]) == ("-6.9147", "107.6098", "Jl. Merdeka 10")
-    assert form["media_url"] == "https://api.twilio.com/media/ME1"
+    assert form["media_url"] == "https://lapor.example/media/bb.jpg?expires=1&signature=s"  # the first image
     assert (form["first_name"], form["last_name"], form["phone"]) == ("Budi", "Santoso", PHONE)
     assert form["attribute[tracking_number]"] == "LAP-7K3M9Q"
     assert form["attribute[confidential]"] == "true" and form["attribute[title]"] == "Jalan berlubang"
+    assert (form["attribute[province_code]"], form["attribute[province]"]) == ("32", "Jawa Barat")
+    assert (form["attribute[regency_code]"], form["attribute[regency]"]) == ("32.73", "Kota Bandung")
+    assert "attribute[district]" not in form and "attribute[village_code]" not in form  # not known
 
 
 def test_an_anonymous_request_carries_neither_name_nor_phone(server: Open311Server) -> None:

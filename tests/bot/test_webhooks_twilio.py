@@ -2,6 +2,7 @@
 real twilio client into a local Twilio API that validates every request against the spec."""
 from __future__ import annotations
 
+import io
 import threading
 import uuid
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 import requests
+from PIL import Image
 from providers.twilio_api import ACCOUNT_SID, AUTH_TOKEN, TwilioApiServer, sign
 from sqlalchemy import func, select
 from tests_support import LiveServer, free_port, make_settings, wait_for
@@ -20,7 +22,7 @@ from bot.services import Services, build_services
 from channels.sms import sms_size
 from channels.twilio import TwilioChannel
 from storage import repository as repo
-from storage.models import Contact, Conversation, Message, Outbox
+from storage.models import Attachment, Contact, Conversation, Message, Outbox
 
 WA_FROM = "+14155238886"
 SMS_FROM = "+15005550006"
@@ -188,13 +190,19 @@ def test_media_and_a_shared_location_fill_their_steps(stack: Stack) -> None:
         stack.inbound("whatsapp", line)
     stack.inbound("whatsapp", "", Latitude="-6.1754", Longitude="106.8272", Address="Monas, Jakarta")
     stack.inbound("whatsapp", "hari ini")
-    media_url = stack.twilio.base_url + MEDIA_PATH  # Twilio's media host is its API's
+    photo = io.BytesIO()
+    Image.new("RGB", (40, 30), (1, 2, 3)).save(photo, "JPEG")
+    media_url = stack.twilio.put_media("MM" + "0" * 32, photo.getvalue(), "image/jpeg")  # Twilio's media host is its API's
     assert stack.inbound("whatsapp", "", NumMedia="1", MediaUrl0=media_url, MediaContentType0="image/jpeg").status_code == 200
     with stack.services.db.transaction() as s:
         state = s.scalars(select(Conversation)).one().state
-    assert state["answers"]["location"] == {"text": "Monas, Jakarta", "latitude": -6.1754, "longitude": 106.8272}
+    location = state["answers"]["location"]
+    assert {k: location[k] for k in ("text", "latitude", "longitude")} == {
+        "text": "Monas, Jakarta", "latitude": -6.1754, "longitude": 106.8272}
+    assert location["region"]["district"] == {"code": "31.71.01", "name": "Gambir"}
     assert state["answers"]["attachment"][0] == {"url": media_url, "content_type": "image/jpeg"}
     assert state["step_id"] == "privacy"
+    wait_for(lambda: stack.count(Attachment, Attachment.status == "stored") == 1)  # downloaded after the commit
 
 
 def test_status_callbacks_are_recorded(stack: Stack) -> None:

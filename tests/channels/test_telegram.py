@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -440,22 +439,104 @@ def _send_error(channel: TelegramChannel) -> DeliveryError:
 
 # -- files and webhook -------------------------------------------------------------------------
 
-def test_resolve_file_gives_a_download_url(api: TelegramApiServer, channel: TelegramChannel) -> None:
+def test_download_gives_the_files_bytes(api: TelegramApiServer, channel: TelegramChannel) -> None:
     api.put_file("AgACAgUAAxk", b"\xff\xd8photo", "photos/file_3.jpg")
 
-    url = channel.resolve_file("tg-file:AgACAgUAAxk")
-
-    assert url == f"{api.base_url}/file/bot{TOKEN}/photos/file_3.jpg"
-    assert httpx.get(url).content == b"\xff\xd8photo"
+    assert channel.download("tg-file:AgACAgUAAxk", max_bytes=1024) == b"\xff\xd8photo"
     assert api.calls_to("getFile") == [{"file_id": "AgACAgUAAxk"}]
+    assert api.violations == []
 
 
-def test_resolve_file_errors(api: TelegramApiServer, channel: TelegramChannel) -> None:
+def test_download_of_exactly_max_bytes_passes(api: TelegramApiServer, channel: TelegramChannel) -> None:
+    api.put_file("BQACAgUAAx", b"x" * 1000)
+
+    assert len(channel.download("tg-file:BQACAgUAAx", max_bytes=1000)) == 1000
+
+
+def test_download_refuses_what_is_no_telegram_reference(channel: TelegramChannel) -> None:
     with pytest.raises(ValueError):
-        channel.resolve_file("https://example.org/x.jpg")
-    with pytest.raises(DeliveryError) as unknown:
-        channel.resolve_file("tg-file:gone")
-    assert not unknown.value.retryable
+        channel.download("https://example.org/x.jpg", max_bytes=1024)
+
+
+def test_download_refuses_a_file_telegram_reports_too_large(api: TelegramApiServer, channel: TelegramChannel) -> None:
+    api.put_file("BQACAgUAAx", b"x" * 2000)
+
+    error = _download_error(channel, "tg-file:BQACAgUAAx", max_bytes=1000)
+
+    assert not error.retryable and str(error) == "telegram: the file has 2000 bytes, over the limit of 1000"
+
+
+def test_download_counts_the_bytes_it_received(api: TelegramApiServer, channel: TelegramChannel) -> None:
+    """As when getFile's file_size is missing or wrong: two file ids sharing one path, so getFile
+    reports the small file's size and the download serves the large one's bytes."""
+    api.put_file("large", b"x" * 5000, "documents/shared.bin")
+    api.put_file("small", b"x" * 10, "documents/shared.bin")
+
+    error = _download_error(channel, "tg-file:small", max_bytes=1000)
+
+    assert not error.retryable and str(error) == "telegram: the file has 5000 bytes, over the limit of 1000"
+
+
+def test_download_of_an_unknown_file_is_permanent(api: TelegramApiServer, channel: TelegramChannel) -> None:
+    error = _download_error(channel, "tg-file:gone")
+
+    assert not error.retryable and str(error) == "telegram: bad request: Invalid file_id"
+
+
+def test_download_of_a_file_gone_from_storage_is_permanent(api: TelegramApiServer, channel: TelegramChannel) -> None:
+    """getFile knows the file, its download answers 404 (a file_path with "?": the download URL's
+    path ends before it, so the stand-in has no file there)."""
+    api.put_file("BQACAgUAAx", b"pdf", "documents/file_0.pdf?v=2")
+
+    error = _download_error(channel, "tg-file:BQACAgUAAx")
+
+    assert not error.retryable and str(error) == "telegram: the file is gone from Telegram's storage"
+
+
+@pytest.mark.parametrize("code, description, retryable", [
+    (502, "Bad Gateway", True),
+    (500, "Internal Server Error", True),
+    (401, "Unauthorized", False),
+])
+def test_download_errors_of_get_file_are_classified(api: TelegramApiServer, channel: TelegramChannel, code: int,
+                                                    description: str, retryable: bool) -> None:
+    api.put_file("BQACAgUAAx", b"pdf")
+    api.fail_next("getFile", code, description)
+
+    assert _download_error(channel, "tg-file:BQACAgUAAx").retryable is retryable
+
+
+def test_a_download_that_times_out_is_retryable(api: TelegramApiServer) -> None:
+    channel = TelegramChannel(token=TOKEN, webhook_secret=SECRET, api_base_url=api.base_url, timeout=0.3)
+    api.put_file("BQACAgUAAx", b"pdf")
+    api.hang_next(3)
+    try:
+        error = _download_error(channel, "tg-file:BQACAgUAAx")
+    finally:
+        channel.close()
+    assert (error.retryable, str(error)) == (True, "telegram: timed out")
+
+
+def test_a_download_error_names_neither_the_token_nor_the_file_url(api: TelegramApiServer) -> None:
+    """Even when the failure's own text would: the refused connection's error is replaced, and the
+    library's exception (which holds the URL) is not chained to it."""
+    with socket.socket() as probe:  # a port that nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    channel = TelegramChannel(token=TOKEN, webhook_secret=SECRET, api_base_url=f"http://127.0.0.1:{port}", timeout=2)
+    try:
+        error = _download_error(channel, "tg-file:BQACAgUAAx")
+    finally:
+        channel.close()
+    assert error.retryable and error.__cause__ is None and error.__suppress_context__
+
+
+def _download_error(channel: TelegramChannel, ref: str, max_bytes: int = 1024) -> DeliveryError:
+    with pytest.raises(DeliveryError) as failure:
+        channel.download(ref, max_bytes=max_bytes)
+    secret = TOKEN.split(":")[1]
+    assert secret not in str(failure.value) and "/file/bot" not in str(failure.value)
+    return failure.value
 
 
 def test_set_webhook_registers_the_secret(api: TelegramApiServer, channel: TelegramChannel) -> None:

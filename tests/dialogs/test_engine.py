@@ -13,7 +13,18 @@ from hypothesis import strategies as st
 
 from dialogs import engine
 from dialogs.loader import load_script
-from dialogs.model import Context, DialogState, EventKind, GeoPoint, Inbound, Interpretation, MediaRef, Slot, Status
+from dialogs.model import (
+    Context,
+    DialogState,
+    EventKind,
+    GeoPoint,
+    Inbound,
+    Interpretation,
+    MediaRef,
+    Place,
+    Slot,
+    Status,
+)
 
 SCRIPT_PATH = Path(__file__).resolve().parents[2] / "dialogs" / "scripts" / "complaint.yaml"
 SCRIPT = load_script(SCRIPT_PATH.read_text(encoding="utf-8"), str(SCRIPT_PATH), version=4)
@@ -396,3 +407,99 @@ def test_a_text_over_the_limit_is_kept_up_to_it_and_the_citizen_is_told() -> Non
     assert turn.state.answers["title"].startswith("Jalan rusak Jalan rusak")
     assert turn.replies[0].text == f"Jawaban Anda panjang: kami simpan {len(turn.state.answers['title'])} huruf pertama."
     assert turn.replies[1].text.startswith("Ceritakan apa yang terjadi")
+
+
+# ---------------------------------------------------------------- evidence and place
+
+BANDUNG = {"province": {"code": "32", "name": "Jawa Barat"}, "regency": {"code": "32.73", "name": "Kota Bandung"},
+           "district": None, "village": None}
+KAB_BANDUNG = {"province": {"code": "32", "name": "Jawa Barat"},
+               "regency": {"code": "32.04", "name": "Kabupaten Bandung"}, "district": None, "village": None}
+PLACES = (Place("Kota Bandung, Jawa Barat", BANDUNG), Place("Kab. Bandung, Jawa Barat", KAB_BANDUNG))
+
+
+def at_location():
+    """A conversation waiting for the location (after type, title, description, category)."""
+    turn = run(HAPPY[:4])
+    assert turn.state.step_id == "location"
+    return turn.state
+
+
+def test_a_voice_note_answers_the_description_and_is_filed_as_an_attachment() -> None:
+    state = run(HAPPY[:2]).state
+    assert state.step_id == "description"
+    note = MediaRef("tg-file:AwACAgIAAxk", "audio/ogg")
+    turn = step(state, msg("", 3, media=(note,)))
+    assert turn.state.step_id == "category"
+    assert turn.state.answers["description"] == "(Pesan suara terlampir)"
+    assert turn.state.answers["voice_notes"] == [{"url": "tg-file:AwACAgIAAxk", "content_type": "audio/ogg"}]
+    state = turn.state
+    for index, text in enumerate(HAPPY[3:], start=4):
+        turn = step(state, msg(text, index))
+        state = turn.state
+    done = next(e for e in turn.events if e.kind is EventKind.COMPLETED)
+    assert done.data["fields"]["voice_notes"] == [{"url": "tg-file:AwACAgIAAxk", "content_type": "audio/ogg"}]
+
+
+def test_a_photo_does_not_answer_the_description_and_typing_drops_earlier_notes() -> None:
+    state = run(HAPPY[:2]).state
+    turn = step(state, msg("", 3, media=(MediaRef("tg-file:photo", "image/jpeg"),)))
+    assert turn.state.step_id == "description" and turn.has(EventKind.REJECTED)
+    voiced = step(state, msg("", 3, media=(MediaRef("tg-file:note", "audio/ogg"),))).state
+    back = step(voiced, msg("kembali", 4)).state
+    assert back.step_id == "description"
+    typed = step(back, msg(HAPPY[2], 5)).state
+    assert typed.answers["description"] == HAPPY[2] and typed.answers["voice_notes"] == []
+
+
+def test_one_place_found_becomes_the_locations_region() -> None:
+    turn = step(at_location(), msg("Kota Bandung", 6, places=PLACES[:1]))
+    assert turn.state.step_id == "incident_date"
+    assert turn.state.answers["location"] == {"text": "Kota Bandung", "latitude": None, "longitude": None,
+                                              "region": BANDUNG}
+
+
+def test_an_ambiguous_place_is_asked_with_a_numbered_choice() -> None:
+    turn = step(at_location(), msg("Bandung", 6, places=PLACES))
+    assert turn.state.step_id == "location" and turn.state.pending == "place"
+    assert turn.replies[0].text.splitlines() == ["Maksud Anda yang mana?", "1. Kota Bandung, Jawa Barat",
+                                                 "2. Kab. Bandung, Jawa Barat", "3. Bukan salah satunya",
+                                                 "Balas 1, 2 atau 3."]
+    assert [c.reply for c in turn.replies[0].choices] == ["1", "2", "3"]
+    state = DialogState.from_json(json.loads(json.dumps(turn.state.to_json())))  # it survives storage
+    picked = step(state, msg("2", 7))
+    assert picked.state.step_id == "incident_date" and picked.state.pending is None and picked.state.places == ()
+    assert picked.state.answers["location"]["region"] == KAB_BANDUNG
+    assert picked.state.answers["location"]["text"] == "Bandung"
+
+
+@pytest.mark.parametrize("answer", ["3", "tidak"])
+def test_none_of_the_places_keeps_the_text_alone(answer: str) -> None:
+    asked = step(at_location(), msg("Bandung", 6, places=PLACES)).state
+    turn = step(asked, msg(answer, 7))
+    assert turn.state.step_id == "incident_date"
+    assert turn.state.answers["location"] == {"text": "Bandung", "latitude": None, "longitude": None}
+
+
+def test_another_answer_to_the_place_question_is_a_new_location() -> None:
+    asked = step(at_location(), msg("Bandung", 6, places=PLACES)).state
+    turn = step(asked, msg("Jl. Merdeka 10, Kota Bandung", 7, places=PLACES[:1]))
+    assert turn.state.step_id == "incident_date"
+    assert turn.state.answers["location"]["text"] == "Jl. Merdeka 10, Kota Bandung"
+    assert turn.state.answers["location"]["region"] == BANDUNG
+
+
+def test_an_unknown_place_is_kept_as_text() -> None:
+    turn = step(at_location(), msg("depan pasar lama", 6))
+    assert turn.state.step_id == "incident_date"
+    assert turn.state.answers["location"] == {"text": "depan pasar lama", "latitude": None, "longitude": None}
+
+
+def test_a_shared_point_takes_the_region_found_for_it_and_the_summary_names_it() -> None:
+    turn = step(at_location(), msg("", 6, location=GeoPoint(-6.8915, 107.6107), places=PLACES[:1]))
+    assert turn.state.answers["location"]["region"] == BANDUNG
+    state = turn.state
+    for index, text in enumerate(HAPPY[5:-1], start=7):
+        state = step(state, msg(text, index)).state
+    summary = engine.question(SCRIPT, state).text
+    assert "Lokasi: Kota Bandung" in summary

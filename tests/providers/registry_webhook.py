@@ -40,6 +40,9 @@ TYPES = ("complaint", "aspiration", "information_request")
 CHANNELS = ("whatsapp", "sms", "telegram", "terminal")
 _TRACKING = re.compile(r"LAP-[0-9A-HJKMNP-TV-Z]{6}")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_CODE = re.compile(r"[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+REGION_LEVELS = ("province", "regency", "district", "village")
 _UTC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z")
 
 
@@ -170,9 +173,7 @@ def body_problems(body: Any) -> list[str]:
         "anonymous": isinstance(body["anonymous"], bool),
         "confidential": isinstance(body["confidential"], bool),
         "reporter": _reporter(body["reporter"], body["anonymous"]),
-        "attachments": isinstance(body["attachments"], list) and all(
-            isinstance(item, dict) and tuple(item) == ("url", "content_type") and all(_text(v) for v in item.values())
-            for item in body["attachments"]),
+        "attachments": isinstance(body["attachments"], list) and all(_attachment(item) for item in body["attachments"]),
         "language": body["language"] in ("id", "en"),
         "submitted_at": isinstance(body["submitted_at"], str) and _UTC.fullmatch(body["submitted_at"]),
     }
@@ -191,9 +192,30 @@ def _number_or_null(value: Any) -> bool:
 
 
 def _location(value: Any) -> bool:
-    return (isinstance(value, dict) and tuple(value) == ("text", "latitude", "longitude")
+    return (isinstance(value, dict) and tuple(value) == ("text", "latitude", "longitude", "region")
             and (value["text"] is None or isinstance(value["text"], str))
-            and _number_or_null(value["latitude"]) and _number_or_null(value["longitude"]))
+            and _number_or_null(value["latitude"]) and _number_or_null(value["longitude"])
+            and _region(value["region"]))
+
+
+def _region(value: Any) -> bool:
+    """Every level, each null or {"code": "32.73", "name": "..."} (Kemendagri's dotted codes)."""
+    return isinstance(value, dict) and tuple(value) == REGION_LEVELS and all(
+        part is None or (isinstance(part, dict) and tuple(part) == ("code", "name")
+                         and isinstance(part["code"], str) and _CODE.fullmatch(part["code"]) and _text(part["name"]))
+        for part in value.values())
+
+
+def _attachment(item: Any) -> bool:
+    """A kept file: an absolute http(s) URL, a content type, its size and SHA-256, and a voice
+    note's transcript when there is one."""
+    if not isinstance(item, dict) or tuple(item)[:4] != ("url", "content_type", "size", "sha256"):
+        return False
+    extra = tuple(item)[4:]
+    return (isinstance(item["url"], str) and item["url"].startswith(("https://", "http://"))
+            and _text(item["content_type"]) and isinstance(item["size"], int) and item["size"] > 0
+            and isinstance(item["sha256"], str) and _SHA256.fullmatch(item["sha256"]) is not None
+            and extra in ((), ("transcript",)) and (not extra or _text(item["transcript"])))
 
 
 def _reporter(value: Any, anonymous: Any) -> bool:

@@ -1,4 +1,5 @@
-"""The local Twilio Messages API: it accepts what the spec allows and rejects, and records, the rest."""
+"""The local Twilio Messages API: it accepts what the spec allows and rejects, and records, the rest;
+and the content of inbound media, behind Basic auth and a redirect to a CDN on another origin."""
 from __future__ import annotations
 
 import re
@@ -13,9 +14,11 @@ from twilio.rest import Client
 from providers.twilio_api import (
     ACCOUNT_SID,
     AUTH_TOKEN,
+    CDN_HOST,
     DOCUMENTED_ONE_OF,
     DOCUMENTED_REQUIRED,
     TwilioApiServer,
+    media_contract,
     message_resource,
     messages_contract,
     sign,
@@ -24,6 +27,8 @@ from providers.twilio_api import (
 
 CALLBACK = "https://lapor.example.id/webhooks/twilio/status"
 VALID = {"To": "+6281234567890", "From": "+14155238886", "Body": "Halo", "StatusCallback": CALLBACK}
+INBOUND_SID = "MM" + "4c" * 16  # the inbound message that carried the media
+PHOTO = b"\xff\xd8\xff\xe0 a photo of a pothole"
 
 
 @pytest.fixture
@@ -201,3 +206,107 @@ def test_sign_computes_twilios_webhook_signature() -> None:
     assert RequestValidator(AUTH_TOKEN).validate(url, params, signature)
     assert not RequestValidator(AUTH_TOKEN).validate(url + "?x=1", params, signature)
     assert sign(url, params, "another-token") != signature
+
+
+# -- media content ---------------------------------------------------------------------------
+
+def get_media(url: str, *, auth: tuple[str, str] | None = (ACCOUNT_SID, AUTH_TOKEN),
+              follow: bool = False) -> requests.Response:
+    return requests.get(url, auth=auth, allow_redirects=follow, timeout=5)
+
+
+def test_the_media_path_parameters_come_from_the_spec(server: TwilioApiServer) -> None:
+    params = media_contract().path_params
+    assert set(params) == {"AccountSid", "MessageSid", "Sid"}
+    url = server.put_media(INBOUND_SID, PHOTO, "image/jpeg")
+    prefix = f"{server.base_url}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/{INBOUND_SID}/Media/"
+    assert url.startswith(prefix)
+    assert value_problem("Sid", params["Sid"], url.removeprefix(prefix)) is None  # ME + 32 hex
+    assert value_problem("MessageSid", params["MessageSid"], "SM" + "0" * 32) is None
+
+
+@pytest.mark.parametrize("message_sid", ["MM1", "XX" + "0" * 32, "ME" + "0" * 32])
+def test_put_media_refuses_a_message_sid_twilio_would_not_make(server: TwilioApiServer, message_sid: str) -> None:
+    with pytest.raises(ValueError, match="MessageSid"):
+        server.put_media(message_sid, PHOTO, "image/jpeg")
+
+
+def test_media_content_is_a_redirect_to_a_cdn_on_another_origin(server: TwilioApiServer) -> None:
+    url = server.put_media(INBOUND_SID, PHOTO, "image/jpeg")
+
+    redirect = get_media(url)
+    assert redirect.status_code == 307
+    location = redirect.headers["Location"]
+    assert re.fullmatch(rf"{server.cdn_base_url}/cdn/[0-9a-f]{{32}}", location)
+    assert location.startswith(f"http://{CDN_HOST}:") and not location.startswith(server.base_url)
+
+    content = get_media(location, auth=None)
+    assert (content.status_code, content.content, content.headers["Content-Type"]) == (200, PHOTO, "image/jpeg")
+    assert server.media_fetches == [url.rsplit("/", 1)[1]] and server.cdn_fetches == server.media_fetches
+    assert server.violations == [] and server.messages == []
+
+
+def test_a_client_that_follows_the_redirect_with_credentials_is_a_violation(server: TwilioApiServer) -> None:
+    location = get_media(server.put_media(INBOUND_SID, PHOTO, "image/png")).headers["Location"]
+
+    leaked = requests.get(location, headers={"Authorization": "Basic QUM6dG9rZW4="}, timeout=5)
+
+    assert leaked.status_code == 400 and server.cdn_fetches == []
+    assert len(server.violations) == 1 and "Authorization header reached the CDN" in server.violations[0]
+
+
+def test_requests_drops_the_credentials_at_the_other_origin(server: TwilioApiServer) -> None:
+    """What any careful HTTP client does, and what the CDN expects."""
+    followed = get_media(server.put_media(INBOUND_SID, PHOTO, "image/jpeg"), follow=True)
+
+    assert (followed.status_code, followed.content) == (200, PHOTO)
+    assert server.violations == []
+
+
+@pytest.mark.parametrize("auth", [None, (ACCOUNT_SID, "wrong-token"), ("AC" + "0" * 32, AUTH_TOKEN)])
+def test_media_with_wrong_credentials_is_401(server: TwilioApiServer, auth: tuple[str, str] | None) -> None:
+    response = get_media(server.put_media(INBOUND_SID, PHOTO, "image/jpeg"), auth=auth)
+
+    assert (response.status_code, response.json()["code"]) == (401, 20003)
+    assert response.headers["WWW-Authenticate"].startswith("Basic")
+    assert len(server.violations) == 1 and server.media_fetches == []
+
+
+def test_unknown_media_and_other_accounts_are_404(server: TwilioApiServer) -> None:
+    url = server.put_media(INBOUND_SID, PHOTO, "image/jpeg")
+    unknown = url[:-32] + "0" * 32
+    other_account = url.replace(ACCOUNT_SID, "AC" + "0" * 32)
+
+    malformed = url.replace("/Media/ME", "/Media/XX")
+    for wrong in (unknown, other_account, url.replace(INBOUND_SID, "MM" + "0" * 32), malformed):
+        response = get_media(wrong)
+        assert (response.status_code, response.json()["code"]) == (404, 20404), wrong
+    assert len(server.violations) == 4 and server.media_fetches == []
+
+
+def test_media_is_only_read(server: TwilioApiServer) -> None:
+    url = server.put_media(INBOUND_SID, PHOTO, "image/jpeg")
+
+    assert requests.post(url, auth=(ACCOUNT_SID, AUTH_TOKEN), timeout=5).status_code == 405
+    assert len(server.violations) == 1
+
+
+def test_the_cdn_serves_only_what_was_redirected_there(server: TwilioApiServer) -> None:
+    missing = requests.get(f"{server.cdn_base_url}/cdn/{'0' * 32}", timeout=5)
+    on_the_api_host = requests.get(f"{server.base_url}/cdn/{'0' * 32}", timeout=5)
+
+    assert (missing.status_code, on_the_api_host.status_code) == (404, 404)
+    assert len(server.violations) == 2
+
+
+def test_fail_next_and_hang_next_apply_to_media_requests(server: TwilioApiServer) -> None:
+    url = server.put_media(INBOUND_SID, PHOTO, "image/jpeg")
+    server.fail_next(503, retry_after=2)
+
+    failed = get_media(url)
+    assert (failed.status_code, failed.headers["Retry-After"]) == (503, "2")
+    server.hang_next(5)
+    with pytest.raises(requests.ReadTimeout):
+        requests.get(url, auth=(ACCOUNT_SID, AUTH_TOKEN), allow_redirects=False, timeout=0.3)
+    assert get_media(url).status_code == 307
+    assert server.violations == []

@@ -7,6 +7,16 @@ A request that breaks the contract gets a Twilio-shaped 4xx answer AND is record
 ``violations``, so a test can assert that none happened; a valid one is recorded in ``messages``
 and answered 201 with a complete Message resource, as Twilio would.
 
+It also serves the content of inbound media (``put_media`` stores it and returns its
+``MediaUrl``): ``GET /2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media/{MediaSid}``
+checks Basic auth and the AccountSid like the Messages endpoint, and the other SIDs against the
+spec's patterns and the media stored (404 otherwise), then answers ``307`` to a short-lived
+CDN URL on another origin: ``http://localhost:<port>/cdn/<random>``, the same server under a
+different host name. The CDN serves the bytes with their content type; like the presigned
+storage URL Twilio redirects to, it takes no credentials: a request that brings an
+``Authorization`` header is answered 400 and recorded in ``violations`` (the client leaked the
+account's credentials to another host).
+
 Where this stand-in overrules or goes beyond the spec (each is marked OVERRULE in the code):
 1. Required fields follow Twilio's documented rule, not the spec's ``required`` list (beta, and
    reported to list optional fields such as MessagingServiceSid and StatusCallback): ``To``, plus
@@ -24,6 +34,11 @@ Where this stand-in overrules or goes beyond the spec (each is marked OVERRULE i
    as a ``maxLength``.
 6. Booleans must be ``true``/``false`` (what the twilio library sends); repeated keys are only
    allowed for ``type: array`` parameters.
+7. The media content route is not in the spec, which has only the Media resource's metadata
+   (``.../Media/{Sid}.json``). Twilio documents the URL without ``.json`` (the ``MediaUrl{N}`` of
+   an inbound webhook) as the media itself, behind HTTP Basic auth, reached through a redirect to
+   a temporary URL (https://www.twilio.com/docs/messaging/api/media-resource). Its path
+   parameters are checked against the patterns of the spec's metadata route.
 """
 from __future__ import annotations
 
@@ -53,7 +68,9 @@ from channels.sms import sms_size
 CONTRACTS = Path(__file__).resolve().parent / "contracts"  # the providers' published specs, kept in the repo
 SPEC_PATH = CONTRACTS / "twilio_api_v2010.yaml"
 MESSAGES_PATH = "/2010-04-01/Accounts/{AccountSid}/Messages.json"
+MEDIA_PATH = "/2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media/{Sid}.json"  # metadata; see OVERRULE 7
 FORM_TYPE = "application/x-www-form-urlencoded"
+CDN_HOST = "localhost"  # the host name media content is redirected to: another origin than 127.0.0.1
 
 ACCOUNT_SID = "AC5ef8732a3c49700934481addd5ce1659"  # defaults for tests; any AC + 32 hex works
 AUTH_TOKEN = "9b1c0e7d2f3a4b5c6d7e8f9012345678"
@@ -64,6 +81,8 @@ DOCUMENTED_ONE_OF = (("From", "MessagingServiceSid"), ("Body", "MediaUrl", "Cont
 BODY_MAX_CHARS = 1600  # OVERRULE 5
 
 _ROUTE = re.compile(r"/2010-04-01/Accounts/([^/]+)/Messages\.json")
+_MEDIA_ROUTE = re.compile(r"/2010-04-01/Accounts/([^/]+)/Messages/([^/]+)/Media/([^/]+)")  # OVERRULE 7
+_CDN_ROUTE = re.compile(r"/cdn/([0-9a-f]{32})")
 _E164 = r"\+[1-9][0-9]{6,14}"
 _ADDRESS = re.compile(rf"(?:[a-z]+:)?{_E164}")
 _SENDER_ID = re.compile(r"[0-9]{3,8}|(?=[A-Za-z0-9 ]*[A-Za-z])[A-Za-z0-9 ]{1,11}")  # short code | alphanumeric
@@ -93,12 +112,33 @@ class MessagesContract:
     resource: Mapping[str, Mapping[str, Any]]  # property of the 201 Message resource -> schema
 
 
+@dataclass(frozen=True)
+class MediaContract:
+    """The path parameters of fetching one Media resource (the metadata route, whose SIDs the
+    content route shares: OVERRULE 7), by name: AccountSid, MessageSid, Sid -> schema."""
+
+    path_params: Mapping[str, Mapping[str, Any]]
+
+
 @functools.cache
-def messages_contract() -> MessagesContract:
-    """The Messages create operation, parsed from the spec once per process (1.5 MB of YAML)."""
+def _spec() -> dict[str, Any]:
+    """The spec, parsed once per process (1.5 MB of YAML)."""
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with SPEC_PATH.open(encoding="utf-8") as file:
-        spec = yaml.load(file, Loader=loader)
+        return yaml.load(file, Loader=loader)
+
+
+@functools.cache
+def media_contract() -> MediaContract:
+    """The Media fetch operation, from the spec."""
+    operation = _spec()["paths"][MEDIA_PATH]["get"]
+    return MediaContract(path_params={p["name"]: p["schema"] for p in operation["parameters"] if p["in"] == "path"})
+
+
+@functools.cache
+def messages_contract() -> MessagesContract:
+    """The Messages create operation, from the spec."""
+    spec = _spec()
     operation = spec["paths"][MESSAGES_PATH]["post"]
     form = operation["requestBody"]["content"][FORM_TYPE]["schema"]
     resource = _resolve(spec, operation["responses"]["201"]["content"]["application/json"]["schema"])
@@ -307,12 +347,22 @@ class _Rejection(Exception):
         super().__init__("; ".join(problem.message for problem in self.problems))
 
 
+@dataclass(frozen=True)
+class _Medium:
+    content: bytes
+    content_type: str
+
+
 class TwilioApiServer:
-    """Twilio's Messages API on ``base_url`` (a context manager that runs it in a thread).
+    """Twilio's Messages API, and the content of inbound media, on ``base_url`` (a context
+    manager that runs it in a thread).
 
     ``messages`` holds the form fields of every accepted create (``type: array`` parameters as
     lists, the others as strings); ``violations`` describes every request that broke the contract.
-    ``fail_next`` and ``hang_next`` script faults for the next valid requests.
+    ``put_media`` stores an inbound medium; ``media_fetches`` holds the MediaSid of every valid
+    media request (faulted ones included), ``cdn_fetches`` the MediaSid of every medium the CDN
+    served. ``fail_next`` and ``hang_next`` script faults for the next valid requests to the API
+    (creates and media requests alike; never the CDN's).
     """
 
     def __init__(self, account_sid: str = ACCOUNT_SID, auth_token: str = AUTH_TOKEN) -> None:
@@ -320,6 +370,10 @@ class TwilioApiServer:
         self.auth_token = auth_token
         self.messages: list[dict[str, str | list[str]]] = []
         self.violations: list[str] = []
+        self.media_fetches: list[str] = []
+        self.cdn_fetches: list[str] = []
+        self._media: dict[tuple[str, str], _Medium] = {}  # (MessageSid, MediaSid) -> medium
+        self._cdn: dict[str, tuple[str, _Medium]] = {}  # CDN path token -> (MediaSid, medium)
         self._faults: deque[_Fault] = deque()
         self._hangs: deque[float] = deque()
         self._lock = threading.Lock()
@@ -334,6 +388,11 @@ class TwilioApiServer:
         """What to give the channel as ``api_base_url`` (``TWILIO_API_BASE_URL``)."""
         return f"http://127.0.0.1:{self._server.server_port}"
 
+    @property
+    def cdn_base_url(self) -> str:
+        """Where media content is redirected to: this server under another host name."""
+        return f"http://{CDN_HOST}:{self._server.server_port}"
+
     def __enter__(self) -> TwilioApiServer:
         self._thread.start()
         return self
@@ -343,6 +402,19 @@ class TwilioApiServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+    def put_media(self, message_sid: str, content: bytes, content_type: str) -> str:
+        """Store a medium of the inbound message ``message_sid`` and return its ``MediaUrl``, as
+        Twilio puts it in the webhook: ``{base_url}/2010-04-01/Accounts/{AccountSid}/Messages/
+        {MessageSid}/Media/{MediaSid}``. ValueError for a MessageSid that Twilio would not make
+        (a fault of the test)."""
+        why = value_problem("MessageSid", media_contract().path_params["MessageSid"], message_sid)
+        if why is not None:
+            raise ValueError(f"MessageSid {why}")
+        media_sid = "ME" + secrets.token_hex(16)
+        with self._lock:
+            self._media[(message_sid, media_sid)] = _Medium(content, content_type)
+        return f"{self.base_url}/2010-04-01/Accounts/{self.account_sid}/Messages/{message_sid}/Media/{media_sid}"
 
     def fail_next(
         self,
@@ -370,21 +442,31 @@ class TwilioApiServer:
         return self._answer(Request(environ))(environ, start_response)
 
     def _answer(self, request: Request) -> Response:
+        if request.host.rpartition(":")[0] == CDN_HOST:
+            return self._cdn_answer(request)
+        medium: tuple[str, _Medium] | None = None
+        fields: dict[str, str | list[str]] = {}
         try:
-            fields = self._checked(request)
+            if _MEDIA_ROUTE.fullmatch(request.path):
+                medium = self._checked_medium(request)
+            else:
+                fields = self._checked(request)
         except _Rejection as rejection:
-            with self._lock:
-                self.violations.append(f"{request.method} {request.path}: {rejection}")
+            self._record(f"{request.method} {request.path}: {rejection}")
             first = rejection.problems[0]
             return _json(rejection.status, error_body(rejection.status, first.code, first.message), rejection.headers)
         self._wait_if_hanging()
         with self._lock:
             fault = self._faults.popleft() if self._faults else None
-            if fault is None:
+            if medium is not None:
+                self.media_fetches.append(medium[0])
+            elif fault is None:
                 self.messages.append(fields)
         if fault is not None:
             headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
             return _json(fault.status, error_body(fault.status, fault.code, fault.message), headers)
+        if medium is not None:
+            return self._redirect_to_cdn(*medium)
         return _json(201, message_resource(self.account_sid, fields))
 
     def _checked(self, request: Request) -> dict[str, str | list[str]]:
@@ -406,6 +488,52 @@ class TwilioApiServer:
         params = messages_contract().params
         return {name: values if params[name].get("type") == "array" else values[0] for name, values in form.items()}
 
+    def _checked_medium(self, request: Request) -> tuple[str, _Medium]:
+        """The MediaSid and the stored medium of a valid media request; raise _Rejection otherwise."""
+        route = _MEDIA_ROUTE.fullmatch(request.path)
+        assert route is not None
+        if request.method != "GET":
+            raise _Rejection(405, [Problem(405, f"Method {request.method} not allowed")])
+        self._check_auth(request)
+        self._check_account(route.group(1), request.path)
+        if request.args:
+            raise _Rejection(400, [Problem(400, f"Unexpected query parameters: {', '.join(request.args)}")])
+        message_sid, media_sid = route.group(2), route.group(3)
+        params = media_contract().path_params
+        well_formed = all(value_problem(name, params[name], value) is None
+                          for name, value in (("MessageSid", message_sid), ("Sid", media_sid)))
+        with self._lock:
+            medium = self._media.get((message_sid, media_sid)) if well_formed else None
+        if medium is None:
+            raise _Rejection(404, [Problem(NOT_FOUND, f"The requested resource {request.path} was not found")])
+        return media_sid, medium
+
+    def _redirect_to_cdn(self, media_sid: str, medium: _Medium) -> Response:
+        token = secrets.token_hex(16)
+        with self._lock:
+            self._cdn[token] = (media_sid, medium)
+        return Response(status=307, headers={"Location": f"{self.cdn_base_url}/cdn/{token}"})
+
+    def _cdn_answer(self, request: Request) -> Response:
+        """The CDN: the bytes of a medium at the URL a media request was redirected to."""
+        route = _CDN_ROUTE.fullmatch(request.path)
+        with self._lock:
+            found = self._cdn.get(route.group(1)) if route else None
+        if found is None:
+            self._record(f"CDN {request.method} {request.path}: no medium was redirected here")
+            return Response("Not Found", status=404, mimetype="text/plain")
+        if request.method != "GET":
+            self._record(f"CDN {request.method} {request.path}: only GET is allowed")
+            return Response("Method Not Allowed", status=405, mimetype="text/plain")
+        if "Authorization" in request.headers:  # what a presigned storage URL refuses
+            self._record(f"CDN GET {request.path}: an Authorization header reached the CDN (credentials sent "
+                         "to another origin)")
+            return Response("Only one auth mechanism allowed", status=400, mimetype="text/plain")
+        media_sid, medium = found
+        with self._lock:
+            self.cdn_fetches.append(media_sid)
+        return Response(medium.content, status=200, content_type=medium.content_type)
+
     def _check_auth(self, request: Request) -> None:
         auth = request.authorization
         expected = (self.account_sid, self.auth_token)
@@ -417,6 +545,10 @@ class TwilioApiServer:
         why = value_problem("AccountSid", messages_contract().account_sid, account_sid)
         if why is not None or account_sid != self.account_sid:
             raise _Rejection(404, [Problem(NOT_FOUND, f"The requested resource {path} was not found")])
+
+    def _record(self, violation: str) -> None:
+        with self._lock:
+            self.violations.append(violation)
 
     def _wait_if_hanging(self) -> None:
         with self._lock:

@@ -21,7 +21,7 @@ from storage.models import Base, Contact
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = {"contacts", "conversations", "messages", "complaints", "outbox", "script_versions", "admin_users", "audit_log",
-          "admin_sessions", "sign_in_throttle", "data_keys"}
+          "admin_sessions", "sign_in_throttle", "data_keys", "attachments"}
 UPGRADE = "import sys; from storage.migrate import upgrade; upgrade(sys.argv[1])"
 
 

@@ -1,0 +1,214 @@
+"""Evidence and place end to end, over real HTTP: a WhatsApp photo (through Twilio's media API,
+with its redirect, and the real twilio client for the replies) and a Telegram photo (through
+python-telegram-bot's getFile and download) reach a webhook registry with the region and the
+responsible agency. The registry opens each file from its signed link, without credentials,
+and finds no EXIF or GPS in it; an altered link is refused."""
+from __future__ import annotations
+
+import hashlib
+import io
+import itertools
+import json
+import time
+import uuid
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from PIL import Image
+from providers.registry_webhook import WebhookRegistryServer
+from providers.telegram_api import TOKEN, TelegramApiServer
+from providers.twilio_api import ACCOUNT_SID, AUTH_TOKEN, TwilioApiServer
+from providers.twilio_api import sign as twilio_sign
+from tests_support import LiveServer, free_port, make_settings, wait_for
+
+from bot.app import create_app
+from bot.scripts import sync_files
+from bot.services import build_services
+from channels.telegram import TelegramChannel
+from channels.twilio import TwilioChannel
+from storage import repository as repo
+from storage.models import Attachment
+
+WA_FROM = "+14155238886"
+CITIZEN = "+6281298765432"
+SECRET = "evidence-secret"
+TG_SECRET = "evidence-Telegram_secret"
+CHAT = 5550123
+GPS_IFD = 0x8825
+ORIENTATION = 0x0112
+BEFORE_PHOTO = ["halo", "1", "Jalan berlubang", "Lubang besar di depan SD Negeri 3 sudah sebulan, dua motor jatuh.",
+                "1", "Jl. Merdeka 10, Kec. Coblong, Kota Bandung", "kemarin"]
+AFTER_PHOTO = ["2", "ya"]  # anonymous, then send
+_ids = itertools.count(700_000_001)
+
+
+def photo_with_exif(width: int = 1600, height: int = 1200) -> bytes:
+    """A JPEG as a phone makes it: EXIF with the camera, the GPS position and an orientation."""
+    image = Image.new("RGB", (width, height), (120, 160, 200))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x0110] = "Model X"  # Model
+    exif[ORIENTATION] = 6  # rotated 90 degrees: the kept photo is portrait
+    exif[GPS_IFD] = {1: "S", 2: (6.0, 53.0, 29.4), 3: "E", 4: (107.0, 36.0, 38.5)}
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif, quality=90)
+    return out.getvalue()
+
+
+def opened_without_metadata(registry_body: dict) -> Image.Image:
+    """Fetch the first attachment from its signed link, as a registry would (no credentials),
+    check its size and hash, and return the image, asserting it carries no EXIF at all."""
+    [item] = registry_body["attachments"]
+    response = requests.get(item["url"], timeout=10)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == item["content_type"] == "image/jpeg"
+    assert len(response.content) == item["size"]
+    assert hashlib.sha256(response.content).hexdigest() == item["sha256"]
+    image = Image.open(io.BytesIO(response.content))
+    assert dict(image.getexif()) == {} and "exif" not in image.info
+    assert image.getexif().get_ifd(GPS_IFD) == {}
+    assert image.size == (1200, 1600)  # auto-rotated
+    tampered = item["url"].replace("signature=", "signature=0")
+    assert requests.get(tampered, timeout=10).status_code == 403
+    split = urlsplit(item["url"])
+    assert requests.get(f"{split.scheme}://{split.netloc}{split.path}", timeout=10).status_code == 403
+    return image
+
+
+def check_place_and_agency(body: dict) -> None:
+    region = body["location"]["region"]
+    assert region["province"] == {"code": "32", "name": "Jawa Barat"}
+    assert region["regency"] == {"code": "32.73", "name": "Kota Bandung"}
+    assert region["district"] == {"code": "32.73.02", "name": "Coblong"}
+    assert region["village"] is None
+    assert body["agency"] == "Pemerintah Kota Bandung"
+    assert body["anonymous"] is True and body["reporter"] is None
+
+
+def test_a_whatsapp_photo_reaches_the_registry_without_exif(db, db_url: str) -> None:
+    port = free_port()
+    photo = photo_with_exif()
+    with TwilioApiServer() as twilio, WebhookRegistryServer(SECRET) as registry:
+        env = {"TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_WHATSAPP_FROM": WA_FROM,
+               "TWILIO_API_BASE_URL": twilio.base_url, "LAPOR_PUBLIC_URL": f"http://127.0.0.1:{port}",
+               "LAPOR_REGISTRY": "webhook", "LAPOR_REGISTRY_URL": registry.url, "LAPOR_REGISTRY_SECRET": SECRET}
+        settings = make_settings(db_url, extra_env=env)
+        services = build_services(settings, channels={"whatsapp": TwilioChannel.from_env("whatsapp", settings.env,
+                                                                                          settings.public_url)})
+        sync_files(services.db, settings.scripts_dir, repo.utcnow())
+        services.start_worker()
+        try:
+            with LiveServer(create_app(settings, services), port) as app:
+                url = f"{app.url}/webhooks/twilio/whatsapp"
+
+                def send(body: str, **media: str) -> None:
+                    sid = "SM" + uuid.uuid4().hex
+                    form = {"MessageSid": sid, "AccountSid": ACCOUNT_SID, "From": f"whatsapp:{CITIZEN}",
+                            "To": f"whatsapp:{WA_FROM}", "Body": body, "NumMedia": "0"}
+                    if media:
+                        form.update(NumMedia="1", MediaUrl0=twilio.put_media(sid, photo, "image/jpeg"),
+                                    MediaContentType0="image/jpeg")
+                    response = requests.post(url, data=form, timeout=10,
+                                             headers={"X-Twilio-Signature": twilio_sign(url, form, AUTH_TOKEN)})
+                    assert response.status_code == 200
+
+                for line in BEFORE_PHOTO:
+                    send(line)
+                send("", photo="yes")
+                for line in AFTER_PHOTO:
+                    send(line)
+                [body] = wait_for(lambda: registry.received, timeout=20)
+                check_place_and_agency(body)
+                opened_without_metadata(body)
+            with services.db.reading() as session:
+                [kept] = session.query(Attachment).all()
+                assert (kept.status, kept.kind, kept.content_type) == ("stored", "image", "image/jpeg")
+        finally:
+            services.close()
+    assert len(twilio.media_fetches) == 1
+    assert twilio.violations == [] and registry.violations == []
+    assert CITIZEN[1:].encode() not in registry.raw[0]
+
+
+def test_a_telegram_photo_reaches_the_registry_without_exif(db, db_url: str) -> None:
+    port = free_port()
+    photo = photo_with_exif()
+    with TelegramApiServer() as telegram, WebhookRegistryServer(SECRET) as registry:
+        env = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": TG_SECRET,
+               "TELEGRAM_API_BASE_URL": telegram.base_url, "LAPOR_PUBLIC_URL": f"http://127.0.0.1:{port}",
+               "LAPOR_REGISTRY": "webhook", "LAPOR_REGISTRY_URL": registry.url, "LAPOR_REGISTRY_SECRET": SECRET}
+        settings = make_settings(db_url, extra_env=env)
+        services = build_services(settings, channels={"telegram": TelegramChannel.from_env(settings.env)})
+        sync_files(services.db, settings.scripts_dir, repo.utcnow())
+        services.start_worker()
+        small = photo_with_exif(160, 120)
+        telegram.put_file("AgADsmall", small, "photos/file_0.jpg")
+        telegram.put_file("AgADlarge", photo, "photos/file_1.jpg")
+        try:
+            with LiveServer(create_app(settings, services), port) as app:
+
+                def send(text: str | None, **message: object) -> None:
+                    body: dict[str, object] = {"message_id": next(_ids) % 100000, "date": int(time.time()),
+                                               "chat": {"id": CHAT, "type": "private", "first_name": "Budi"},
+                                               "from": {"id": CHAT, "is_bot": False, "first_name": "Budi"}}
+                    if text is not None:
+                        body["text"] = text
+                    body.update(message)
+                    response = requests.post(f"{app.url}/webhooks/telegram", timeout=10,
+                                             data=json.dumps({"update_id": next(_ids), "message": body}),
+                                             headers={"Content-Type": "application/json",
+                                                      "X-Telegram-Bot-Api-Secret-Token": TG_SECRET})
+                    assert response.status_code == 200
+
+                for line in BEFORE_PHOTO:
+                    send(line)
+                sizes = [{"file_id": "AgADsmall", "file_unique_id": "s1", "width": 160, "height": 120,
+                          "file_size": len(small)},
+                         {"file_id": "AgADlarge", "file_unique_id": "l1", "width": 1600, "height": 1200,
+                          "file_size": len(photo)}]
+                send(None, photo=sizes)
+                for line in AFTER_PHOTO:
+                    send(line)
+                [body] = wait_for(lambda: registry.received, timeout=20)
+                check_place_and_agency(body)
+                opened_without_metadata(body)
+        finally:
+            services.close()
+    assert [call["file_id"] for call in telegram.calls_to("getFile")] == ["AgADlarge"]  # the largest size only
+    assert telegram.violations == [] and registry.violations == []
+    with services.db.reading() as session:
+        [kept] = session.query(Attachment).all()
+        assert TOKEN not in kept.ref and TOKEN not in (kept.error or "")
+
+
+@pytest.mark.parametrize("content", [b"PK\x03\x04" + b"\x00" * 200, b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 200])
+def test_a_file_we_do_not_keep_is_refused_kindly(db, db_url: str, content: bytes) -> None:
+    port = free_port()
+    with TelegramApiServer() as telegram:
+        env = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": TG_SECRET,
+               "TELEGRAM_API_BASE_URL": telegram.base_url, "LAPOR_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+        settings = make_settings(db_url, extra_env=env)
+        services = build_services(settings, channels={"telegram": TelegramChannel.from_env(settings.env)})
+        sync_files(services.db, settings.scripts_dir, repo.utcnow())
+        services.start_worker()
+        telegram.put_file("BQADfile", content, "documents/file_9.bin")
+        try:
+            with LiveServer(create_app(settings, services), port) as app:
+                update = {"update_id": next(_ids), "message": {
+                    "message_id": 1, "date": int(time.time()), "chat": {"id": CHAT, "type": "private"},
+                    "document": {"file_id": "BQADfile", "file_unique_id": "d1", "file_name": "ktp-budi.pdf",
+                                 "mime_type": "application/pdf", "file_size": len(content)}}}
+                response = requests.post(f"{app.url}/webhooks/telegram", data=json.dumps(update), timeout=10,
+                                         headers={"Content-Type": "application/json",
+                                                  "X-Telegram-Bot-Api-Secret-Token": TG_SECRET})
+                assert response.status_code == 200
+                told = wait_for(lambda: [c for c in telegram.calls_to("sendMessage")
+                                         if "tidak bisa kami terima" in c["text"]], timeout=10)
+            with services.db.reading() as session:
+                [row] = session.query(Attachment).all()
+                assert row.status == "refused" and row.sha256 is None
+                assert "ktp-budi" not in json.dumps([row.ref, row.error, row.declared_type])  # no file name kept
+        finally:
+            services.close()
+    assert "Kirim foto, dokumen PDF, atau pesan suara" in told[0]["text"]
