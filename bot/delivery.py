@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot import metrics
-from bot.media.downloads import DownloadJob, Downloads, Kept, fetchers_for
+from bot.media.downloads import DownloadJob, Downloads, Kept
 from bot.media.fetch import FetchError
 from bot.media.links import MediaLinks
 from bot.media.process import Refused
@@ -38,7 +38,6 @@ from bot.settings import Settings
 from channels.base import Channel, DeliveryError, OutboundMessage
 from dialogs.model import REGION_LEVELS
 from storage import repository as repo
-from storage.blobs import FilesystemBlobStore
 from storage.crypto import DataCipher, WrongDataKey
 from storage.db import Database, Unavailable
 from storage.models import Attachment, Complaint, Contact, Outbox
@@ -58,20 +57,18 @@ class Delivery:
     """One outbox consumer; several may run at once, in threads or processes."""
 
     def __init__(self, db: Database, channels: Mapping[str, Channel], registry: Registry,
-                 settings: Settings, cipher: DataCipher, downloads: Downloads | None = None,
-                 catalog: ScriptCatalog | None = None, links: MediaLinks | None = None):
-        """``downloads`` defaults to the channels' fetchers and the filesystem blob store of
-        ``settings``; ``catalog`` (for the words of a refused file's notice) to a new one;
-        ``links`` to the settings' signed links."""
+                 settings: Settings, cipher: DataCipher, *, downloads: Downloads, catalog: ScriptCatalog,
+                 links: MediaLinks):
+        """``downloads`` fetches and keeps citizens' files, ``catalog`` words a refused file's
+        notice, ``links`` signs the files' links in submissions (``bot.services`` builds them)."""
         self._db = db
         self._channels = dict(channels)
         self._registry = registry
         self._settings = settings
         self._cipher = cipher
-        self._downloads = downloads or Downloads(fetchers_for(settings.env, self._channels),
-                                                 FilesystemBlobStore(settings.media_dir))
-        self._catalog = catalog or ScriptCatalog(db)
-        self._links = links or MediaLinks(settings.secret_key, settings.public_url, settings.media_url_ttl)
+        self._downloads = downloads
+        self._catalog = catalog
+        self._links = links
         self._limiters = {name: RateLimiter(limit.per_second, limit.per_chat_seconds)
                           for name, limit in settings.rate_limits.items()}
         self._pool = ThreadPoolExecutor(max_workers=settings.send_threads, thread_name_prefix="lapor-send")
@@ -216,13 +213,13 @@ class Delivery:
     # ------------------------------------------------------------------ downloads
 
     def _download(self, job: DownloadJob, now: datetime) -> None:
-        """Fetch and keep one attachment, and record the outcome (runs on a pool thread)."""
+        """Fetch and keep one attachment, and record the outcome (runs on a pool thread; never
+        raises: a failure to record leaves the row leased, to be claimed again)."""
         try:
             kept = self._downloads.run(job)
         except Refused as exc:
             reason = str(exc)
-            self._record(lambda session: self._refused(session, job, reason))
-            metrics.download("refused")
+            self._settle(job, lambda session: self._refused(session, job, reason), "refused")
             return
         except FetchError as exc:
             self._failed(job.row_id, job.attempts, DeliveryError(str(exc), retryable=exc.retryable), now)
@@ -231,8 +228,15 @@ class Delivery:
             log.exception("outbox row %s (a download) failed unexpectedly", job.row_id)
             self._failed(job.row_id, job.attempts, DeliveryError(f"{type(exc).__name__}: {exc}", retryable=True), now)
             return
-        self._record(lambda session: self._stored(session, job, kept))
-        metrics.download("stored")
+        self._settle(job, lambda session: self._stored(session, job, kept), "stored")
+
+    def _settle(self, job: DownloadJob, write: Callable[[Any], None], outcome: metrics.DownloadOutcome) -> None:
+        try:
+            self._record(write)
+        except Exception:  # the file is kept (by its hash); the row is claimed again and settles then
+            log.exception("outbox row %s (a download) was done but its outcome could not be recorded", job.row_id)
+            return
+        metrics.download(outcome)
 
     def _stored(self, session, job: DownloadJob, kept: Kept) -> None:
         now = repo.utcnow()
@@ -264,12 +268,16 @@ class Delivery:
         for row in rows:
             complaint = complaints[row.id]
             attachments = files[complaint.id]
-            waited = now - complaint.created_at
-            if any(a.status == "pending" for a in attachments) and waited < self._settings.media_submit_wait:
-                # its files are still being downloaded: look again shortly (no attempt counted)
-                until = min(now + DOWNLOAD_WAIT_STEP, complaint.created_at + self._settings.media_submit_wait)
-                repo.postpone_outbox(session, row.id, until=until, now=now)
-                continue
+            if any(a.status == "pending" for a in attachments):
+                # Its files are still being downloaded: look again shortly, without counting an
+                # attempt, for media.submit_wait_seconds from the first look (not from the filing:
+                # a worker that was away must not send it without files the moment it is back).
+                since = _moment(row.payload.get(repo.WAITING_FOR_FILES)) or now
+                deadline = since + self._settings.media_submit_wait
+                if now < deadline:
+                    row.payload = {**row.payload, repo.WAITING_FOR_FILES: since.isoformat()}
+                    repo.postpone_outbox(session, row.id, until=min(now + DOWNLOAD_WAIT_STEP, deadline), now=now)
+                    continue
             try:
                 prepared.append((row.id, row.attempts, complaint.id, self._submission(complaint, attachments, now)))
             except WrongDataKey as exc:
@@ -380,6 +388,14 @@ class Delivery:
                     repo.defer_pending(session, kind="submission", until=due, now=now)
         _count_failure(kind, channel, retried=due is not None)
         return due
+
+
+def _moment(text: Any) -> datetime | None:
+    """An ISO timestamp kept in a payload, or None."""
+    try:
+        return datetime.fromisoformat(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
 
 
 def _region(region: Mapping[str, Any] | None) -> dict[str, Any]:

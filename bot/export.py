@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterator
 from typing import Any, TextIO
 
+from dialogs.model import REGION_LEVELS
 from storage import repository as repo
 from storage.db import Database
 
@@ -20,6 +21,8 @@ COLUMNS = (
     "tracking_number", "status", "type", "title", "description", "category", "category_code", "agency",
     "location", "latitude", "longitude", "incident_date", "anonymous", "confidential",
     "channel", "language", "registry_id", "created_at", "submitted_at",
+    # added later, at the end, so that readers by position keep working
+    "province_code", "province", "regency_code", "regency", "district_code", "district", "village_code", "village",
 )
 FORMATS = ("csv", "json")
 
@@ -63,7 +66,17 @@ def _records(db: Database) -> Iterator[dict[str, Any]]:
                 "channel": c.channel, "language": c.language, "registry_id": c.registry_id,
                 "created_at": c.created_at.isoformat(),
                 "submitted_at": c.submitted_at.isoformat() if c.submitted_at else None,
+                **_region(c.region),
             }
+
+
+def _region(region: dict[str, Any] | None) -> dict[str, str | None]:
+    """A complaint's region as flat columns: each level's code and name (None when not known)."""
+    flat: dict[str, str | None] = {}
+    for level in REGION_LEVELS:
+        part = (region or {}).get(level) or {}
+        flat[f"{level}_code"], flat[level] = part.get("code"), part.get("name")
+    return flat
 
 
 def _cell(value: Any) -> Any:

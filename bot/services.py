@@ -9,6 +9,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import cast
+from urllib.parse import urlsplit
 
 from bot.delivery import Delivery, DeliveryThread
 from bot.intake import Intake
@@ -109,6 +110,9 @@ def check_registry(settings: Settings) -> bool:
     False, with the reason logged, when the configuration is wrong; an unreachable registry is
     only a warning, since complaints queue in the outbox until it answers."""
     registry = make_registry(settings)
+    if settings.registry != "local" and urlsplit(settings.public_url).hostname in ("127.0.0.1", "localhost", "::1"):
+        log.warning("LAPOR_PUBLIC_URL is %s: the %s registry cannot open the attachments' links there; set the "
+                    "service's public address", settings.public_url, settings.registry)
     try:
         registry.check()
     except RegistryError as exc:

@@ -99,7 +99,7 @@ class TwilioChannel:
         self._from = _address(kind, from_number)
         self._status_callback = public_url.rstrip("/") + STATUS_CALLBACK_PATH
         self._validator = RequestValidator(auth_token)
-        self._media_url = _media_url_pattern(api_base_url, account_sid)
+        self._media_url = media_url_pattern(api_base_url, account_sid)
         self._rest_args = (account_sid, auth_token, api_base_url.rstrip("/"), timeout)
         self._rest: TwilioMessages | None = None  # built at the first send (serving processes never send)
         self._rest_lock = threading.Lock()
@@ -256,7 +256,7 @@ def _body(form: Mapping[str, str]) -> str:
     return body
 
 
-def _media_url_pattern(api_base_url: str, account_sid: str) -> re.Pattern[str]:
+def media_url_pattern(api_base_url: str, account_sid: str) -> re.Pattern[str]:
     """What every ``MediaUrl{N}`` must fully match: Twilio's URL of a medium of ``account_sid``
     on the scheme and host[:port] of ``api_base_url``, where the scheme is https unless that
     base is itself http on a loopback host (a local stand-in for Twilio)."""

@@ -29,11 +29,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dialogs.answers import parse_answer
-from dialogs.answers.choice import named_option
+from dialogs.answers.choice import menu_number, named_option
 from dialogs.answers.yes_no import meaning as yes_no_meaning
 from dialogs.checker import END
 from dialogs.display import display_value, number_list, option_menu
-from dialogs.fields import VOICE_NOTES, fields_of
+from dialogs.fields import fields_of, voice_key
 from dialogs.i18n import EDIT_WORDS, GREETING_WORDS, LANGUAGE_NAMES, STATUS_LIST_WORDS
 from dialogs.model import (
     TRACKING_NUMBER_SLOT,
@@ -198,17 +198,30 @@ def _place_question(script: Script, state: DialogState) -> Reply:
     return Reply("\n".join(lines), tuple(Choice(str(n), label) for n, label in zip(numbers, labels, strict=True)))
 
 
+_KEEPS_PLACE_QUESTION = ("help", "language", "status")  # answered, then the place menu again
+
+
 def _place(script: Script, state: DialogState, message: Inbound, command: tuple[str, str] | None) -> Turn:
-    """The answer to "which of these places?": a number picks one (its region joins the
-    location answer), the last number or NO keeps the text alone; another location, a
-    command or anything else is taken as usual (the question is dropped)."""
+    """The answer to "which of these places?" (``state`` still holds the question): a menu
+    number, as citizens write one ("2", "dua", "yg 2"), picks one (its region joins the location
+    answer); the last number or NO keeps the text alone. HELP, a language or STATUS is answered
+    and the menu asked again; BACK asks the location again; another location or anything else is
+    taken as a new answer to the location question."""
     current = script.steps[state.step_id or ""]
-    offered, state = state.places, state.evolve(places=())
-    norm = normalize(message.text)
-    picked = int(norm) if norm.isdigit() and not message.media and message.location is None else None
-    if picked is None and yes_no_meaning(norm) is False:
+    offered = state.places
+    if command is not None and command[0] in _KEEPS_PLACE_QUESTION:
+        return _command(script, state.evolve(pending="place"), *command)
+    state = state.evolve(places=())
+    if command is not None and command[0] == "back":
+        return Turn(state, (question(script, state),), ())
+    words = not message.media and message.location is None
+    picked = menu_number(message.text) if words else None
+    if picked is None and words and yes_no_meaning(normalize(message.text)) is False:
         picked = len(offered) + 1
     if picked is None or not 1 <= picked <= len(offered) + 1:
+        if picked is not None:  # a number that is not on the menu: the menu again
+            return Turn(state.evolve(pending="place", places=offered),
+                        (_place_question(script, state.evolve(pending="place", places=offered)),), ())
         return _step(script, state, message, command)
     answer = dict(state.answers.get(current.id) or {})
     if picked <= len(offered):
@@ -364,8 +377,8 @@ def active_answers(script: Script, answers: Mapping[str, Any]) -> dict[str, Any]
         for option in step_.options:
             if option.value == value:
                 result.update(option.sets)
-        if step_.voice and answers.get(VOICE_NOTES):  # the voice notes that answered it
-            result[VOICE_NOTES] = answers[VOICE_NOTES]
+        if step_.voice and answers.get(voice_key(step_.id)):  # the voice notes that answered it
+            result[voice_key(step_.id)] = answers[voice_key(step_.id)]
     return result
 
 

@@ -13,13 +13,19 @@ from dataclasses import dataclass
 
 from dialogs.model import AnswerType
 
-__all__ = ["COMPLAINT_FIELDS", "FLAGS", "LEGACY_STEP_FIELDS", "REPORT_TYPES", "VOICE_NOTES", "FieldSpec", "fields_of"]
+__all__ = ["COMPLAINT_FIELDS", "FLAGS", "LEGACY_STEP_FIELDS", "REPORT_TYPES", "VOICE_NOTES", "FieldSpec", "fields_of",
+           "voice_key"]
 
 REPORT_TYPES = ("complaint", "aspiration", "information_request")
 FLAGS = ("anonymous", "confidential")  # set by an option; a missing flag counts as set (never public by accident)
-# The answer key (and field) of the voice notes that answered text steps with ``voice: true``:
-# [{"url", "content_type"}], filed with the attachments.
+# The field of the voice notes that answered text steps with ``voice: true``: [{"url",
+# "content_type"}], filed with the attachments. Each step keeps its own under ``voice_key``.
 VOICE_NOTES = "voice_notes"
+
+
+def voice_key(step_id: str) -> str:
+    """The answer key of the voice notes that answered ``step_id``."""
+    return f"{step_id}.voice"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,5 +61,9 @@ def fields_of(steps: Mapping[str, str], answers: Mapping[str, object]) -> dict[s
     """The complaint's fields from a dialog's (active) answers: each field from the step that
     fills it (``steps``: field -> step id), the privacy flags as answered, and the voice notes."""
     found = {field: answers[step_id] for field, step_id in steps.items() if step_id in answers}
-    found.update({key: answers[key] for key in (*FLAGS, VOICE_NOTES) if key in answers})
+    found.update({flag: answers[flag] for flag in FLAGS if flag in answers})
+    notes = [note for key, value in answers.items() if key.endswith(".voice") and isinstance(value, list)
+             for note in value]
+    if notes:
+        found[VOICE_NOTES] = notes
     return found

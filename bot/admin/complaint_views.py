@@ -92,7 +92,7 @@ def detail(number: str) -> ResponseReturnValue:
         complaint = repo.complaint_by_tracking(s, normalize_tracking_number(number) or "")
         if complaint is None:
             abort(404)
-        transcript = [(m.direction, shown_text(services.cipher, m, anonymous=complaint.anonymous))
+        transcript = [(m.direction, shown_text(services.cipher, m, anonymous=complaint.anonymous) or _sent(m))
                       for m in repo.complaint_transcript(s, complaint)]
         deliveries = repo.complaint_deliveries(s, complaint.id)
         files = repo.attachments_of(s, [complaint])[complaint.id]
@@ -104,6 +104,14 @@ def detail(number: str) -> ResponseReturnValue:
             reporter = UNREADABLE
     return render_template("admin/complaint.html", c=complaint, transcript=transcript, deliveries=deliveries,
                            reporter=reporter, statuses=STATUSES[1:], files=files, region=_region_line(complaint.region))
+
+
+def _sent(message) -> str:
+    """What a message without text carried: "(1 lampiran)", "(lokasi dibagikan)", or ""."""
+    payload = message.payload or {}
+    if payload.get("media"):
+        return f"({len(payload['media'])} lampiran)"
+    return "(lokasi dibagikan)" if payload.get("location") else ""
 
 
 def _region_line(region) -> str:

@@ -13,6 +13,7 @@ from bot.admin.funnel import build as build_funnel
 from bot.admin.funnel import svg as funnel_svg
 from bot.admin.simulator import CHANNELS as SIMULATED_CHANNELS
 from bot.admin.simulator import Line, Simulation
+from bot.intake import places_for
 from bot.scripts import make_live, save_draft
 from storage import repository as repo
 
@@ -119,7 +120,9 @@ def simulate(script_id: str, version: int) -> ResponseReturnValue:
     interpreter = services.interpreter
     simulation = Simulation(current_app.config["SECRET_KEY"], script, channel, language,
                             idle_timeout=settings.idle_timeout, resume_after=settings.resume_after,
-                            interpret=interpreter.interpret if interpreter is not None else lambda text: None)
+                            interpret=interpreter.interpret if interpreter is not None else lambda text: None,
+                            places=(lambda asked, text: places_for(services.places, asked, text, None))
+                            if services.places is not None else lambda asked, text: ())
     state: dict[str, Any] | None = None
     lines: list[Line] = []
     if request.method == "POST" and not request.form.get("restart"):

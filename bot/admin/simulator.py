@@ -17,7 +17,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from channels.render import render_parts
 from channels.sms import sms_size
 from dialogs import engine
-from dialogs.model import Context, DialogState, Inbound, Interpretation, Script, Slot
+from dialogs.model import Context, DialogState, Inbound, Interpretation, Place, Script, Slot, Step
 
 SAMPLE_TRACKING_NUMBER = "LAP-XXXXXX"
 STATUS_NOTE = "(STATUS dijawab dari basis data; tidak dalam simulasi)"
@@ -38,9 +38,11 @@ class Simulation:
 
     def __init__(self, secret: str, script: Script, channel: str, language: str, *,
                  idle_timeout: timedelta, resume_after: timedelta,
-                 interpret: Callable[[str], Interpretation | None] = lambda text: None):
+                 interpret: Callable[[str], Interpretation | None] = lambda text: None,
+                 places: Callable[[Step | None, str], tuple[Place, ...]] = lambda asked, text: ()):
         self._codec = URLSafeSerializer(secret, salt="lapor-admin-simulation")
         self._interpret = interpret  # the service's interpreter, so admins see what citizens get
+        self._places = places  # and its region look-up (bot.intake.places_for)
         self.script, self.channel, self.language = script, channel, language
         self._idle_timeout, self._resume_after = idle_timeout, resume_after  # as the service has them
 
@@ -64,7 +66,9 @@ class Simulation:
         is shown as such: the sample tracking number, a note for STATUS."""
         lines = [*lines, Line("citizen", text)]
         current = DialogState.from_json(state) if state is not None else None
-        turn = engine.receive(self.script, current, Inbound(text=text, received_at=now, meaning=self._interpret(text)),
+        asked = self.script.steps.get(current.step_id or "") if current is not None else None
+        inbound = Inbound(text=text, received_at=now, meaning=self._interpret(text), places=self._places(asked, text))
+        turn = engine.receive(self.script, current, inbound,
                               Context(language=self.language, idle_timeout=self._idle_timeout,
                                       resume_after=self._resume_after))
         replies = [reply.fill(SAMPLE_TRACKING_NUMBER if reply.slot is Slot.TRACKING_NUMBER else STATUS_NOTE).text

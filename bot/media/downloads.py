@@ -11,6 +11,7 @@ A file name is never kept: nothing of what the sender's phone called it reaches 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -24,6 +25,9 @@ from storage.models import Outbox
 __all__ = ["DownloadJob", "Downloads", "Kept"]
 
 log = logging.getLogger(__name__)
+# Files decoded at once per process: a photo may take a few hundred MB while it is resized, and
+# the worker's send threads must not multiply that.
+DECODES_AT_ONCE = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +62,7 @@ class Downloads:
         self._fetchers = dict(fetchers)
         self.blobs = blobs
         self._transcriber = transcriber
+        self._decoding = threading.BoundedSemaphore(DECODES_AT_ONCE)
 
     def prepare(self, session, rows: list[Outbox]) -> list[DownloadJob]:
         """The jobs of claimed "download" rows (one query); a row whose attachment is gone is done."""
@@ -80,7 +85,8 @@ class Downloads:
             raise FetchError(f"no media fetcher for channel {job.channel} (are its credentials set?)",
                              retryable=False)
         fetched = fetcher.fetch(job.ref)
-        done = process(fetched.data)
+        with self._decoding:
+            done = process(fetched.data)
         blob = self.blobs.put(done.data, done.content_type)
         thumb = self.blobs.put(done.thumbnail, "image/jpeg").key if done.thumbnail is not None else None
         transcript = None
@@ -90,7 +96,7 @@ class Downloads:
         return Kept(done.kind, done.content_type, blob.size, blob.key, thumb, transcript)
 
     def close(self) -> None:
-        for fetcher in self._fetchers.values():
+        for fetcher in {id(fetcher): fetcher for fetcher in self._fetchers.values()}.values():  # shared ones once
             if hasattr(fetcher, "close"):
                 fetcher.close()
         if self._transcriber is not None:

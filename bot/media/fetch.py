@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from channels.base import DeliveryError
-from channels.twilio import _media_url_pattern  # the rule parse applies to MediaUrl{N}, applied again here
+from channels.twilio import media_url_pattern  # the rule parse applies to MediaUrl{N}, applied again here
 
 if TYPE_CHECKING:
     from channels.telegram import TelegramChannel
@@ -78,7 +78,7 @@ class TwilioMediaFetcher:
         base = urlsplit(api_base_url)
         if base.scheme not in ("http", "https") or not base.hostname:
             raise ValueError("api_base_url must be an absolute http(s) URL")
-        self._media_url = _media_url_pattern(api_base_url, account_sid)
+        self._media_url = media_url_pattern(api_base_url, account_sid)
         self._auth = httpx.BasicAuth(account_sid, auth_token)
         self._max_bytes = max_bytes
         self._client = httpx.Client(timeout=timeout, follow_redirects=True, max_redirects=MAX_REDIRECTS,

@@ -4,7 +4,8 @@ Submitting is ``POST {url}/requests.json``, form-encoded: ``api_key``, ``service
 category's code in config.yaml), ``description`` (prefixed ``[LAP-XXXXXX] ``), ``lat``/``long``
 and/or ``address_string``, ``media_url`` (the first image's signed link),
 ``first_name``/``last_name``/``phone`` only when the report is not anonymous, and
-``attribute[...]`` for our other fields, the region too (``attribute[province_code]``,
+``attribute[...]`` for our other fields: the other files' links (``attribute[attachments]``, one
+space between them), a voice note's transcript, and the region (``attribute[province_code]``,
 ``attribute[province]``, ... for each level known). The answer is an array holding a
 ``service_request_id`` or a ``token``; a token is resolved later with
 ``GET /tokens/{token}.json``. Statuses are read with ``GET /requests/{id}.json``. Errors come as
@@ -56,6 +57,7 @@ def form(submission: Submission, service_code: str, api_key: str | None) -> dict
     urls = [item["url"] for item in images if item.get("url", "").startswith(("https://", "http://"))]
     if urls:
         fields["media_url"] = urls[0]
+    others = [item["url"] for item in submission.attachments if item.get("url") and item["url"] not in urls[:1]]
     reporter = None if submission.anonymous else submission.reporter
     if reporter:
         if name := (reporter.get("name") or "").strip():
@@ -67,7 +69,10 @@ def form(submission: Submission, service_code: str, api_key: str | None) -> dict
             fields["phone"] = str(reporter["contact"])
     attributes = {"tracking_number": submission.tracking_number, "type": submission.type, "title": submission.title,
                   "incident_date": submission.incident_date or "", "confidential": str(submission.confidential).lower(),
-                  "language": submission.language}
+                  "language": submission.language,
+                  "attachments": " ".join(others),  # GeoReport takes one media_url: the other files' links
+                  "transcript": "\n".join(str(item["transcript"]) for item in submission.attachments
+                                          if item.get("transcript"))}
     region = submission.location.get("region") or {}
     for level in REGION_LEVELS:  # attribute[province_code], attribute[province], ... where known
         if part := region.get(level):

@@ -257,6 +257,13 @@ def _choice_hint(ctx: ParseContext, key: str, **params: str) -> Parsed:
                     **params)
 
 
+def menu_number(text: str) -> int | None:
+    """The one menu number an answer is, as citizens write it ("2", "dua", "yg 2", "no. 2",
+    "kedua", "the second one"); None for anything else."""
+    numbers, rest = _leading_numbers(loose(normalize(text)))
+    return numbers[0] if len(numbers) == 1 and not rest else None
+
+
 def named_option(step: Step, text: str) -> Option | None:
     """The option whose label or synonym is the whole of ``text`` (any case or accent): at a
     menu, "bantuan" is Bantuan Sosial, not the HELP command."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from dialogs.answers.context import ParseContext
-from dialogs.fields import VOICE_NOTES
+from dialogs.fields import voice_key
 from dialogs.model import Parsed
 from dialogs.normalize import clean_text, cut_at_word
 
@@ -26,8 +26,8 @@ def parse(ctx: ParseContext) -> Parsed:
     phone number. A text over ``max_length`` is kept, cut at a word, with a notice.
 
     On a step with ``voice: true``, a voice note (audio media) answers it: the answer is the
-    script's ``voice_note_text`` (with the caption, if any), the notes are kept under
-    VOICE_NOTES and filed as attachments; a typed answer there drops earlier notes."""
+    script's ``voice_note_text`` (with the caption, if any), the notes are kept under the
+    step's ``voice_key`` and filed as attachments; a typed answer there drops its earlier notes."""
     text = clean_text(ctx.inbound.text)
     step = ctx.step
     if step.voice:
@@ -36,9 +36,10 @@ def parse(ctx: ParseContext) -> Parsed:
         if notes:
             said = ctx.script.text("voice_note_text", ctx.language)
             value = cut_at_word(f"{text}\n{said}" if text else said, step.max_length)
-            return Parsed(value=value, sets={VOICE_NOTES: notes})
+            return Parsed(value=value, sets={voice_key(step.id): notes})
         parsed = _typed(ctx, text)
-        return parsed if parsed.rejected else Parsed(value=parsed.value, sets={VOICE_NOTES: []}, notice=parsed.notice)
+        return parsed if parsed.rejected else Parsed(value=parsed.value, sets={voice_key(step.id): []},
+                                                     notice=parsed.notice)
     return _typed(ctx, text)
 
 

@@ -25,7 +25,7 @@ from storage.models import (
     SignInThrottle,
 )
 from storage.repository.common import is_postgres
-from storage.repository.outbox import outbox_row
+from storage.repository.outbox import fail_abandoned, outbox_row
 
 __all__ = [
     "add_admin_session",
@@ -157,6 +157,9 @@ def discard_outbox(session: Session, row_id: int, actor: str, now: datetime) -> 
         row.last_error = f"discarded by {actor}"
     row.status, row.lease_until, row.updated_at = "dead", None, now
     row.payload = {**(row.payload or {}), "discarded_by": actor}
+    if row.attachment_id is not None:  # a download given up on: its complaint goes without the file
+        session.flush()
+        fail_abandoned(session, f"discarded by {actor}", now)
     return row
 
 

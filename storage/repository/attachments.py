@@ -13,8 +13,11 @@ from sqlalchemy.orm import Session
 from storage.models import Attachment, Complaint, Contact, Message, Outbox
 from storage.repository.outbox import add_outbox
 
-__all__ = ["add_attachments", "attachments_of", "complaint_attachment", "download_jobs", "fail_attachment",
-           "refuse_attachment", "store_attachment", "wake_submissions"]
+__all__ = ["WAITING_FOR_FILES", "add_attachments", "attachments_of", "complaint_attachment", "download_jobs",
+           "fail_attachment", "refuse_attachment", "store_attachment", "wake_submissions"]
+
+# The payload key of a submission row that waits for its files: since when (ISO), set by delivery.
+WAITING_FOR_FILES = "waiting_for_files_since"
 
 
 def add_attachments(session: Session, *, contact: Contact, message: Message, channel: str,
@@ -65,10 +68,12 @@ def fail_attachment(session: Session, attachment_id: int, *, reason: str, now: d
 
 
 def wake_submissions(session: Session, contact_id: int, now: datetime) -> None:
-    """A file of ``contact_id`` is settled: their submissions that wait for files (pending and
-    never attempted) are due now, not at their next look."""
+    """A file of ``contact_id`` is settled: their submissions that wait for files are due now,
+    not at their next look (a submission held back by a failing registry is left alone)."""
+    waiting = Outbox.payload[WAITING_FOR_FILES].as_string().is_not(None)
     session.execute(update(Outbox).where(Outbox.kind == "submission", Outbox.contact_id == contact_id,
-                                         Outbox.status == "pending", Outbox.attempts == 0, Outbox.next_attempt_at > now)
+                                         Outbox.status == "pending", Outbox.attempts == 0, waiting,
+                                         Outbox.next_attempt_at > now)
                     .values(next_attempt_at=now, updated_at=now).execution_options(synchronize_session=False))
 
 
@@ -81,11 +86,16 @@ def attachments_of(session: Session, complaints: Sequence[Complaint]) -> dict[in
     rows = session.scalars(select(Attachment).where(tuple_(Attachment.contact_id, Attachment.ref).in_(list(wanted)))
                            .order_by(Attachment.id)).all()
     by_ref: dict[tuple[int, str], Attachment] = {}
-    for row in rows:  # the same ref twice (a provider's retry): the first one
-        by_ref.setdefault((row.contact_id, row.ref), row)
+    for row in rows:  # the same ref twice (Telegram reuses a file id): a stored one, else a pending one, else the first
+        known = by_ref.get((row.contact_id, row.ref))
+        if known is None or _PREFERRED.get(row.status, 9) < _PREFERRED.get(known.status, 9):
+            by_ref[(row.contact_id, row.ref)] = row
     return {c.id: [found for item in c.attachments or ()
                    if (found := by_ref.get((c.contact_id, str(item.get("url"))))) is not None]
             for c in complaints}
+
+
+_PREFERRED = {"stored": 0, "pending": 1}
 
 
 def complaint_attachment(session: Session, complaint: Complaint, attachment_id: int) -> Attachment | None:

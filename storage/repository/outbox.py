@@ -12,6 +12,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from storage.models import (
+    Attachment,
     Complaint,
     Message,
     Outbox,
@@ -27,6 +28,7 @@ __all__ = [
     "claim_outbox",
     "dead_outbox",
     "defer_pending",
+    "fail_abandoned",
     "finish_outbox",
     "finish_send",
     "next_outbox_due",
@@ -113,12 +115,14 @@ def claim_outbox(session: Session, *, now: datetime, limit: int, lease_seconds: 
     A row whose lease ran out is claimed again (one more ``reclaims``) at most ``max_reclaims``
     times: after that it goes dead instead, since each of those sends may have arrived.
     """
-    session.execute(
+    given_up = session.execute(
         update(Outbox)
         .where(Outbox.status == "sending", Outbox.lease_until < now, Outbox.reclaims >= max_reclaims)
         .values(status="dead", lease_until=None, updated_at=now, last_error=UNRECORDED.format(n=max_reclaims + 1))
         .execution_options(synchronize_session=False)
     )
+    if cast(CursorResult[Any], given_up).rowcount:  # a download among them: its file will not come
+        fail_abandoned(session, UNRECORDED.format(n=max_reclaims + 1), now)
     older = aliased(Outbox)
     earlier_in_line = exists().where(
         older.contact_id == Outbox.contact_id,
@@ -151,6 +155,18 @@ def claim_outbox(session: Session, *, now: datetime, limit: int, lease_seconds: 
         row.updated_at = now
     session.flush()
     return rows
+
+
+def fail_abandoned(session: Session, reason: str, now: datetime) -> int:
+    """Mark "failed" the pending attachments whose download row is dead (dead-lettered by a claim
+    after its worker died again and again, or discarded by an admin); returns how many. Their
+    complaints then go without them."""
+    dead = select(Outbox.attachment_id).where(Outbox.kind == "download", Outbox.status == "dead",
+                                              Outbox.attachment_id.is_not(None))
+    result = session.execute(update(Attachment).where(Attachment.status == "pending", Attachment.id.in_(dead))
+                             .values(status="failed", error=reason[:2000], updated_at=now)
+                             .execution_options(synchronize_session=False))
+    return cast(CursorResult[Any], result).rowcount or 0
 
 
 def next_outbox_due(session: Session) -> datetime | None:

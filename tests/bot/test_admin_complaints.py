@@ -176,6 +176,10 @@ def test_complaints_filter_by_province_and_regency(regional_app) -> None:
     # a regency outside the province, or a code that is no region, filters nothing
     assert listed(viewer.get(f"{url}/admin/complaints/?province=33&regency=32.73", timeout=10).text) == [semarang]
     assert listed(viewer.get(f"{url}/admin/complaints/?province=%27or1", timeout=10).text) == [semarang, garut, bandung]
+    exported = {row["tracking_number"]: row for row in viewer.get(f"{url}/admin/complaints/export.json", timeout=10).json()}
+    assert (exported[bandung]["regency_code"], exported[bandung]["regency"]) == ("32.73", "Kota Bandung")
+    assert (exported[bandung]["district"], exported[bandung]["village"]) == ("Coblong", None)
+    assert exported[garut]["province_code"] == "32" and exported[garut]["district_code"] is None
 
 
 def test_the_detail_shows_the_region_the_agency_and_the_photo(regional_app) -> None:

@@ -80,3 +80,11 @@ def test_the_simulator_takes_commands_as_a_channel_does(admin_app) -> None:
     assert "What kind of report?" in english
     with services.db.transaction() as s:
         assert s.scalar(select(func.count()).select_from(Conversation)) == 0
+
+
+def test_the_simulator_asks_which_place_as_a_channel_does(admin_app) -> None:
+    url, _ = admin_app
+    page = chat(signed_in(url, "eko"), url, [*HAPPY[:5], "Jl. Merdeka 10, Bandung"], channel="sms", language="id")
+    assert "Maksud Anda yang mana?" in page and "Kota Bandung, Jawa Barat" in page
+    page = chat(signed_in(url, "eko"), url, [*HAPPY[:5], "Jl. Merdeka 10, Bandung", "2"], channel="sms", language="id")
+    assert "Kapan terjadinya?" in page

@@ -11,10 +11,13 @@ import itertools
 import json
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
 import requests
+from media_support import VOICE_NOTE
 from PIL import Image
 from providers.registry_webhook import WebhookRegistryServer
 from providers.telegram_api import TOKEN, TelegramApiServer
@@ -24,7 +27,7 @@ from tests_support import LiveServer, free_port, make_settings, wait_for
 
 from bot.app import create_app
 from bot.scripts import sync_files
-from bot.services import build_services
+from bot.services import Services, build_services
 from channels.telegram import TelegramChannel
 from channels.twilio import TwilioChannel
 from storage import repository as repo
@@ -86,6 +89,18 @@ def check_place_and_agency(body: dict) -> None:
     assert body["anonymous"] is True and body["reporter"] is None
 
 
+def received_photo(registry: WebhookRegistryServer, services: Services) -> Attachment:
+    """Wait for the complaint at the registry; check its place, agency and photo; return the
+    photo's attachment row (stored)."""
+    [body] = wait_for(lambda: registry.received, timeout=20)
+    check_place_and_agency(body)
+    opened_without_metadata(body)
+    with services.db.reading() as session:
+        [kept] = session.query(Attachment).all()
+    assert (kept.status, kept.kind, kept.content_type) == ("stored", "image", "image/jpeg")
+    return kept
+
+
 def test_a_whatsapp_photo_reaches_the_registry_without_exif(db, db_url: str) -> None:
     port = free_port()
     photo = photo_with_exif()
@@ -118,12 +133,7 @@ def test_a_whatsapp_photo_reaches_the_registry_without_exif(db, db_url: str) -> 
                 send("", photo="yes")
                 for line in AFTER_PHOTO:
                     send(line)
-                [body] = wait_for(lambda: registry.received, timeout=20)
-                check_place_and_agency(body)
-                opened_without_metadata(body)
-            with services.db.reading() as session:
-                [kept] = session.query(Attachment).all()
-                assert (kept.status, kept.kind, kept.content_type) == ("stored", "image", "image/jpeg")
+                received_photo(registry, services)
         finally:
             services.close()
     assert len(twilio.media_fetches) == 1
@@ -131,84 +141,90 @@ def test_a_whatsapp_photo_reaches_the_registry_without_exif(db, db_url: str) -> 
     assert CITIZEN[1:].encode() not in registry.raw[0]
 
 
-def test_a_telegram_photo_reaches_the_registry_without_exif(db, db_url: str) -> None:
+@contextmanager
+def telegram_service(db_url: str, telegram: TelegramApiServer,
+                     registry: WebhookRegistryServer | None = None) -> Iterator[tuple[Callable[..., None], Services]]:
+    """The service with its worker, serving Telegram over real HTTP (and submitting to
+    ``registry``); yields a function that posts one Telegram message update, and the services."""
     port = free_port()
-    photo = photo_with_exif()
+    env = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": TG_SECRET,
+           "TELEGRAM_API_BASE_URL": telegram.base_url, "LAPOR_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+    if registry is not None:
+        env.update(LAPOR_REGISTRY="webhook", LAPOR_REGISTRY_URL=registry.url, LAPOR_REGISTRY_SECRET=SECRET)
+    settings = make_settings(db_url, extra_env=env)
+    services = build_services(settings, channels={"telegram": TelegramChannel.from_env(settings.env)})
+    sync_files(services.db, settings.scripts_dir, repo.utcnow())
+    services.start_worker()
+    try:
+        with LiveServer(create_app(settings, services), port) as app:
+
+            def send(text: str | None = None, **fields: object) -> None:
+                message: dict[str, object] = {"message_id": next(_ids) % 100000, "date": int(time.time()),
+                                              "chat": {"id": CHAT, "type": "private", "first_name": "Budi"},
+                                              "from": {"id": CHAT, "is_bot": False, "first_name": "Budi"}}
+                if text is not None:
+                    message["text"] = text
+                message.update(fields)
+                response = requests.post(f"{app.url}/webhooks/telegram", timeout=10,
+                                         data=json.dumps({"update_id": next(_ids), "message": message}),
+                                         headers={"Content-Type": "application/json",
+                                                  "X-Telegram-Bot-Api-Secret-Token": TG_SECRET})
+                assert response.status_code == 200
+
+            yield send, services
+    finally:
+        services.close()
+
+
+def test_a_telegram_photo_reaches_the_registry_without_exif(db, db_url: str) -> None:
+    photo, small = photo_with_exif(), photo_with_exif(160, 120)
     with TelegramApiServer() as telegram, WebhookRegistryServer(SECRET) as registry:
-        env = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": TG_SECRET,
-               "TELEGRAM_API_BASE_URL": telegram.base_url, "LAPOR_PUBLIC_URL": f"http://127.0.0.1:{port}",
-               "LAPOR_REGISTRY": "webhook", "LAPOR_REGISTRY_URL": registry.url, "LAPOR_REGISTRY_SECRET": SECRET}
-        settings = make_settings(db_url, extra_env=env)
-        services = build_services(settings, channels={"telegram": TelegramChannel.from_env(settings.env)})
-        sync_files(services.db, settings.scripts_dir, repo.utcnow())
-        services.start_worker()
-        small = photo_with_exif(160, 120)
         telegram.put_file("AgADsmall", small, "photos/file_0.jpg")
         telegram.put_file("AgADlarge", photo, "photos/file_1.jpg")
-        try:
-            with LiveServer(create_app(settings, services), port) as app:
-
-                def send(text: str | None, **message: object) -> None:
-                    body: dict[str, object] = {"message_id": next(_ids) % 100000, "date": int(time.time()),
-                                               "chat": {"id": CHAT, "type": "private", "first_name": "Budi"},
-                                               "from": {"id": CHAT, "is_bot": False, "first_name": "Budi"}}
-                    if text is not None:
-                        body["text"] = text
-                    body.update(message)
-                    response = requests.post(f"{app.url}/webhooks/telegram", timeout=10,
-                                             data=json.dumps({"update_id": next(_ids), "message": body}),
-                                             headers={"Content-Type": "application/json",
-                                                      "X-Telegram-Bot-Api-Secret-Token": TG_SECRET})
-                    assert response.status_code == 200
-
-                for line in BEFORE_PHOTO:
-                    send(line)
-                sizes = [{"file_id": "AgADsmall", "file_unique_id": "s1", "width": 160, "height": 120,
-                          "file_size": len(small)},
-                         {"file_id": "AgADlarge", "file_unique_id": "l1", "width": 1600, "height": 1200,
-                          "file_size": len(photo)}]
-                send(None, photo=sizes)
-                for line in AFTER_PHOTO:
-                    send(line)
-                [body] = wait_for(lambda: registry.received, timeout=20)
-                check_place_and_agency(body)
-                opened_without_metadata(body)
-        finally:
-            services.close()
+        with telegram_service(db_url, telegram, registry) as (send, services):
+            for line in BEFORE_PHOTO:
+                send(line)
+            send(photo=[{"file_id": "AgADsmall", "file_unique_id": "s1", "width": 160, "height": 120,
+                         "file_size": len(small)},
+                        {"file_id": "AgADlarge", "file_unique_id": "l1", "width": 1600, "height": 1200,
+                         "file_size": len(photo)}])
+            for line in AFTER_PHOTO:
+                send(line)
+            kept = received_photo(registry, services)
+            assert TOKEN not in kept.ref and TOKEN not in (kept.error or "")
     assert [call["file_id"] for call in telegram.calls_to("getFile")] == ["AgADlarge"]  # the largest size only
     assert telegram.violations == [] and registry.violations == []
-    with services.db.reading() as session:
-        [kept] = session.query(Attachment).all()
-        assert TOKEN not in kept.ref and TOKEN not in (kept.error or "")
 
 
 @pytest.mark.parametrize("content", [b"PK\x03\x04" + b"\x00" * 200, b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 200])
 def test_a_file_we_do_not_keep_is_refused_kindly(db, db_url: str, content: bytes) -> None:
-    port = free_port()
     with TelegramApiServer() as telegram:
-        env = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": TG_SECRET,
-               "TELEGRAM_API_BASE_URL": telegram.base_url, "LAPOR_PUBLIC_URL": f"http://127.0.0.1:{port}"}
-        settings = make_settings(db_url, extra_env=env)
-        services = build_services(settings, channels={"telegram": TelegramChannel.from_env(settings.env)})
-        sync_files(services.db, settings.scripts_dir, repo.utcnow())
-        services.start_worker()
         telegram.put_file("BQADfile", content, "documents/file_9.bin")
-        try:
-            with LiveServer(create_app(settings, services), port) as app:
-                update = {"update_id": next(_ids), "message": {
-                    "message_id": 1, "date": int(time.time()), "chat": {"id": CHAT, "type": "private"},
-                    "document": {"file_id": "BQADfile", "file_unique_id": "d1", "file_name": "ktp-budi.pdf",
-                                 "mime_type": "application/pdf", "file_size": len(content)}}}
-                response = requests.post(f"{app.url}/webhooks/telegram", data=json.dumps(update), timeout=10,
-                                         headers={"Content-Type": "application/json",
-                                                  "X-Telegram-Bot-Api-Secret-Token": TG_SECRET})
-                assert response.status_code == 200
-                told = wait_for(lambda: [c for c in telegram.calls_to("sendMessage")
-                                         if "tidak bisa kami terima" in c["text"]], timeout=10)
+        with telegram_service(db_url, telegram) as (send, services):
+            send(document={"file_id": "BQADfile", "file_unique_id": "d1", "file_name": "ktp-budi.pdf",
+                           "mime_type": "application/pdf", "file_size": len(content)})
+            told = wait_for(lambda: [c for c in telegram.calls_to("sendMessage")
+                                     if "tidak bisa kami terima" in c["text"]], timeout=10)
             with services.db.reading() as session:
                 [row] = session.query(Attachment).all()
                 assert row.status == "refused" and row.sha256 is None
                 assert "ktp-budi" not in json.dumps([row.ref, row.error, row.declared_type])  # no file name kept
-        finally:
-            services.close()
     assert "Kirim foto, dokumen PDF, atau pesan suara" in told[0]["text"]
+
+
+def test_a_telegram_voice_note_answers_the_description_and_reaches_the_registry(db, db_url: str) -> None:
+    with TelegramApiServer() as telegram, WebhookRegistryServer(SECRET) as registry:
+        telegram.put_file("AwACvoice", VOICE_NOTE, "voice/file_2.oga")
+        with telegram_service(db_url, telegram, registry) as (send, _):
+            for line in ("halo", "1", "Jalan berlubang"):
+                send(line)
+            send(voice={"file_id": "AwACvoice", "file_unique_id": "v1", "duration": 7, "mime_type": "audio/ogg",
+                        "file_size": len(VOICE_NOTE)})
+            for line in ("1", "Kota Bandung", "kemarin", "lewati", "2", "ya"):
+                send(line)
+            [body] = wait_for(lambda: registry.received, timeout=20)
+            [item] = body["attachments"]
+            assert body["description"] == "(Pesan suara terlampir)"
+            assert item["content_type"] == "audio/ogg" and item["size"] == len(VOICE_NOTE)
+            assert requests.get(item["url"], timeout=10).content == VOICE_NOTE  # kept as it is
+    assert telegram.violations == [] and registry.violations == []

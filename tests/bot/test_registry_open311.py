@@ -67,6 +67,7 @@ def test_a_request_is_posted_with_the_mapped_service_and_attributes(server: Open
     assert (form["attribute[province_code]"], form["attribute[province]"]) == ("32", "Jawa Barat")
     assert (form["attribute[regency_code]"], form["attribute[regency]"]) == ("32.73", "Kota Bandung")
     assert "attribute[district]" not in form and "attribute[village_code]" not in form  # not known
+    assert form["attribute[attachments]"] == "https://lapor.example/media/aa.pdf?expires=1&signature=s"  # the others
 
 
 def test_an_anonymous_request_carries_neither_name_nor_phone(server: Open311Server) -> None:

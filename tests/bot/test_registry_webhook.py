@@ -19,16 +19,20 @@ from storage import repository as repo
 from storage.models import Complaint, Outbox
 
 SECRET = "registry-shared-secret"
+SHA = "2e59a24c6a7094e1957b1caf1595183025bec39e10a1cdd9949fc37395b38d5b"
+REGION = {"province": {"code": "32", "name": "Jawa Barat"}, "regency": {"code": "32.73", "name": "Kota Bandung"},
+          "district": None, "village": None}
 
 
 def submission(tracking_number: str = "LAP-7K3M9Q", anonymous: bool = False, **changes) -> Submission:
     values = dict(
         tracking_number=tracking_number, type="complaint", title="Jalan berlubang", description=DESCRIPTION,
         category="infrastructure", agency="Kementerian PUPR",
-        location={"text": "Jl. Merdeka 10", "latitude": -6.9, "longitude": 107.6}, incident_date="2026-11-27",
-        anonymous=anonymous, confidential=False,
+        location={"text": "Jl. Merdeka 10", "latitude": -6.9, "longitude": 107.6, "region": REGION},
+        incident_date="2026-11-27", anonymous=anonymous, confidential=False,
         reporter=None if anonymous else {"name": NAME, "channel": "whatsapp", "contact": PHONE},
-        attachments=[{"url": "https://api.twilio.com/media/ME1", "content_type": "image/jpeg"}],
+        attachments=[{"url": f"https://lapor.example/media/{SHA}.jpg?expires=1796810509&signature=ab12",
+                      "content_type": "image/jpeg", "size": 48213, "sha256": SHA}],
         language="id", submitted_at="2026-11-28T06:00:00Z")
     values.update(changes)
     return Submission(**values)
@@ -57,6 +61,16 @@ def test_the_body_headers_and_signature_are_exactly_the_contract(registry: Webho
     body = json.loads(raw)
     assert tuple(body) == KEYS
     assert body["reporter"] == {"name": NAME, "channel": "whatsapp", "contact": PHONE}
+    assert body["location"]["region"] == REGION
+    assert body["attachments"] == [{"url": f"https://lapor.example/media/{SHA}.jpg?expires=1796810509&signature=ab12",
+                                    "content_type": "image/jpeg", "size": 48213, "sha256": SHA}]
+
+
+def test_a_location_without_a_region_says_null_for_every_level(registry: WebhookRegistryServer) -> None:
+    client(registry).submit(submission(location={"text": "depan pasar", "latitude": None, "longitude": None}))
+    assert registry.violations == []
+    assert registry.received[0]["location"]["region"] == {"province": None, "regency": None, "district": None,
+                                                          "village": None}
 
 
 def test_non_ascii_text_is_signed_as_the_bytes_sent(registry: WebhookRegistryServer) -> None:

@@ -9,6 +9,7 @@ are saved there as PNG (how docs/screenshots/ was made).
 """
 from __future__ import annotations
 
+import io
 import os
 import re
 import uuid
@@ -17,13 +18,15 @@ from pathlib import Path
 
 import pytest
 from admin_support import PASSWORD, admin_site
+from PIL import Image
 from sqlalchemy import select
 
+from bot.media.process import process
 from bot.services import Services
-from channels.base import InboundMessage
+from channels.base import InboundMessage, Media
 from storage import repository as repo
 from storage.migrate import upgrade
-from storage.models import Message, Outbox
+from storage.models import Attachment, Message, Outbox
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -179,3 +182,39 @@ def test_funnel_and_deliveries_pages(site, page: Page) -> None:
     page.get_by_role("link", name="Menunggu").click()
     expect(page.get_by_role("button", name="Kirim ulang").first).to_be_visible()
     shot(page, "deliveries")
+
+
+def test_the_complaint_page_shows_the_photo_and_the_region_within_the_csp(site, page: Page) -> None:
+    url, services = site
+    lines = ["halo", "1", "Jalan berlubang", "Lubang besar di depan SD Negeri 3 sudah sebulan.", "1",
+             "Jl. Merdeka 10, Kec. Coblong, Kota Bandung", "kemarin", "photo", "2", "ya"]
+    for line in lines:
+        media = (Media("ref-photo-1", "image/jpeg"),) if line == "photo" else ()
+        result = services.intake.handle(InboundMessage("telegram", "5550001", "" if media else line, uuid.uuid4().hex,
+                                                       repo.utcnow(), media=media))
+    number = result.tracking_number
+    photo = io.BytesIO()
+    Image.new("RGB", (900, 600), (30, 120, 60)).save(photo, "JPEG")
+    kept = process(photo.getvalue())  # what the download worker keeps (bot.media.downloads)
+    blob, thumb = services.blobs.put(kept.data, kept.content_type), services.blobs.put(kept.thumbnail, "image/jpeg")
+    with services.db.transaction() as s:
+        [attachment] = s.scalars(select(Attachment)).all()
+        repo.store_attachment(s, attachment.id, kind="image", content_type=kept.content_type, size=blob.size,
+                              sha256=blob.key, thumb_sha256=thumb.key, transcript=None, now=repo.utcnow())
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(message.text) if "Content Security Policy" in message.text
+            else None)
+    sign_in(page, url, "vina")
+    page.goto(f"{url}/admin/complaints/{number}")
+    expect(page.get_by_text("Coblong, Kota Bandung, Jawa Barat (32.73.02)")).to_be_visible()
+    image = page.get_by_role("img", name="Foto 1")
+    expect(image).to_be_visible()
+    assert image.evaluate("img => img.complete && img.naturalWidth") == 320  # the thumbnail loaded
+    shot(page, "complaint-evidence")
+    with page.expect_download() as download:
+        page.get_by_role("link", name=re.compile(r"^Unduh image.jpeg")).click()
+    assert Path(download.value.path()).read_bytes() == kept.data
+    page.goto(f"{url}/admin/complaints/?province=32&regency=32.73")
+    expect(page.get_by_role("link", name=number)).to_be_visible()
+    expect(page.get_by_label("Kabupaten/kota")).to_have_value("32.73")
+    assert violations == []

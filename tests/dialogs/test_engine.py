@@ -432,7 +432,7 @@ def test_a_voice_note_answers_the_description_and_is_filed_as_an_attachment() ->
     turn = step(state, msg("", 3, media=(note,)))
     assert turn.state.step_id == "category"
     assert turn.state.answers["description"] == "(Pesan suara terlampir)"
-    assert turn.state.answers["voice_notes"] == [{"url": "tg-file:AwACAgIAAxk", "content_type": "audio/ogg"}]
+    assert turn.state.answers["description.voice"] == [{"url": "tg-file:AwACAgIAAxk", "content_type": "audio/ogg"}]
     state = turn.state
     for index, text in enumerate(HAPPY[3:], start=4):
         turn = step(state, msg(text, index))
@@ -449,7 +449,7 @@ def test_a_photo_does_not_answer_the_description_and_typing_drops_earlier_notes(
     back = step(voiced, msg("kembali", 4)).state
     assert back.step_id == "description"
     typed = step(back, msg(HAPPY[2], 5)).state
-    assert typed.answers["description"] == HAPPY[2] and typed.answers["voice_notes"] == []
+    assert typed.answers["description"] == HAPPY[2] and typed.answers["description.voice"] == []
 
 
 def test_one_place_found_becomes_the_locations_region() -> None:
@@ -503,3 +503,30 @@ def test_a_shared_point_takes_the_region_found_for_it_and_the_summary_names_it()
         state = step(state, msg(text, index)).state
     summary = engine.question(SCRIPT, state).text
     assert "Lokasi: Kota Bandung" in summary
+
+
+@pytest.mark.parametrize("answer", ["2", "dua", "yg 2", "no. 2", "kedua"])
+def test_the_place_menu_takes_numbers_as_citizens_write_them(answer: str) -> None:
+    asked = step(at_location(), msg("Bandung", 6, places=PLACES)).state
+    turn = step(asked, msg(answer, 7))
+    assert turn.state.step_id == "incident_date"
+    assert turn.state.answers["location"] == {"text": "Bandung", "latitude": None, "longitude": None,
+                                              "region": KAB_BANDUNG}
+
+
+def test_help_status_and_language_keep_the_place_menu_and_back_asks_the_location_again() -> None:
+    asked = step(at_location(), msg("Bandung", 6, places=PLACES)).state
+    helped = step(asked, msg("bantuan", 7))
+    assert helped.state.pending == "place" and "Maksud Anda yang mana?" in helped.replies[-1].text
+    assert step(helped.state, msg("2", 8)).state.answers["location"]["region"] == KAB_BANDUNG
+    english = step(asked, msg("english", 7))
+    assert english.state.pending == "place" and english.replies[-1].text.startswith("Which one do you mean?")
+    back = step(asked, msg("kembali", 7))
+    assert back.state.step_id == "location" and back.state.pending is None
+    assert back.replies[-1].text.startswith("Di mana")
+
+
+def test_a_number_off_the_place_menu_asks_it_again() -> None:
+    asked = step(at_location(), msg("Bandung", 6, places=PLACES)).state
+    turn = step(asked, msg("7", 7))
+    assert turn.state.pending == "place" and turn.replies[0].text.startswith("Maksud Anda yang mana?")

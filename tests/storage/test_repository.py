@@ -33,6 +33,7 @@ class Fields:
     location_text: str = "Jl. Merdeka 1"
     latitude: float | None = -6.2
     longitude: float | None = 106.816
+    region: dict[str, Any] = field(default_factory=dict)
     incident_date: date | None = date(2026, 11, 20)
     attachments: list[dict[str, str]] = field(default_factory=list)
     anonymous: bool = False

@@ -24,7 +24,7 @@ from channels.base import InboundMessage, Media, OutboundMessage, SendResult
 from storage import repository as repo
 from storage.blobs import FilesystemBlobStore
 from storage.db import Database
-from storage.models import Attachment, Outbox
+from storage.models import Attachment, Complaint, Outbox
 
 PHONE = "+6281234567890"
 BEFORE = ["halo", "1", "Jalan rusak", "Jalan di depan sekolah rusak parah sejak Januari.", "1", "Jl. Merdeka 1",
@@ -199,3 +199,28 @@ def test_a_repeated_webhook_downloads_once(make) -> None:
     services.intake.handle(message)
     services.delivery.drain()
     assert provider.calls == ["ref-1"] and len(attachments(services)) == 1
+
+
+def test_a_worker_that_was_away_still_waits_for_the_files(make) -> None:
+    services, registry, _ = make(Provider({"ref-1": jpeg()}), media_submit_wait=timedelta(seconds=60))
+    report(services, Media("ref-1", "image/jpeg"))
+    with services.db.transaction() as session:  # filed ten minutes ago, while no worker ran
+        for complaint in session.query(Complaint):
+            complaint.created_at = complaint.created_at - timedelta(minutes=10)
+    services.delivery.drain()
+    [submission] = registry.submissions
+    assert len(submission.attachments) == 1
+
+
+def test_a_download_an_admin_discards_fails_its_attachment_and_the_complaint_goes_on(make) -> None:
+    hold = threading.Event()
+    services, registry, _ = make(Provider({"ref-1": jpeg()}, hold=hold))
+    report(services, Media("ref-1", "image/jpeg"))
+    with services.db.transaction() as session:
+        [row] = session.query(Outbox).filter(Outbox.kind == "download").all()
+        repo.discard_outbox(session, row.id, "ani", repo.utcnow())
+    [failed] = attachments(services)
+    assert (failed.status, failed.error) == ("failed", "discarded by ani")
+    hold.set()
+    services.delivery.drain()
+    assert registry.submissions[0].attachments == []
