@@ -10,7 +10,8 @@ declared is never consulted. Then:
   colours are converted to sRGB instead). Animated images keep their first frame. A JPEG
   thumbnail of at most 320 px comes with it.
 - A PDF or an audio recording (OGG with Opus or Vorbis, the voice notes of WhatsApp and
-  Telegram; MP3; M4A; AMR; WAV) is kept byte for byte.
+  Telegram; MP3; M4A; AMR; WAV) is kept as it is, but for its metadata (``bot.media.scrub``:
+  a PDF's author and creator, an audio file's tags), which can name who made it.
 - Anything else is ``Refused``: video, archives, programs, HTML, bytes nobody recognises.
 """
 from __future__ import annotations
@@ -22,6 +23,8 @@ from dataclasses import dataclass
 
 import filetype
 from PIL import Image, ImageCms, ImageOps
+
+from bot.media.scrub import scrubbed
 
 MAX_SIDE = 2048  # pixels on a kept photo's longest side
 THUMBNAIL_SIDE = 320
@@ -89,7 +92,7 @@ def process(data: bytes, *, max_side: int = MAX_SIDE) -> Processed:
         raise Refused("unsupported type video/mp4 (an audio brand on a file with a video track)")
     if mime in _KEPT:
         content_type, kind = _KEPT[mime]
-        return Processed(data=data, content_type=content_type, kind=kind, thumbnail=None)
+        return Processed(data=scrubbed(data, content_type), content_type=content_type, kind=kind, thumbnail=None)
     raise Refused(f"unsupported type {mime}" if mime else "unsupported type: not recognised")
 
 

@@ -279,12 +279,13 @@ PDF = b"%PDF-1.7\n1 0 obj <</Type /Catalog /Pages 2 0 R>> endobj\ntrailer <</Roo
     (PDF, "application/pdf", "document"),
     (VOICE_NOTE, "audio/ogg", "audio"),
     (ogg_page(b"\x01vorbis" + bytes(22), first=True) + bytes(100), "audio/ogg", "audio"),
-    (b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" * 50, "audio/mpeg", "audio"),
+    (b"\xff\xfb\x90\x00" * 50, "audio/mpeg", "audio"),
     (iso_media(b"M4A ", b"soun"), "audio/mp4", "audio"),
     (b"#!AMR\n" + bytes(160), "audio/amr", "audio"),
     (wav(), "audio/wav", "audio"),
 ], ids=["pdf", "opus voice note", "vorbis", "mp3", "m4a", "amr", "wav"])
 def test_documents_and_audio_are_kept_byte_for_byte(data: bytes, content_type: str, kind: str) -> None:
+    """Without metadata to take out (bot.media.scrub, tested in test_scrub.py), the very bytes."""
     assert process(data) == Processed(data=data, content_type=content_type, kind=kind, thumbnail=None)
 
 
