@@ -11,10 +11,10 @@ from collections.abc import Iterator
 import pytest
 import requests
 from admin_support import admin_site, field, signed_in
+from media_support import jpeg, keep
 from PIL import Image
 from sqlalchemy import select
 
-from bot.media.process import process
 from bot.services import Services
 from channels.base import InboundMessage, Media
 from storage import repository as repo
@@ -36,16 +36,11 @@ def file_complaint(services: Services, sender: str, title: str, *, anonymous: bo
 
 
 def keep_photos(services: Services) -> None:
-    """What the download worker does with a photo (bot.media.downloads), done here directly."""
-    out = io.BytesIO()
-    Image.new("RGB", (800, 600), (200, 10, 10)).save(out, "JPEG")
-    kept = process(out.getvalue())
-    with services.db.transaction() as s:
-        for attachment in s.scalars(select(Attachment)):
-            blob = services.blobs.put(kept.data, kept.content_type)
-            thumb = services.blobs.put(kept.thumbnail, "image/jpeg")
-            repo.store_attachment(s, attachment.id, kind=kept.kind, content_type=kept.content_type, size=blob.size,
-                                  sha256=blob.key, thumb_sha256=thumb.key, transcript=None, now=repo.utcnow())
+    """What the download worker does with the photos, done here directly."""
+    with services.db.reading() as s:
+        ids = list(s.scalars(select(Attachment.id)))
+    for attachment_id in ids:
+        keep(services, attachment_id, jpeg(800, 600, (200, 10, 10)))
 
 
 @pytest.fixture

@@ -7,56 +7,28 @@ from __future__ import annotations
 
 import hashlib
 import io
-import itertools
 import json
-import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
 import requests
-from media_support import VOICE_NOTE
+from media_support import GPS_IFD, VOICE_NOTE, jpeg
 from PIL import Image
 from providers.registry_webhook import WebhookRegistryServer
 from providers.telegram_api import TOKEN, TelegramApiServer
-from providers.twilio_api import ACCOUNT_SID, AUTH_TOKEN, TwilioApiServer
-from providers.twilio_api import sign as twilio_sign
-from tests_support import LiveServer, free_port, make_settings, wait_for
+from providers.twilio_api import TwilioApiServer
+from stacks import telegram_service, whatsapp_service
+from tests_support import wait_for
 
-from bot.app import create_app
-from bot.scripts import sync_files
-from bot.services import Services, build_services
-from channels.telegram import TelegramChannel
-from channels.twilio import TwilioChannel
-from storage import repository as repo
+from bot.services import Services
 from storage.models import Attachment
 
-WA_FROM = "+14155238886"
 CITIZEN = "+6281298765432"
 SECRET = "evidence-secret"
-TG_SECRET = "evidence-Telegram_secret"
 CHAT = 5550123
-GPS_IFD = 0x8825
-ORIENTATION = 0x0112
 BEFORE_PHOTO = ["halo", "1", "Jalan berlubang", "Lubang besar di depan SD Negeri 3 sudah sebulan, dua motor jatuh.",
                 "1", "Jl. Merdeka 10, Kec. Coblong, Kota Bandung", "kemarin"]
 AFTER_PHOTO = ["2", "ya"]  # anonymous, then send
-_ids = itertools.count(700_000_001)
-
-
-def photo_with_exif(width: int = 1600, height: int = 1200) -> bytes:
-    """A JPEG as a phone makes it: EXIF with the camera, the GPS position and an orientation."""
-    image = Image.new("RGB", (width, height), (120, 160, 200))
-    exif = Image.Exif()
-    exif[0x010F] = "PhoneMaker"  # Make
-    exif[0x0110] = "Model X"  # Model
-    exif[ORIENTATION] = 6  # rotated 90 degrees: the kept photo is portrait
-    exif[GPS_IFD] = {1: "S", 2: (6.0, 53.0, 29.4), 3: "E", 4: (107.0, 36.0, 38.5)}
-    out = io.BytesIO()
-    image.save(out, "JPEG", exif=exif, quality=90)
-    return out.getvalue()
 
 
 def opened_without_metadata(registry_body: dict) -> Image.Image:
@@ -102,86 +74,25 @@ def received_photo(registry: WebhookRegistryServer, services: Services) -> Attac
 
 
 def test_a_whatsapp_photo_reaches_the_registry_without_exif(db, db_url: str) -> None:
-    port = free_port()
-    photo = photo_with_exif()
-    with TwilioApiServer() as twilio, WebhookRegistryServer(SECRET) as registry:
-        env = {"TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_WHATSAPP_FROM": WA_FROM,
-               "TWILIO_API_BASE_URL": twilio.base_url, "LAPOR_PUBLIC_URL": f"http://127.0.0.1:{port}",
-               "LAPOR_REGISTRY": "webhook", "LAPOR_REGISTRY_URL": registry.url, "LAPOR_REGISTRY_SECRET": SECRET}
-        settings = make_settings(db_url, extra_env=env)
-        services = build_services(settings, channels={"whatsapp": TwilioChannel.from_env("whatsapp", settings.env,
-                                                                                          settings.public_url)})
-        sync_files(services.db, settings.scripts_dir, repo.utcnow())
-        services.start_worker()
-        try:
-            with LiveServer(create_app(settings, services), port) as app:
-                url = f"{app.url}/webhooks/twilio/whatsapp"
-
-                def send(body: str, **media: str) -> None:
-                    sid = "SM" + uuid.uuid4().hex
-                    form = {"MessageSid": sid, "AccountSid": ACCOUNT_SID, "From": f"whatsapp:{CITIZEN}",
-                            "To": f"whatsapp:{WA_FROM}", "Body": body, "NumMedia": "0"}
-                    if media:
-                        form.update(NumMedia="1", MediaUrl0=twilio.put_media(sid, photo, "image/jpeg"),
-                                    MediaContentType0="image/jpeg")
-                    response = requests.post(url, data=form, timeout=10,
-                                             headers={"X-Twilio-Signature": twilio_sign(url, form, AUTH_TOKEN)})
-                    assert response.status_code == 200
-
-                for line in BEFORE_PHOTO:
-                    send(line)
-                send("", photo="yes")
-                for line in AFTER_PHOTO:
-                    send(line)
-                received_photo(registry, services)
-        finally:
-            services.close()
+    with TwilioApiServer() as twilio, WebhookRegistryServer(SECRET) as registry, \
+            whatsapp_service(db_url, twilio, CITIZEN, registry) as (send, services):
+        for line in BEFORE_PHOTO:
+            send(line)
+        send("", media=(jpeg(1600, 1200, exif=True), "image/jpeg"))
+        for line in AFTER_PHOTO:
+            send(line)
+        received_photo(registry, services)
     assert len(twilio.media_fetches) == 1
     assert twilio.violations == [] and registry.violations == []
     assert CITIZEN[1:].encode() not in registry.raw[0]
 
 
-@contextmanager
-def telegram_service(db_url: str, telegram: TelegramApiServer,
-                     registry: WebhookRegistryServer | None = None) -> Iterator[tuple[Callable[..., None], Services]]:
-    """The service with its worker, serving Telegram over real HTTP (and submitting to
-    ``registry``); yields a function that posts one Telegram message update, and the services."""
-    port = free_port()
-    env = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": TG_SECRET,
-           "TELEGRAM_API_BASE_URL": telegram.base_url, "LAPOR_PUBLIC_URL": f"http://127.0.0.1:{port}"}
-    if registry is not None:
-        env.update(LAPOR_REGISTRY="webhook", LAPOR_REGISTRY_URL=registry.url, LAPOR_REGISTRY_SECRET=SECRET)
-    settings = make_settings(db_url, extra_env=env)
-    services = build_services(settings, channels={"telegram": TelegramChannel.from_env(settings.env)})
-    sync_files(services.db, settings.scripts_dir, repo.utcnow())
-    services.start_worker()
-    try:
-        with LiveServer(create_app(settings, services), port) as app:
-
-            def send(text: str | None = None, **fields: object) -> None:
-                message: dict[str, object] = {"message_id": next(_ids) % 100000, "date": int(time.time()),
-                                              "chat": {"id": CHAT, "type": "private", "first_name": "Budi"},
-                                              "from": {"id": CHAT, "is_bot": False, "first_name": "Budi"}}
-                if text is not None:
-                    message["text"] = text
-                message.update(fields)
-                response = requests.post(f"{app.url}/webhooks/telegram", timeout=10,
-                                         data=json.dumps({"update_id": next(_ids), "message": message}),
-                                         headers={"Content-Type": "application/json",
-                                                  "X-Telegram-Bot-Api-Secret-Token": TG_SECRET})
-                assert response.status_code == 200
-
-            yield send, services
-    finally:
-        services.close()
-
-
 def test_a_telegram_photo_reaches_the_registry_without_exif(db, db_url: str) -> None:
-    photo, small = photo_with_exif(), photo_with_exif(160, 120)
+    photo, small = jpeg(1600, 1200, exif=True), jpeg(160, 120, exif=True)
     with TelegramApiServer() as telegram, WebhookRegistryServer(SECRET) as registry:
         telegram.put_file("AgADsmall", small, "photos/file_0.jpg")
         telegram.put_file("AgADlarge", photo, "photos/file_1.jpg")
-        with telegram_service(db_url, telegram, registry) as (send, services):
+        with telegram_service(db_url, telegram, CHAT, registry) as (send, services):
             for line in BEFORE_PHOTO:
                 send(line)
             send(photo=[{"file_id": "AgADsmall", "file_unique_id": "s1", "width": 160, "height": 120,
@@ -200,7 +111,7 @@ def test_a_telegram_photo_reaches_the_registry_without_exif(db, db_url: str) -> 
 def test_a_file_we_do_not_keep_is_refused_kindly(db, db_url: str, content: bytes) -> None:
     with TelegramApiServer() as telegram:
         telegram.put_file("BQADfile", content, "documents/file_9.bin")
-        with telegram_service(db_url, telegram) as (send, services):
+        with telegram_service(db_url, telegram, CHAT) as (send, services):
             send(document={"file_id": "BQADfile", "file_unique_id": "d1", "file_name": "ktp-budi.pdf",
                            "mime_type": "application/pdf", "file_size": len(content)})
             told = wait_for(lambda: [c for c in telegram.calls_to("sendMessage")
@@ -215,7 +126,7 @@ def test_a_file_we_do_not_keep_is_refused_kindly(db, db_url: str, content: bytes
 def test_a_telegram_voice_note_answers_the_description_and_reaches_the_registry(db, db_url: str) -> None:
     with TelegramApiServer() as telegram, WebhookRegistryServer(SECRET) as registry:
         telegram.put_file("AwACvoice", VOICE_NOTE, "voice/file_2.oga")
-        with telegram_service(db_url, telegram, registry) as (send, _):
+        with telegram_service(db_url, telegram, CHAT, registry) as (send, _):
             for line in ("halo", "1", "Jalan berlubang"):
                 send(line)
             send(voice={"file_id": "AwACvoice", "file_unique_id": "v1", "duration": 7, "mime_type": "audio/ogg",

@@ -2,7 +2,6 @@
 real twilio client into a local Twilio API that validates every request against the spec."""
 from __future__ import annotations
 
-import io
 import threading
 import uuid
 from collections.abc import Iterator
@@ -11,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 import requests
-from PIL import Image
+from media_support import jpeg
 from providers.twilio_api import ACCOUNT_SID, AUTH_TOKEN, TwilioApiServer, sign
 from sqlalchemy import func, select
 from tests_support import LiveServer, free_port, make_settings, wait_for
@@ -190,9 +189,7 @@ def test_media_and_a_shared_location_fill_their_steps(stack: Stack) -> None:
         stack.inbound("whatsapp", line)
     stack.inbound("whatsapp", "", Latitude="-6.1754", Longitude="106.8272", Address="Monas, Jakarta")
     stack.inbound("whatsapp", "hari ini")
-    photo = io.BytesIO()
-    Image.new("RGB", (40, 30), (1, 2, 3)).save(photo, "JPEG")
-    media_url = stack.twilio.put_media("MM" + "0" * 32, photo.getvalue(), "image/jpeg")  # Twilio's media host is its API's
+    media_url = stack.twilio.put_media("MM" + "0" * 32, jpeg(40, 30), "image/jpeg")  # Twilio's media host is its API's
     assert stack.inbound("whatsapp", "", NumMedia="1", MediaUrl0=media_url, MediaContentType0="image/jpeg").status_code == 200
     with stack.services.db.transaction() as s:
         state = s.scalars(select(Conversation)).one().state

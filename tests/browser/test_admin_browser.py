@@ -9,7 +9,6 @@ are saved there as PNG (how docs/screenshots/ was made).
 """
 from __future__ import annotations
 
-import io
 import os
 import re
 import uuid
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from admin_support import PASSWORD, admin_site
-from PIL import Image
+from media_support import jpeg, keep
 from sqlalchemy import select
 
 from bot.media.process import process
@@ -193,14 +192,11 @@ def test_the_complaint_page_shows_the_photo_and_the_region_within_the_csp(site, 
         result = services.intake.handle(InboundMessage("telegram", "5550001", "" if media else line, uuid.uuid4().hex,
                                                        repo.utcnow(), media=media))
     number = result.tracking_number
-    photo = io.BytesIO()
-    Image.new("RGB", (900, 600), (30, 120, 60)).save(photo, "JPEG")
-    kept = process(photo.getvalue())  # what the download worker keeps (bot.media.downloads)
-    blob, thumb = services.blobs.put(kept.data, kept.content_type), services.blobs.put(kept.thumbnail, "image/jpeg")
-    with services.db.transaction() as s:
-        [attachment] = s.scalars(select(Attachment)).all()
-        repo.store_attachment(s, attachment.id, kind="image", content_type=kept.content_type, size=blob.size,
-                              sha256=blob.key, thumb_sha256=thumb.key, transcript=None, now=repo.utcnow())
+    with services.db.reading() as s:
+        [attachment_id] = s.scalars(select(Attachment.id)).all()
+    photo = jpeg(900, 600, (30, 120, 60))
+    keep(services, attachment_id, photo)  # what the download worker does (bot.media.downloads)
+    kept = process(photo)
     violations: list[str] = []
     page.on("console", lambda message: violations.append(message.text) if "Content Security Policy" in message.text
             else None)

@@ -6,13 +6,12 @@ and Telegram paths are in tests/bot/test_evidence.py); the database, the blob st
 processing are real."""
 from __future__ import annotations
 
-import io
 import threading
 import uuid
 from datetime import timedelta
 
 import pytest
-from PIL import Image
+from media_support import jpeg
 from tests_support import make_settings
 
 from bot.media.fetch import Fetched, FetchError
@@ -30,12 +29,6 @@ PHONE = "+6281234567890"
 BEFORE = ["halo", "1", "Jalan rusak", "Jalan di depan sekolah rusak parah sejak Januari.", "1", "Jl. Merdeka 1",
           "kemarin"]
 AFTER = ["2", "ya"]
-
-
-def jpeg() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (64, 48), (10, 20, 30)).save(out, "JPEG")
-    return out.getvalue()
 
 
 class Terminal:
