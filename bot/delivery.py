@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot import metrics
@@ -73,6 +73,7 @@ class Delivery:
                           for name, limit in settings.rate_limits.items()}
         self._pool = ThreadPoolExecutor(max_workers=settings.send_threads, thread_name_prefix="lapor-send")
         self._leases = LeaseKeeper(db, settings.lease_seconds)
+        self._next_give_up = datetime.min.replace(tzinfo=UTC)  # when to look for rows to give up next
 
     def run_once(self, now: datetime | None = None) -> int:
         """Claim and process one batch of due rows; returns how many were processed.
@@ -81,11 +82,19 @@ class Delivery:
         settles what needs no provider (outside the WhatsApp window, rate-limited). Then replies
         and notifications go out concurrently, on ``send_threads`` threads (a claim holds at most
         one per citizen, so their order holds), while submissions go out one by one, in order.
+        The round's sends are recorded together, in one transaction, when the last has gone (a
+        crash before that sends them again, as it would a single one). Rows whose lease ran out
+        too often are given up every third of a lease, not at every claim.
         """
         now = now or repo.utcnow()
+        give_up = now >= self._next_give_up
+        if give_up:
+            self._next_give_up = now + timedelta(seconds=self._settings.lease_seconds / 3)
         with self._db.transaction() as session:
-            claimed = repo.claim_outbox(session, now=now, limit=self._settings.batch_size,
+            claimed = repo.claim_outbox(session, now=now, limit=self._settings.batch_size, give_up=give_up,
                                         lease_seconds=self._settings.lease_seconds, channels=tuple(self._channels))
+            if not claimed:
+                return 0
             submissions = self._prepare_submissions(session, [row for row in claimed if row.kind == "submission"], now)
             downloads = self._downloads.prepare(session, [row for row in claimed if row.kind == "download"])
             sends = self._prepare_sends(session, [row for row in claimed if row.kind in repo.ORDERED_KINDS], now)
@@ -97,9 +106,10 @@ class Delivery:
         self._leases.hold(ids)
         try:
             futures = [self._pool.submit(self._send, *send, now) for send in sends]
-            futures += [self._pool.submit(self._download, job, now) for job in downloads]
+            downloading = [self._pool.submit(self._download, job, now) for job in downloads]
             self._submit_in_order(submissions, now)
-            for future in futures:
+            self._finish_sends([sent for future in futures if (sent := future.result()) is not None])
+            for future in downloading:
                 future.result()
         finally:
             self._leases.release(ids)
@@ -166,24 +176,32 @@ class Delivery:
             )))
         return sends
 
-    def _send(self, row_id: int, attempts: int, message_id: int, outbound: OutboundMessage, now: datetime) -> None:
-        """Hand one message to its channel and record the outcome (runs on a pool thread)."""
+    def _send(self, row_id: int, attempts: int, message_id: int, outbound: OutboundMessage,
+              now: datetime) -> tuple[int, int, str | None, str] | None:
+        """Hand one message to its channel (runs on a pool thread): (row id, message id, provider
+        message id, status) to record when it went; None when it failed (recorded here)."""
         try:
             result = self._channels[outbound.channel].send(outbound)
         except DeliveryError as exc:
             self._failed(row_id, attempts, exc, now)
-            return
+            return None
         except Exception as exc:  # a bug or an unexpected provider answer: retry, and say why
             log.exception("outbox row %s failed unexpectedly", row_id)
             self._failed(row_id, attempts, DeliveryError(f"{type(exc).__name__}: {exc}", retryable=True), now)
-            return
+            return None
         metrics.reply(outbound.channel, "sent")
+        return row_id, message_id, result.provider_message_id, result.status
+
+    def _finish_sends(self, sent: list[tuple[int, int, str | None, str]]) -> None:
+        """Record the round's sends at once (never raises: rows it could not record stay leased
+        and are sent again, at most repo.MAX_RECLAIMS times)."""
+        if not sent:
+            return
         try:
-            self._record(lambda session: repo.finish_send(session, row_id, message_id, status=result.status,
-                                                          provider_message_id=result.provider_message_id,
-                                                          now=repo.utcnow()))
-        except Exception:  # the row stays leased; it is sent again at most repo.MAX_RECLAIMS times
-            log.exception("outbox row %s was sent but its outcome could not be recorded", row_id)
+            self._record(lambda session: repo.finish_sends(session, sent, repo.utcnow()))
+        except Exception:
+            log.exception("outbox rows %s were sent but their outcome could not be recorded",
+                          ", ".join(str(row_id) for row_id, *_ in sent))
 
     def _unreadable(self, session, row: Outbox, exc: Exception, now: datetime) -> None:
         """Dead-letter a row whose personal data cannot be decrypted (a wrong or lost data key, a

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from storage.columns import utcnow
@@ -36,9 +38,9 @@ def lock_contact(session: Session, cipher: DataCipher, channel: str, sender: str
     """Get or create the contact for (channel, sender) and hold it locked until the transaction ends.
 
     Concurrent transactions for the same sender queue here, one after the other, and exactly
-    one contact row is ever created. PostgreSQL: ``INSERT ... ON CONFLICT DO NOTHING`` then
-    ``SELECT ... FOR UPDATE``. SQLite: the transaction holds the database write lock since its
-    BEGIN IMMEDIATE (storage.db), so a plain get-or-create is already serialised.
+    one contact row is ever created: one ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``, whose
+    update locks the row on PostgreSQL (on SQLite the transaction holds the database write lock
+    since its BEGIN IMMEDIATE, storage.db).
     Sets ``last_inbound_at`` to ``now``.
 
     While a key rotation is under way (``cipher`` holds previous keys), a contact written with a
@@ -48,29 +50,25 @@ def lock_contact(session: Session, cipher: DataCipher, channel: str, sender: str
     sender_hash = cipher.lookup_hash(sender)
     if len(cipher.key_ids) > 1 and (moved := _rehashed_contact(session, cipher, channel, sender, now)) is not None:
         return moved
-    if is_postgres(session):
-        # One round trip: the upsert's DO UPDATE locks the row (new or not) and returns it.
-        upsert = (
-            pg_insert(Contact)
-            .values(channel=channel, sender_hash=sender_hash, sender_enc=cipher.encrypt(sender), language="id",
-                    opted_out=False, created_at=now, updated_at=now, last_inbound_at=now)
-            .on_conflict_do_update(index_elements=["channel", "sender_hash"],
-                                   set_={"last_inbound_at": now, "updated_at": now})
-            .returning(Contact)
-        )
-        return session.scalars(select(Contact).from_statement(upsert),
-                               execution_options={"populate_existing": True}).one()
-    contact = session.scalars(
-        select(Contact).where(Contact.channel == channel, Contact.sender_hash == sender_hash)
-    ).one_or_none()
-    if contact is None:
-        contact = Contact(channel=channel, sender_hash=sender_hash, sender_enc=cipher.encrypt(sender),
-                          created_at=now, updated_at=now)
-        session.add(contact)
-    contact.last_inbound_at = now
-    contact.updated_at = now
-    session.flush()  # a new contact needs its id for the queries that follow
-    return contact
+    # One round trip on either engine: the upsert's DO UPDATE locks the row (new or not) and returns it.
+    return session.scalars(_contact_upsert("postgresql" if is_postgres(session) else "sqlite"),
+                           {"channel": channel, "sender_hash": sender_hash, "sender_enc": cipher.encrypt(sender),
+                            "now": now}, execution_options={"populate_existing": True}).one()
+
+
+@cache
+def _contact_upsert(dialect: str) -> Any:
+    """``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` for a contact, built once per engine."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    now = bindparam("now", type_=Contact.__table__.c.created_at.type)
+    statement = insert(Contact).values(
+        channel=bindparam("channel"), sender_hash=bindparam("sender_hash"), sender_enc=bindparam("sender_enc"),
+        language="id", opted_out=False, created_at=now, updated_at=now, last_inbound_at=now)
+    upsert = statement.on_conflict_do_update(
+        index_elements=["channel", "sender_hash"],
+        set_={"last_inbound_at": statement.excluded.last_inbound_at, "updated_at": statement.excluded.updated_at},
+    ).returning(Contact)
+    return select(Contact).from_statement(upsert)
 
 
 def _rehashed_contact(session: Session, cipher: DataCipher, channel: str, sender: str, now: datetime) -> Contact | None:
@@ -101,10 +99,12 @@ def find_message(session: Session, channel: str, provider_message_id: str) -> Me
     Only inbound rows count: our own sends carry the provider's ids too (Telegram's are per
     chat, and may equal an ``update_id``), and they are never a duplicate of a citizen's message.
     """
-    return session.scalars(
-        select(Message).where(Message.channel == channel, Message.provider_message_id == provider_message_id,
-                              Message.direction == "in")
-    ).one_or_none()
+    return session.scalars(_FIND_MESSAGE, {"channel": channel, "provider_message_id": provider_message_id}
+                           ).one_or_none()
+
+
+_FIND_MESSAGE = select(Message).where(Message.channel == bindparam("channel"), Message.direction == "in",
+                                      Message.provider_message_id == bindparam("provider_message_id"))
 
 
 def add_message(session: Session, *, contact: Contact, conversation: Conversation | None, direction: str,
@@ -150,12 +150,12 @@ def waiting_step(session: Session, cipher: DataCipher, channel: str, sender: str
 
 def active_conversation(session: Session, contact_id: int) -> Conversation | None:
     """The contact's newest conversation with status "active", if any."""
-    return session.scalars(
-        select(Conversation)
-        .where(Conversation.contact_id == contact_id, Conversation.status == "active")
-        .order_by(Conversation.id.desc())
-        .limit(1)
-    ).first()
+    return session.scalars(_ACTIVE_CONVERSATION, {"contact_id": contact_id}).first()
+
+
+_ACTIVE_CONVERSATION = (select(Conversation)
+                        .where(Conversation.contact_id == bindparam("contact_id"), Conversation.status == "active")
+                        .order_by(Conversation.id.desc()).limit(1))
 
 
 def start_conversation(session: Session, *, contact: Contact, script_id: str, script_version: int,

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import BindParameter, Integer, Select, Table, and_, bindparam, case, exists, func, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import (
     Attachment,
@@ -31,6 +33,8 @@ __all__ = [
     "fail_abandoned",
     "finish_outbox",
     "finish_send",
+    "finish_sends",
+    "give_up_unrecorded",
     "next_outbox_due",
     "notify_outbox",
     "outbox_backlog",
@@ -50,14 +54,27 @@ ORDERED_KINDS = ("reply", "notification")
 MAX_RECLAIMS = 3
 UNRECORDED = ("its worker stopped or could not record the outcome {n} times: it may have been delivered; "
               "check before retrying")
+# The statements of the delivery loop are built once (statement construction was most of a
+# claim's cost): each run binds its values.
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+_OUTBOX = cast(Table, Outbox.__table__)
+_MESSAGES = cast(Table, Message.__table__)
+_SUBMISSION_COMPLAINTS = (select(Outbox.id, Complaint).join(Outbox, Outbox.complaint_id == Complaint.id)
+                          .where(Outbox.id.in_(_IDS)).options(joinedload(Complaint.contact)))
+_OUTBOX_MESSAGES = (select(Outbox.id, Message).join(Outbox, Outbox.message_id == Message.id)
+                    .where(Outbox.id.in_(_IDS)).options(joinedload(Message.contact)))
+_MESSAGE_SENT = (update(_MESSAGES).where(_MESSAGES.c.id == bindparam("message_id"))
+                 .values(provider_message_id=bindparam("provider_message_id"), status=bindparam("status"),
+                         updated_at=bindparam("now")))
+_ROW_DONE = (update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row_id"))
+             .values(status="done", lease_until=None, done_at=bindparam("now"), updated_at=bindparam("now")))
+
+
 def submission_complaints(session: Session, row_ids: Sequence[int]) -> dict[int, Complaint]:
     """The complaints that submission outbox rows carry, with their contacts, in one query."""
     if not row_ids:
         return {}
-    found = session.execute(
-        select(Outbox.id, Complaint).join(Outbox, Outbox.complaint_id == Complaint.id).where(Outbox.id.in_(row_ids))
-        .options(joinedload(Complaint.contact))
-    ).all()
+    found = session.execute(_SUBMISSION_COMPLAINTS, {"ids": list(row_ids)}).all()
     return {row_id: complaint for row_id, complaint in found}
 
 
@@ -65,10 +82,7 @@ def outbox_messages(session: Session, row_ids: Sequence[int]) -> dict[int, Messa
     """The messages that reply and notification outbox rows carry, with their contacts, in one query."""
     if not row_ids:
         return {}
-    found = session.execute(
-        select(Outbox.id, Message).join(Outbox, Outbox.message_id == Message.id).where(Outbox.id.in_(row_ids))
-        .options(joinedload(Message.contact))
-    ).all()
+    found = session.execute(_OUTBOX_MESSAGES, {"ids": list(row_ids)}).all()
     return {row_id: message for row_id, message in found}
 
 
@@ -76,10 +90,18 @@ def finish_send(session: Session, row_id: int, message_id: int, *, provider_mess
                 now: datetime) -> None:
     """A reply or notification was handed to its provider: the message gets the provider's id
     and status, the outbox row is done (two UPDATEs, nothing loaded)."""
-    session.execute(update(Message).where(Message.id == message_id)
-                    .values(provider_message_id=provider_message_id, status=status, updated_at=now))
-    session.execute(update(Outbox).where(Outbox.id == row_id)
-                    .values(status="done", lease_until=None, done_at=now, updated_at=now))
+    finish_sends(session, [(row_id, message_id, provider_message_id, status)], now)
+
+
+def finish_sends(session: Session, sent: Sequence[tuple[int, int, str | None, str]], now: datetime) -> None:
+    """``finish_send`` for several sends at once: (row id, message id, provider message id,
+    status) each; two executemany UPDATEs whatever their number."""
+    if not sent:
+        return
+    connection = session.connection()
+    connection.execute(_MESSAGE_SENT, [{"message_id": message_id, "provider_message_id": provider_id,
+                                        "status": status, "now": now} for _, message_id, provider_id, status in sent])
+    connection.execute(_ROW_DONE, [{"row_id": row_id, "now": now} for row_id, _, _, _ in sent])
 
 
 def add_outbox(session: Session, *, kind: str, payload: dict[str, Any], channel: str | None = None,
@@ -98,7 +120,8 @@ def add_outbox(session: Session, *, kind: str, payload: dict[str, Any], channel:
 
 
 def claim_outbox(session: Session, *, now: datetime, limit: int, lease_seconds: float,
-                 channels: Sequence[str] | None = None, max_reclaims: int = MAX_RECLAIMS) -> list[Outbox]:
+                 channels: Sequence[str] | None = None, max_reclaims: int = MAX_RECLAIMS,
+                 give_up: bool = True) -> list[Outbox]:
     """Claim up to ``limit`` due rows, oldest first, for this worker.
 
     Due: "pending" with ``next_attempt_at <= now``, or "sending" with ``lease_until < now`` (its
@@ -113,23 +136,62 @@ def claim_outbox(session: Session, *, now: datetime, limit: int, lease_seconds: 
     ``retry_outbox`` or ``dead_outbox``; renew the lease while the work lasts (``renew_leases``).
 
     A row whose lease ran out is claimed again (one more ``reclaims``) at most ``max_reclaims``
-    times: after that it goes dead instead, since each of those sends may have arrived.
+    times: after that it goes dead instead, since each of those sends may have arrived
+    (``give_up_unrecorded``, first, unless ``give_up`` is False).
+
+    Two statements (a SELECT and one UPDATE of the claimed rows), each built once; the rows
+    returned show what the UPDATE wrote.
     """
-    given_up = session.execute(
-        update(Outbox)
-        .where(Outbox.status == "sending", Outbox.lease_until < now, Outbox.reclaims >= max_reclaims)
-        .values(status="dead", lease_until=None, updated_at=now, last_error=UNRECORDED.format(n=max_reclaims + 1))
-        .execution_options(synchronize_session=False)
-    )
-    if cast(CursorResult[Any], given_up).rowcount:  # a download among them: its file will not come
+    if give_up:
+        give_up_unrecorded(session, now, max_reclaims)
+    rows = list(session.scalars(_claim_statement(tuple(channels) if channels is not None else None),
+                                {"now": now, "limit": limit}, execution_options={"populate_existing": True}))
+    if not rows:
+        return rows
+    lease_until = now + timedelta(seconds=lease_seconds)
+    session.connection().execute(_CLAIM, {"ids": [row.id for row in rows], "lease_until": lease_until, "now": now})
+    for row in rows:  # what the UPDATE wrote, without a flush of its own
+        if row.status == "sending":  # its lease ran out: the last attempt's outcome is unknown
+            set_committed_value(row, "reclaims", row.reclaims + 1)
+        for name, value in (("status", "sending"), ("lease_until", lease_until), ("attempts", row.attempts + 1),
+                            ("updated_at", now)):
+            set_committed_value(row, name, value)
+    return rows
+
+
+def give_up_unrecorded(session: Session, now: datetime, max_reclaims: int = MAX_RECLAIMS) -> int:
+    """Dead-letter the rows whose lease ran out once more after ``max_reclaims`` reclaims (each
+    of those attempts may have arrived), and fail the downloads among them; returns how many.
+    ``claim_outbox`` does it first unless told not to (a worker does it every few seconds)."""
+    given_up = session.execute(_GIVE_UP, {"now": now, "max_reclaims": max_reclaims,
+                                          "error": UNRECORDED.format(n=max_reclaims + 1)})
+    count = cast(CursorResult[Any], given_up).rowcount or 0
+    if count:  # a download among them: its file will not come
         fail_abandoned(session, UNRECORDED.format(n=max_reclaims + 1), now)
-    older = aliased(Outbox)
+    return count
+
+
+_GIVE_UP = (update(_OUTBOX)
+            .where(_OUTBOX.c.status == "sending", _OUTBOX.c.lease_until < bindparam("now"),
+                   _OUTBOX.c.reclaims >= bindparam("max_reclaims"))
+            .values(status="dead", lease_until=None, updated_at=bindparam("now"), last_error=bindparam("error")))
+_CLAIM = (update(_OUTBOX).where(_OUTBOX.c.id.in_(_IDS))
+          .values(status="sending", lease_until=bindparam("lease_until"), attempts=_OUTBOX.c.attempts + 1,
+                  reclaims=_OUTBOX.c.reclaims + case((_OUTBOX.c.status == "sending", 1), else_=0),
+                  updated_at=bindparam("now")))
+
+
+@cache
+def _claim_statement(channels: tuple[str, ...] | None) -> Select[Outbox]:
+    """The claim's SELECT, built once per set of channels (``now`` and ``limit`` are bound)."""
+    older = aliased(Outbox, name="older")
     earlier_in_line = exists().where(
         older.contact_id == Outbox.contact_id,
         older.id < Outbox.id,
         older.kind.in_(ORDERED_KINDS),
         older.status.in_(("pending", "sending")),
     )
+    now = bindparam("now", type_=_OUTBOX.c.next_attempt_at.type)
     query = (
         select(Outbox)
         .where(
@@ -138,23 +200,12 @@ def claim_outbox(session: Session, *, now: datetime, limit: int, lease_seconds: 
             or_(Outbox.kind.not_in(ORDERED_KINDS), ~earlier_in_line),
         )
         .order_by(Outbox.id)
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
         .with_for_update(skip_locked=True, of=Outbox)
-        .execution_options(populate_existing=True)
     )
     if channels is not None:
-        query = query.where(or_(Outbox.channel.is_(None), Outbox.channel.in_(tuple(channels))))
-    rows = list(session.scalars(query))
-    lease_until = now + timedelta(seconds=lease_seconds)
-    for row in rows:
-        if row.status == "sending":  # its lease ran out: the last attempt's outcome is unknown
-            row.reclaims += 1
-        row.status = "sending"
-        row.lease_until = lease_until
-        row.attempts += 1
-        row.updated_at = now
-    session.flush()
-    return rows
+        query = query.where(or_(Outbox.channel.is_(None), Outbox.channel.in_(channels)))
+    return query
 
 
 def fail_abandoned(session: Session, reason: str, now: datetime) -> int:
@@ -171,10 +222,16 @@ def fail_abandoned(session: Session, reason: str, now: datetime) -> int:
 
 def next_outbox_due(session: Session) -> datetime | None:
     """When the next row falls due: the earliest retry of a pending row or end of a lease (a
-    worker that died); None with nothing queued. Two index scans (status, next_attempt_at)."""
-    pending = session.scalar(select(func.min(Outbox.next_attempt_at)).where(Outbox.status == "pending"))
-    leased = session.scalar(select(func.min(Outbox.lease_until)).where(Outbox.status == "sending"))
+    worker that died); None with nothing queued. One statement, two index scans (status,
+    next_attempt_at)."""
+    pending, leased = session.execute(_NEXT_DUE).one()
     return min((t for t in (pending, leased) if t is not None), default=None)
+
+
+_NEXT_DUE = select(
+    select(func.min(Outbox.next_attempt_at)).where(Outbox.status == "pending").scalar_subquery(),
+    select(func.min(Outbox.lease_until)).where(Outbox.status == "sending").scalar_subquery(),
+)
 
 
 def renew_leases(session: Session, row_ids: Sequence[int], *, until: datetime, now: datetime) -> int:
