@@ -171,7 +171,7 @@ def _worker(args: argparse.Namespace) -> int:
     if not prepare(settings):
         return 1
     metrics.share(settings.metrics_dir)  # what it counts joins the service's /metrics
-    services = build_services(settings)
+    services = build_services(settings, intake=False)
     try:
         if args.once:
             print(f"delivered {services.delivery.drain()} outbox row(s)")

@@ -163,24 +163,24 @@ class _Run:
         contact = repo.lock_contact(self.session, self.intake.cipher, msg.channel, msg.sender, self.now)
         if msg.provider_message_id and repo.find_message(self.session, msg.channel, msg.provider_message_id):
             return IntakeResult(duplicate=True)
-        conversation = repo.active_conversation(self.session, contact.id)
-        inbound_row = repo.add_message(
-            self.session, contact=contact, conversation=conversation, direction="in", channel=msg.channel,
-            text="", provider_message_id=msg.provider_message_id or None, payload=_payload(msg), status="received",
-        )
+        before = repo.active_conversation(self.session, contact.id)
+        conversation = self._converse(contact, before)
+        if conversation is not None and conversation.id is None:
+            self.session.flush()  # a new conversation: its id, for the messages' rows
+        owner = conversation or before
+        text, text_enc = privacy.stored(self.intake.cipher, clean_text(msg.text), self.personal,
+                                        whole=msg.shared_contact or self.answering_personal)
+        inbound_id = repo.insert_message(
+            self.session, contact_id=contact.id, conversation_id=owner.id if owner is not None else None,
+            direction="in", channel=msg.channel, text=text, text_enc=text_enc,
+            provider_message_id=msg.provider_message_id or None, payload=_payload(msg), status="received", now=self.now)
         if msg.media:
-            repo.add_attachments(self.session, contact=contact, message=inbound_row, channel=msg.channel,
+            repo.add_attachments(self.session, contact=contact, message_id=inbound_id, channel=msg.channel,
                                  media=[(m.url, m.content_type) for m in msg.media], now=self.now)
-        conversation = self._converse(contact, conversation)
-        if conversation is not None:
-            inbound_row.conversation = conversation
-        inbound_row.text, inbound_row.text_enc = privacy.stored(
-            self.intake.cipher, clean_text(msg.text), self.personal,
-            whole=msg.shared_contact or self.answering_personal)
         self._queue_replies(contact, conversation)
         if self.filed_anonymously is not None:
             repo.forget_personal_texts(self.session, self.filed_anonymously)
-        self.session.flush()  # everything this message changed, written at once
+        self.session.flush()  # everything else this message changed, written at once
         return IntakeResult(
             duplicate=False,
             replies=tuple(r.text for r in self.replies),
@@ -352,12 +352,13 @@ class _Run:
             choices = [[c.reply, c.label] for c in self.replies[-1].choices]
             parts = render_parts(channel, text)
             for index, part in enumerate(parts, start=1):
-                row = repo.add_message(self.session, contact=contact, conversation=conversation, direction="out",
-                                       channel=channel, text=part,
-                                       payload={"choices": choices if index == len(parts) else []}, status="queued")
-                row.text, row.text_enc = privacy.stored(self.intake.cipher, part, self.personal)
-                repo.add_outbox(self.session, kind="reply", channel=channel, contact_id=contact.id,
-                                message=row, payload={}, now=self.now)
+                stored, stored_enc = privacy.stored(self.intake.cipher, part, self.personal)
+                message_id = repo.insert_message(
+                    self.session, contact_id=contact.id, channel=channel, direction="out", text=stored,
+                    text_enc=stored_enc, conversation_id=conversation.id if conversation is not None else None,
+                    payload={"choices": choices if index == len(parts) else []}, status="queued", now=self.now)
+                repo.insert_outbox(self.session, kind="reply", channel=channel, contact_id=contact.id,
+                                   message_id=message_id, payload={}, now=self.now)
         if self.replies or self.tracking_number:
             repo.notify_outbox(self.session)
 

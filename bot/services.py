@@ -185,8 +185,11 @@ def blob_store(settings: Settings) -> BlobStore:
     return FilesystemBlobStore(settings.media_dir)
 
 
-def build_services(settings: Settings, channels: Mapping[str, Channel] | None = None) -> Services:
-    """Wire a process. ``channels`` None means the provider channels configured in the environment."""
+def build_services(settings: Settings, channels: Mapping[str, Channel] | None = None, *,
+                   intake: bool = True) -> Services:
+    """Wire a process. ``channels`` None means the provider channels configured in the
+    environment. ``intake`` False (``lapor worker``, which only delivers) leaves out what only
+    intake needs: the interpreter and the region index (a few MB less memory)."""
     if channels is None:
         channels = provider_channels(settings)
     db = Database.from_url(settings.database_url)
@@ -197,6 +200,6 @@ def build_services(settings: Settings, channels: Mapping[str, Channel] | None = 
         catalog=ScriptCatalog(db),
         registry=make_registry(settings),
         channels=dict(channels or {}),
-        interpreter=make_interpreter(settings),
-        places=Gazetteer.open(settings.places_dir),
+        interpreter=make_interpreter(settings) if intake else None,
+        places=Gazetteer.open(settings.places_dir) if intake else None,
     )

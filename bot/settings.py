@@ -144,7 +144,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         "public_url": env.get("LAPOR_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
         "host": server.host,
         "port": server.port,
-        "workers": server.workers,
+        "workers": server.workers or os.cpu_count() or 1,  # 0: one per core
         "threads": server.threads,
         "proxy_hops": server.proxy_hops,
         "scripts_dir": (base / dialogs.scripts_dir).resolve(),

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import select, tuple_, update
 from sqlalchemy.orm import Session
 
-from storage.models import Attachment, Complaint, Contact, Message, Outbox
+from storage.models import Attachment, Complaint, Contact, Outbox
 from storage.repository.outbox import add_outbox
 
 __all__ = ["WAITING_FOR_FILES", "add_attachments", "attachments_of", "complaint_attachment", "download_jobs",
@@ -20,14 +20,15 @@ __all__ = ["WAITING_FOR_FILES", "add_attachments", "attachments_of", "complaint_
 WAITING_FOR_FILES = "waiting_for_files_since"
 
 
-def add_attachments(session: Session, *, contact: Contact, message: Message, channel: str,
+def add_attachments(session: Session, *, contact: Contact, message_id: int, channel: str,
                     media: Sequence[tuple[str, str]], now: datetime) -> list[Attachment]:
     """Record each (ref, declared type) of an inbound message as a "pending" attachment, each
     with a "download" outbox row; written with the next flush, in the caller's transaction."""
     rows = []
     for position, (ref, declared_type) in enumerate(media):
-        attachment = Attachment(contact_id=contact.id, message=message, position=position, channel=channel, ref=ref,
-                                declared_type=declared_type[:128], status="pending", created_at=now, updated_at=now)
+        attachment = Attachment(contact_id=contact.id, message_id=message_id, position=position, channel=channel,
+                                ref=ref, declared_type=declared_type[:128], status="pending", created_at=now,
+                                updated_at=now)
         session.add(attachment)
         download = add_outbox(session, kind="download", channel=channel, contact_id=contact.id, payload={}, now=now)
         download.attachment = attachment

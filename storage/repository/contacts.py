@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -28,6 +28,7 @@ __all__ = [
     "contact_sender",
     "find_message",
     "forget_personal_texts",
+    "insert_message",
     "lock_contact",
     "message_by_provider_id",
     "start_conversation",
@@ -125,6 +126,21 @@ def add_message(session: Session, *, contact: Contact, conversation: Conversatio
     )
     session.add(message)
     return message
+
+
+def insert_message(session: Session, *, contact_id: int, conversation_id: int | None, direction: str, channel: str,
+                   text: str, text_enc: bytes | None, payload: dict[str, Any], status: str, now: datetime,
+                   provider_message_id: str | None = None) -> int:
+    """Write one message at once and return its id: one Core INSERT, no unit of work (the
+    intake path; ``add_message`` is the ORM way). The rules of ``add_message`` hold."""
+    return session.connection().execute(_INSERT_MESSAGE, {
+        "contact_id": contact_id, "conversation_id": conversation_id, "direction": direction, "channel": channel,
+        "provider_message_id": provider_message_id, "text": text, "text_enc": text_enc, "payload": payload,
+        "status": status, "created_at": now, "updated_at": now}).scalar_one()
+
+
+_MESSAGES = cast(Table, Message.__table__)
+_INSERT_MESSAGE = insert(_MESSAGES).returning(_MESSAGES.c.id)
 
 
 def forget_personal_texts(session: Session, conversation_id: int) -> None:

@@ -8,7 +8,21 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import BindParameter, Integer, Select, Table, and_, bindparam, case, exists, func, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    Integer,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -35,6 +49,7 @@ __all__ = [
     "finish_send",
     "finish_sends",
     "give_up_unrecorded",
+    "insert_outbox",
     "next_outbox_due",
     "notify_outbox",
     "outbox_backlog",
@@ -63,6 +78,7 @@ _SUBMISSION_COMPLAINTS = (select(Outbox.id, Complaint).join(Outbox, Outbox.compl
                           .where(Outbox.id.in_(_IDS)).options(joinedload(Complaint.contact)))
 _OUTBOX_MESSAGES = (select(Outbox.id, Message).join(Outbox, Outbox.message_id == Message.id)
                     .where(Outbox.id.in_(_IDS)).options(joinedload(Message.contact)))
+_INSERT_OUTBOX = insert(_OUTBOX)
 _MESSAGE_SENT = (update(_MESSAGES).where(_MESSAGES.c.id == bindparam("message_id"))
                  .values(provider_message_id=bindparam("provider_message_id"), status=bindparam("status"),
                          updated_at=bindparam("now")))
@@ -117,6 +133,14 @@ def add_outbox(session: Session, *, kind: str, payload: dict[str, Any], channel:
                  next_attempt_at=now, created_at=now, updated_at=now)
     session.add(row)
     return row
+
+
+def insert_outbox(session: Session, *, kind: str, channel: str | None, contact_id: int | None,
+                  message_id: int | None, payload: dict[str, Any], now: datetime) -> None:
+    """``add_outbox`` for the intake path: one Core INSERT at once, no unit of work."""
+    session.connection().execute(_INSERT_OUTBOX, {
+        "kind": kind, "channel": channel, "contact_id": contact_id, "message_id": message_id, "payload": payload,
+        "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now, "updated_at": now})
 
 
 def claim_outbox(session: Session, *, now: datetime, limit: int, lease_seconds: float,
