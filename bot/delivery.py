@@ -82,9 +82,8 @@ class Delivery:
         settles what needs no provider (outside the WhatsApp window, rate-limited). Then replies
         and notifications go out concurrently, on ``send_threads`` threads (a claim holds at most
         one per citizen, so their order holds), while submissions go out one by one, in order.
-        The round's sends are recorded together, in one transaction, when the last has gone (a
-        crash before that sends them again, as it would a single one). Rows whose lease ran out
-        too often are given up every third of a lease, not at every claim.
+        Each send is recorded the moment it went, so a crash re-sends as little as possible. Rows
+        whose lease ran out too often are given up every third of a lease, not at every claim.
         """
         now = now or repo.utcnow()
         give_up = now >= self._next_give_up
@@ -106,10 +105,9 @@ class Delivery:
         self._leases.hold(ids)
         try:
             futures = [self._pool.submit(self._send, *send, now) for send in sends]
-            downloading = [self._pool.submit(self._download, job, now) for job in downloads]
+            futures += [self._pool.submit(self._download, job, now) for job in downloads]
             self._submit_in_order(submissions, now)
-            self._finish_sends([sent for future in futures if (sent := future.result()) is not None])
-            for future in downloading:
+            for future in futures:
                 future.result()
         finally:
             self._leases.release(ids)
@@ -176,32 +174,23 @@ class Delivery:
             )))
         return sends
 
-    def _send(self, row_id: int, attempts: int, message_id: int, outbound: OutboundMessage,
-              now: datetime) -> tuple[int, int, str | None, str] | None:
-        """Hand one message to its channel (runs on a pool thread): (row id, message id, provider
-        message id, status) to record when it went; None when it failed (recorded here)."""
+    def _send(self, row_id: int, attempts: int, message_id: int, outbound: OutboundMessage, now: datetime) -> None:
+        """Hand one message to its channel and record the outcome at once (runs on a pool thread)."""
         try:
             result = self._channels[outbound.channel].send(outbound)
         except DeliveryError as exc:
             self._failed(row_id, attempts, exc, now)
-            return None
+            return
         except Exception as exc:  # a bug or an unexpected provider answer: retry, and say why
             log.exception("outbox row %s failed unexpectedly", row_id)
             self._failed(row_id, attempts, DeliveryError(f"{type(exc).__name__}: {exc}", retryable=True), now)
-            return None
-        metrics.reply(outbound.channel, "sent")
-        return row_id, message_id, result.provider_message_id, result.status
-
-    def _finish_sends(self, sent: list[tuple[int, int, str | None, str]]) -> None:
-        """Record the round's sends at once (never raises: rows it could not record stay leased
-        and are sent again, at most repo.MAX_RECLAIMS times)."""
-        if not sent:
             return
+        metrics.reply(outbound.channel, "sent")
+        sent = [(row_id, message_id, result.provider_message_id, result.status)]
         try:
             self._record(lambda session: repo.finish_sends(session, sent, repo.utcnow()))
-        except Exception:
-            log.exception("outbox rows %s were sent but their outcome could not be recorded",
-                          ", ".join(str(row_id) for row_id, *_ in sent))
+        except Exception:  # the row stays leased; it is sent again at most repo.MAX_RECLAIMS times
+            log.exception("outbox row %s was sent but its outcome could not be recorded", row_id)
 
     def _unreadable(self, session, row: Outbox, exc: Exception, now: datetime) -> None:
         """Dead-letter a row whose personal data cannot be decrypted (a wrong or lost data key, a
