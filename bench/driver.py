@@ -2,7 +2,9 @@
 the whole default complaint conversation, one message after the previous reply has arrived.
 
 Messages go in as real signed Twilio webhooks (WhatsApp, SMS) and Telegram updates over
-loopback. A reply counts when it reaches the stand-in provider (bench.stubs.ProviderStub); the
+loopback. Given several ports (several ``lapor serve`` processes), the driver spreads the
+conversations over them as a load balancer would (conversation i on port i % n), signing every
+webhook against one public URL. A reply counts when it reaches the stand-in provider (bench.stubs.ProviderStub); the
 time from sending the webhook to that moment is the latency reported. Like Twilio and Telegram,
 the driver re-sends a webhook that was answered 5xx or whose connection failed, with the same
 message id. Against the bare ceiling app (``provider=None``) the HTTP answer is the reply.
@@ -15,6 +17,7 @@ import json
 import secrets
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -70,15 +73,26 @@ class Stats:
 
 
 class Driver:
-    """Drives one service on ``port``; ``provider`` None means the bare ceiling app."""
+    """Drives one service on ``port`` (or several ports of one service); ``provider`` None means
+    the bare ceiling app."""
 
-    def __init__(self, port: int, provider: ProviderStub | None, reply_timeout: float = 60.0):
-        self.port = port
+    def __init__(self, port: int | Sequence[int], provider: ProviderStub | None, reply_timeout: float = 60.0,
+                 public_url: str | None = None):
+        self.ports = [port] if isinstance(port, int) else list(port)
+        self.port = self.ports[0]
         self.provider = provider
         self.reply_timeout = reply_timeout
-        self.public_url = f"http://127.0.0.1:{port}"
+        self.public_url = public_url or f"http://127.0.0.1:{self.port}"
         self.stats = Stats()
+        self.per_port: Counter[int] = Counter()  # conversations (and bursts) sent to each port
         self._validator = RequestValidator(AUTH_TOKEN)
+        self._conversations = itertools.count()
+
+    def _next_port(self) -> int:
+        """Round robin over the ports, one conversation at a time, as a load balancer would."""
+        port = self.ports[next(self._conversations) % len(self.ports)]
+        self.per_port[port] += 1
+        return port
 
     async def run(self, people: list[Citizen], concurrency: int, lines: tuple[str, ...] = LINES) -> Stats:
         """Every citizen runs the conversation; at most ``concurrency`` at once."""
@@ -113,12 +127,13 @@ class Driver:
     async def converse(self, person: Citizen, lines: tuple[str, ...], think: float = 0.0, copies: int = 1) -> bool:
         """One whole conversation on a keep-alive connection of its own (as a provider would reuse
         one for a sender's messages); False when it broke off (counted in ``errors``)."""
-        connection = Connection("127.0.0.1", self.port)
+        port = self._next_port()
+        connection = Connection("127.0.0.1", port)
         try:
             for line in lines:
                 if think:
                     await asyncio.sleep(think)
-                if not await self.say(person, line, connection, copies):
+                if not await self.say(person, line, connection, copies, port):
                     return False
         finally:
             await connection.close()
@@ -127,8 +142,10 @@ class Driver:
 
     async def burst(self, person: Citizen, texts: list[str]) -> None:
         """Several messages from one citizen at once, each on its own connection; then their replies."""
+        assert self.provider is not None
         inbox = self.provider.inbox(person.address)
-        connections = [Connection("127.0.0.1", self.port) for _ in texts]
+        port = self._next_port()
+        connections = [Connection("127.0.0.1", port) for _ in texts]
         sent_at = time.monotonic()
         accepted = await asyncio.gather(*(self._deliver(connection, *self.webhook(person, text))
                                           for connection, text in zip(connections, texts, strict=False)))
@@ -144,9 +161,10 @@ class Driver:
             self.stats.latencies.append(arrived - sent_at)
             self.stats.replies += 1
 
-    async def say(self, person: Citizen, text: str, connection: Connection, copies: int = 1) -> bool:
-        """Send one message (``copies`` times at once, as a provider's duplicate deliveries), then
-        wait for its reply."""
+    async def say(self, person: Citizen, text: str, connection: Connection, copies: int = 1,
+                  port: int | None = None) -> bool:
+        """Send one message (``copies`` times at once, as a provider's duplicate deliveries, the
+        extra ones on connections of their own to ``port``), then wait for its reply."""
         inbox = self.provider.inbox(person.address) if self.provider else None
         while inbox is not None and not inbox.empty():  # a reply nobody waited for
             inbox.get_nowait()
@@ -156,7 +174,7 @@ class Driver:
         if copies == 1:
             accepted = await self._deliver(connection, path, headers, body)
         else:
-            extra = [Connection("127.0.0.1", self.port) for _ in range(copies - 1)]
+            extra = [Connection("127.0.0.1", port or self.port) for _ in range(copies - 1)]
             results = await asyncio.gather(self._deliver(connection, path, headers, body),
                                            *(self._deliver(c, path, headers, body) for c in extra))
             for c in extra:

@@ -1,7 +1,7 @@
 """Fault scenarios, scripted and repeatable; each ends with the same audit as a load run (what
 the driver had accepted, the database, the provider, the registry), so each reports what was
 lost or duplicated. The answer must be nothing. And the soak: a long run at half of the
-measured maximum, with each process's memory sampled."""
+measured maximum, with each process's memory sampled. All on the production set-up."""
 from __future__ import annotations
 
 import asyncio
@@ -10,9 +10,14 @@ import time
 from pathlib import Path
 
 from bench.driver import LINES, citizens
-from bench.load import World, measured
+from bench.load import RunResult, World, measured
 from bench.report import Report
-from bench.stack import memory_kib
+from bench.stack import Setup, memory_kib
+
+
+def _verdict(result: RunResult) -> object:
+    return "clean" if result.audit is not None and result.audit.clean else result.audit and result.audit.problems
+
 
 FAULT_DB = "postgresql"  # the production database
 LOAD_CONCURRENCY = 8
@@ -106,7 +111,8 @@ SCENARIOS = [
 
 async def soak(report: Report, workers: int, minutes: float) -> None:
     """Half of the best measured PostgreSQL throughput for ``minutes``, memory sampled."""
-    best = max((r.stats.replies / r.stats.seconds for db, _, r in report.load if db == FAULT_DB), default=50.0)
+    best = max((r.stats.replies / r.stats.seconds for setup, db, _, r in report.load
+                if db == FAULT_DB and setup == "production"), default=50.0)
     target = best / 2
     lanes = 16
     samples: list[tuple[float, dict[str, int]]] = []
@@ -128,12 +134,12 @@ async def soak(report: Report, workers: int, minutes: float) -> None:
                         {role: memory_kib(pid, "VmRSS") for role, pid in w.stack.processes().items()}))
         return w.driver.stats.sent
 
-    result = await measured(FAULT_DB, FAULT_DB, workers, scenario, settle_seconds=120)
+    result = await measured(FAULT_DB, FAULT_DB, Setup.production(workers), scenario, settle_seconds=120)
     s = result.stats
     report.soak.append(f"{minutes:g} minutes on PostgreSQL at a target of {target:.0f} msg/s (half of the best "
                        f"measured): {s.replies} messages, {s.replies / s.seconds:.0f} msg/s, p50 "
                        f"{s.percentile(.5) * 1000:.1f} ms, p99 {s.percentile(.99) * 1000:.1f} ms, errors "
-                       f"{dict(s.errors) or 'none'}; audit {'clean' if result.audit.clean else result.audit.problems}.")
+                       f"{dict(s.errors) or 'none'}; audit {_verdict(result)}.")
     report.soak.append("")
     report.soak.append("| process | RSS after 1st sample (MiB) | RSS at the end (MiB) | max (MiB) |")
     report.soak.append("| --- | ---: | ---: | ---: |")
@@ -148,9 +154,10 @@ async def soak(report: Report, workers: int, minutes: float) -> None:
 async def run_all(report: Report, workers: int, *, with_faults: bool, soak_minutes: float) -> None:
     if with_faults:
         for name, scenario, settle_seconds in SCENARIOS:
-            result = await measured(FAULT_DB, FAULT_DB, workers, scenario, settle_seconds=settle_seconds)
+            result = await measured(FAULT_DB, FAULT_DB, Setup.production(workers), scenario,
+                                    settle_seconds=settle_seconds)
             report.faults.append((name, result, "; ".join(result.notes)))
-            print(f"{name}: audit {'clean' if result.audit.clean else result.audit.problems}; "
+            print(f"{name}: audit {_verdict(result)}; "
                   f"errors {dict(result.stats.errors) or 'none'}", flush=True)
     if soak_minutes:
         await soak(report, workers, soak_minutes)

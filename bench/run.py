@@ -1,9 +1,12 @@
-"""The whole benchmark: engine speed, registry backlog, the load matrix with its bare ceiling,
-the fault scenarios and the soak; writes docs/BENCHMARKS.md and exits 1 if any run lost or
-duplicated anything.
+"""The whole benchmark: engine speed, registry backlog, the load matrix (both set-ups, both
+databases) with its bare ceiling, the scale-out run, the growth benchmark, the fault scenarios
+and the soak; writes docs/BENCHMARKS.md and docs/BENCHMARKS.json (after reading the previous
+one) and exits 1 if any run lost or duplicated anything.
 
-    python -m bench.run                 # everything (about 25 minutes)
+    python -m bench.run                 # everything (about 30 minutes)
     python -m bench.run --quick         # a few seconds: the smoke version make test runs
+    python -m bench.run --databases sqlite --concurrency 8 --no-faults --soak-minutes 0 --no-fuzz \
+        --no-scale-out --no-growth --no-profile --out /tmp/b.md   # one small cell per set-up
 """
 from __future__ import annotations
 
@@ -18,8 +21,9 @@ from pathlib import Path
 
 from bench import engine_speed, registry_drain
 from bench.driver import citizens
-from bench.load import RunResult, ceiling, measured
-from bench.report import Report, render
+from bench.load import CEILING_SECONDS, RunResult, ceiling, measured
+from bench.report import Report, read_previous, write
+from bench.stack import Setup
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,20 +33,51 @@ def people_for(concurrency: int, scale: float) -> int:
     return max(3, int({1: 10, 8: 48, 32: 128}.get(concurrency, concurrency * 4) * scale))
 
 
-async def load_matrix(report: Report, databases: list[str], concurrencies: list[int], scale: float,
-                      workers: int) -> None:
+def setups_for(names: list[str], workers: int) -> list[Setup]:
+    known = {"default": Setup.default, "production": lambda: Setup.production(workers)}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise SystemExit(f"unknown set-up {', '.join(unknown)}: use default and/or production")
+    return [known[name]() for name in names]
+
+
+async def load_matrix(report: Report, setups: list[Setup], databases: list[str], concurrencies: list[int],
+                      scale: float, ceiling_seconds: float = CEILING_SECONDS) -> None:
+    for setup in setups:
+        report.setups[setup.name] = setup.describe()
+        report.workers[setup.name] = setup.workers
     for concurrency in concurrencies:
         people = citizens(people_for(concurrency, scale))
-        report.ceiling[concurrency] = await ceiling(people, concurrency, workers)
-        print(f"bare ceiling c={concurrency}: {_rate(report.ceiling[concurrency])}", flush=True)
-        for database in databases:
-            async def scenario(w, people=people, concurrency=concurrency) -> int:
-                await w.warm_up(max(3, concurrency), concurrency)
-                return (await w.driver.run(people, concurrency)).sent
-            result = await measured(f"{database} c={concurrency}", database, workers, scenario)
-            report.load.append((database, concurrency, result))
-            print(f"{database} c={concurrency}: {_rate(result)}; audit "
-                  f"{'clean' if result.audit.clean else result.audit.problems}", flush=True)
+        for workers in sorted({setup.workers for setup in setups}):  # the ceiling on each gunicorn set-up
+            report.ceiling[workers, concurrency] = bare = await ceiling(people, concurrency, workers, ceiling_seconds)
+            print(f"bare ceiling, {workers} gunicorn workers, c={concurrency}: {_rate(bare)}", flush=True)
+        for setup in setups:
+            for database in databases:
+                async def scenario(w, people=people, concurrency=concurrency) -> int:
+                    await w.warm_up(max(3, concurrency), concurrency)
+                    return (await w.driver.run(people, concurrency)).sent
+                result = await measured(f"{database} c={concurrency}", database, setup, scenario)
+                report.load.append((setup.name, database, concurrency, result))
+                print(f"{setup.name} {database} c={concurrency}: {_rate(result)}; CPU/message "
+                      f"{result.service_cpu_ms:.2f} ms (service), audit "
+                      f"{'clean' if result.audit and result.audit.clean else result.audit}", flush=True)
+
+
+def growth(report: Report, databases: list[str]) -> None:
+    """HOOK (growth benchmark: bench/seed.py, bench/growth.py), to be wired by its author:
+    for each database, ``bench.growth.run(kind, url)``; then ``report.growth =
+    bench.growth.render(results)`` (markdown with its own "## Growth" heading, placed after
+    "Scale-out") and ``report.growth_figures`` = whatever of it BENCHMARKS.json should keep
+    (JSON-serialisable). PostgreSQL's server URL is ``bench.stack.POSTGRES_URL``."""
+    del report, databases  # nothing yet
+
+
+def profiles(report: Report, databases: list[str]) -> None:
+    """bench.profile's explanation of where a message's CPU goes, per database."""
+    from bench import profile
+
+    for database in databases:
+        report.profiles.append(profile.render(database, profile.run(database)))
 
 
 def _rate(result: RunResult) -> str:
@@ -71,24 +106,44 @@ def fuzz(scale: int) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="the smoke version: SQLite, c=3, no faults, no soak")
+    parser.add_argument("--quick", action="store_true",
+                        help="the smoke version: production set-up, SQLite, c=3, nothing else")
+    parser.add_argument("--setups", default="default,production",
+                        help="default: what make run starts (config.yaml); production: one gunicorn worker per "
+                             "core and lapor worker apart")
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--concurrency", default="1,8,32")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the citizens per cell")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn workers (one per core)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2,
+                        help="gunicorn workers of the production set-up (one per core)")
     parser.add_argument("--faults", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--scale-out", action=argparse.BooleanOptionalAction, default=True,
+                        help="1 then 2 lapor serve + lapor worker on PostgreSQL (bench.scale_out)")
+    parser.add_argument("--scale-out-seconds", type=float, default=20.0)
+    parser.add_argument("--growth", action=argparse.BooleanOptionalAction, default=True,
+                        help="the growth benchmark (bench.growth)")
+    parser.add_argument("--profile", action=argparse.BooleanOptionalAction, default=True,
+                        help="bench.profile per database: where a message's CPU goes")
     parser.add_argument("--soak-minutes", type=float, default=10.0)
     parser.add_argument("--fuzz", action=argparse.BooleanOptionalAction, default=True,
                         help="the fuzz tests at ten times their examples")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "BENCHMARKS.md")
+    parser.add_argument("--previous", type=Path,
+                        help="the previous run's figures (default: the .json beside --out, else "
+                             "docs/BENCHMARKS.json)")
     args = parser.parse_args(argv)
     given = argv if argv is not None else sys.argv[1:]
     report = Report(command=" ".join(["python -m bench.run", *given]) if given else "make bench")
     if args.quick:
-        args.databases, args.concurrency, args.scale, args.faults, args.soak_minutes = "sqlite", "3", 0.1, False, 0
-        args.fuzz = False
+        args.setups, args.databases, args.concurrency, args.scale = "production", "sqlite", "3", 0.1
+        args.faults = args.scale_out = args.growth = args.profile = args.fuzz = False
+        args.soak_minutes = 0
+    setups = setups_for([s for s in args.setups.split(",") if s], args.workers)
     databases = [d for d in args.databases.split(",") if d]
     concurrencies = [int(c) for c in args.concurrency.split(",") if c]
+    previous = args.previous or next((p for p in (args.out.with_suffix(".json"), ROOT / "docs" / "BENCHMARKS.json")
+                                      if p.is_file()), None)
+    report.previous = read_previous(previous) if previous else None  # read before anything is overwritten
 
     steps, _, elapsed = engine_speed.run(1.0 if args.quick else 3.0)
     report.engine_steps = steps / elapsed
@@ -98,7 +153,16 @@ def main(argv: list[str] | None = None) -> int:
             report.drain["SQLite"] = registry_drain.drain(f"sqlite:///{tmp}/drain.sqlite3", 1000)
     if not args.quick and "postgresql" in databases:
         report.drain["PostgreSQL"] = registry_drain.drain_postgres(registry_drain.POSTGRES_URL, 1000)
-    asyncio.run(load_matrix(report, databases, concurrencies, args.scale, args.workers))
+    asyncio.run(load_matrix(report, setups, databases, concurrencies, args.scale,
+                            0.0 if args.quick else CEILING_SECONDS))
+    if args.scale_out:
+        from bench import scale_out
+
+        report.scale_out = asyncio.run(scale_out.run(args.scale_out_seconds))
+    if args.growth:
+        growth(report, databases)
+    if args.profile:
+        profiles(report, databases)
     if args.faults or args.soak_minutes:
         from bench import faults
 
@@ -106,9 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.fuzz:
         report.fuzz = fuzz(scale=10)
         print(report.fuzz, flush=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(render(report), encoding="utf-8")
-    print(f"wrote {args.out}; every audit {'clean' if report.clean else 'NOT clean'}")
+    data = write(report, args.out)
+    print(f"wrote {args.out} and {data}; every audit {'clean' if report.clean else 'NOT clean'}")
     return 0 if report.clean and "FAILED" not in report.fuzz else 1
 
 

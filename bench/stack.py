@@ -1,9 +1,17 @@
-"""The service under test, run the production way: ``lapor serve`` (gunicorn, one worker per
-core, no embedded delivery thread) plus a separate ``lapor worker``, on a fresh SQLite file or
+"""The service under test, in one of its set-ups (``Setup``), on a fresh SQLite file or
 PostgreSQL schema; or the bare ceiling app on the same gunicorn set-up.
 
-Also: readiness timing, peak RSS per process (``VmHWM``), killing and restarting processes
-for the fault scenarios, and the database side of the audit.
+- "production": ``lapor serve`` (gunicorn, one worker per core, no embedded delivery thread)
+  plus a separate ``lapor worker``;
+- "default": exactly what ``make run`` starts: ``lapor serve`` with config.yaml's
+  ``server.workers`` and ``delivery.embedded_worker`` untouched;
+- scale-out: several ``lapor serve`` processes on ports of their own and several
+  ``lapor worker`` processes, all on one PostgreSQL (``bench.scale_out``).
+
+Also: readiness timing, peak RSS per process (``VmHWM``), CPU time per process (the
+PostgreSQL backends of this run's connections included), each process's own counts from the
+shared metrics directory, killing and restarting processes for the fault scenarios, and the
+database side of the audit.
 """
 from __future__ import annotations
 
@@ -14,8 +22,9 @@ import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import yaml
 from sqlalchemy import create_engine, text
@@ -79,17 +88,101 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def postgres_pids() -> list[int]:
-    """The PostgreSQL server's processes (its share of the work is reported too)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if entry.joinpath("comm").read_text().strip() in ("postgres", "postmaster"):
-                    found.append(int(entry.name))
-            except OSError:
-                continue
+def parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def postgres_pids(application_name: str) -> list[int]:
+    """The PostgreSQL processes that work for one run: the backends of the connections named
+    ``application_name``, the server's background processes (WAL writer, checkpointer,
+    autovacuum...) and the postmaster. Backends of other clients (tests running beside the
+    benchmark) are left out."""
+    engine = create_engine(POSTGRES_URL)
+    try:
+        with engine.connect() as conn:
+            pids: list[int] = list(conn.execute(text(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = :name OR backend_type <> 'client backend'"),
+                {"name": application_name}).scalars())
+    finally:
+        engine.dispose()
+    found = set(pids)
+    found.update(parent(pid) for pid in pids[:1])  # the postmaster forks every backend
+    found.discard(0)
+    return sorted(found)
+
+
+def counted(metrics_dir: Path, pid: int) -> dict[str, float]:
+    """What one process has counted in the service's shared metrics directory
+    (``bot.metrics``: one ``counter_<pid>.db`` per process), as ``name{label=value,...}`` ->
+    value; e.g. ``lapor_replies_total{channel=sms,outcome=sent}``."""
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    path = metrics_dir / f"counter_{pid}.db"
+    if not path.is_file():
+        return {}
+    found: dict[str, float] = {}
+    for metric in MultiProcessCollector.merge([str(path)]):
+        for sample in metric.samples:
+            labels = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()) if k != "pid")
+            found[f"{sample.name}{{{labels}}}"] = sample.value
     return found
+
+
+def total(counts: dict[str, float], name: str, **labels: str) -> float:
+    """The sum of ``name``'s samples in ``counted``'s answer that carry ``labels``."""
+    wanted = [f"{k}={v}" for k, v in labels.items()]
+    return sum(value for key, value in counts.items()
+               if key.split("{", 1)[0] == name and all(w in key.split("{", 1)[1].rstrip("}").split(",")
+                                                       for w in wanted))
+
+
+def config_defaults() -> tuple[int, bool]:
+    """config.yaml's ``server.workers`` and ``delivery.embedded_worker``, as the service reads them."""
+    from bot.settings import load_settings
+
+    settings = load_settings({"LAPOR_CONFIG": str(ROOT / "config.yaml"), "LAPOR_DATABASE_URL": "sqlite://",
+                              "LAPOR_DATA_KEY": "unused", "LAPOR_SECRET_KEY": "unused"})
+    return settings.workers or (os.cpu_count() or 1), settings.embedded_worker
+
+
+@dataclass(frozen=True)
+class Setup:
+    """How the service is run: its processes and how delivery runs."""
+
+    name: str  # "production" | "default" | a scale-out step
+    workers: int  # gunicorn workers of each ``lapor serve``
+    embedded_worker: bool  # each gunicorn worker drains the outbox in a thread
+    lapor_workers: int  # separate ``lapor worker`` processes
+    serves: int = 1  # ``lapor serve`` processes, each on its own port
+    from_config: bool = False  # run with config.yaml's server.workers and delivery.embedded_worker untouched
+
+    @classmethod
+    def production(cls, workers: int | None = None) -> Setup:
+        """gunicorn with one worker per core and no delivery thread, plus one ``lapor worker``."""
+        return cls("production", workers or os.cpu_count() or 2, False, 1)
+
+    @classmethod
+    def default(cls) -> Setup:
+        """What ``make run`` starts: ``lapor serve`` as config.yaml has it (and a ``lapor worker``
+        only if config.yaml turned the embedded one off)."""
+        workers, embedded = config_defaults()
+        return cls("default", workers, embedded, 0 if embedded else 1, from_config=True)
+
+    @classmethod
+    def scaled(cls, processes: int, workers: int = 1) -> Setup:
+        """``processes`` ``lapor serve`` (``workers`` gunicorn workers each) and as many ``lapor worker``."""
+        return cls(f"{processes} serve + {processes} worker", workers, False, processes, processes)
+
+    def describe(self) -> str:
+        serve = "`lapor serve`" if self.serves == 1 else f"{self.serves} × `lapor serve` (ports of their own)"
+        delivery = ("the delivery thread embedded in each gunicorn worker" if self.embedded_worker
+                    else "`lapor worker`" if self.lapor_workers == 1 else f"{self.lapor_workers} × `lapor worker`")
+        each = "its" if self.serves == 1 else "each with"
+        return (f"{serve}, {each} {self.workers} gunicorn worker{'s' if self.workers > 1 else ''}"
+                f"{' (config.yaml)' if self.from_config else ''}; {delivery}")
 
 
 @dataclass
@@ -99,6 +192,7 @@ class Database:
     kind: str  # "sqlite" | "postgresql"
     url: str
     _schema: str | None = None
+    application_name: str = ""  # PostgreSQL: this run's connections carry it (CpuMeter finds their backends)
 
     @classmethod
     def create(cls, kind: str, workdir: Path) -> Database:
@@ -107,8 +201,10 @@ class Database:
         schema = "bench_" + secrets.token_hex(4)
         with create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT").connect() as conn:
             conn.execute(text(f"CREATE SCHEMA {schema}"))
-        url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-        return cls(kind, url.render_as_string(hide_password=False), schema)
+        name = "lapor_" + schema
+        url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}",
+                                                        "application_name": name})
+        return cls(kind, url.render_as_string(hide_password=False), schema, name)
 
     def counts(self) -> dict[str, int]:
         """What the database holds: inbound and outbound messages, complaints, outbox states."""
@@ -126,7 +222,8 @@ class Database:
         finally:
             engine.dispose()
         keys = ("in", "out", "out_sent", "complaints", "complaints_linked", "outbox_open", "outbox_dead")
-        return dict(zip(keys, row, strict=False))
+        values = cast(tuple[int, ...], tuple(row))
+        return dict(zip(keys, values, strict=False))
 
     def drop(self) -> None:
         if self._schema:
@@ -134,30 +231,55 @@ class Database:
                 conn.execute(text(f"DROP SCHEMA IF EXISTS {self._schema} CASCADE"))
 
 
-class Stack:
-    """``lapor serve`` + ``lapor worker`` against the stand-in providers and registry."""
+@dataclass
+class _Serve:
+    port: int
+    process: subprocess.Popen | None = None
+    ready_seconds: float = 0.0
 
-    def __init__(self, db: Database, workdir: Path, provider_port: int, registry_port: int, workers: int,
+
+@dataclass
+class _Worker:
+    log_path: Path
+    process: subprocess.Popen | None = None
+    pids: list[int] = field(default_factory=list)  # every process that has been this worker (restarts)
+
+
+class Stack:
+    """The service in one ``Setup`` against the stand-in providers and registry.
+
+    With several ``lapor serve`` processes they share everything a deployment behind a load
+    balancer shares: the database, the secrets, one public URL (the first port's, which the
+    driver signs against whichever port it sends to) and, on one host, the metrics directory."""
+
+    def __init__(self, db: Database, workdir: Path, provider_port: int, registry_port: int, setup: Setup | int,
                  lease_seconds: int = 5):
         self.db = db
-        self.port = free_port()
-        self.workers = workers
+        self.setup = setup if isinstance(setup, Setup) else Setup.production(setup)
+        self.serves = [_Serve(free_port()) for _ in range(self.setup.serves)]
+        self.ports = [serve.port for serve in self.serves]
+        self.port = self.ports[0]
+        self.public_url = f"http://127.0.0.1:{self.port}"
         self.lease_seconds = lease_seconds
         config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
         config["database_url"] = db.url
         config["dialogs"]["scripts_dir"] = str(ROOT / "dialogs" / "scripts")
         config["nlu"].update(data_dir=str(ROOT / "dialogs" / "nlu"), model_dir=str(ROOT / "var" / "nlu"))
-        config["delivery"].update(embedded_worker=False, lease_seconds=lease_seconds, max_backoff_seconds=30,
+        config["delivery"].update(lease_seconds=lease_seconds, max_backoff_seconds=30,
                                   rate_limits={})  # instant citizens would measure pacing, not speed
-        config["server"] = {**config.get("server", {}), "host": "127.0.0.1", "port": self.port, "workers": workers}
+        config["server"] = {**config.get("server", {}), "host": "127.0.0.1", "port": self.port}
+        if not self.setup.from_config:
+            config["delivery"]["embedded_worker"] = self.setup.embedded_worker
+            config["server"]["workers"] = self.setup.workers
         config_path = workdir / "config.yaml"
         config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
+        self.metrics_dir = workdir / "var" / "metrics"  # beside config.yaml: one per service, shared on the host
         provider = f"http://127.0.0.1:{provider_port}"
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("LAPOR_", "TWILIO_", "TELEGRAM_"))},
             "PYTHONPATH": str(ROOT), "LAPOR_CONFIG": str(config_path), "LAPOR_DATABASE_URL": db.url,
             "LAPOR_DATA_KEY": "bench-data-key", "LAPOR_SECRET_KEY": "bench-secret-key",
-            "LAPOR_PUBLIC_URL": f"http://127.0.0.1:{self.port}",
+            "LAPOR_PUBLIC_URL": self.public_url, "LAPOR_METRICS_DIR": str(self.metrics_dir),
             "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_WHATSAPP_FROM": WA_FROM,
             "TWILIO_SMS_FROM": SMS_FROM, "TWILIO_API_BASE_URL": provider,
             "TELEGRAM_BOT_TOKEN": BOT_TOKEN, "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
@@ -165,67 +287,130 @@ class Stack:
             "LAPOR_REGISTRY": "webhook", "LAPOR_REGISTRY_URL": f"http://127.0.0.1:{registry_port}/complaints",
             "LAPOR_REGISTRY_SECRET": REGISTRY_SECRET,
         }
-        self.logs = (workdir / "serve.log").open("a"), (workdir / "worker.log").open("a")
-        self.serve: subprocess.Popen | None = None
-        self.worker: subprocess.Popen | None = None
-        self.ready_seconds = 0.0
+        self.env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        self._serve_log = (workdir / "serve.log").open("a")
+        several = self.setup.lapor_workers > 1
+        self.workers = [_Worker(workdir / (f"worker-{i + 1}.log" if several else "worker.log"))
+                        for i in range(self.setup.lapor_workers)]
+        for worker in self.workers:
+            worker.log_path.touch()
+        self.ready_seconds = 0.0  # the slowest ``lapor serve``
+
+    @property
+    def worker(self) -> subprocess.Popen | None:
+        """The first ``lapor worker`` (None when delivery is embedded)."""
+        return self.workers[0].process if self.workers else None
 
     def _lapor(self, *args: str, log=subprocess.DEVNULL) -> subprocess.Popen:
         return subprocess.Popen([sys.executable, "-m", "bot.cli", *args], cwd=ROOT, env=self.env,
                                 stdout=log, stderr=log)
 
     def start(self) -> None:
-        """Migrate (as a deployment does, before starting), then time ``lapor serve`` until ready."""
+        """Migrate (as a deployment does, before starting), then time each ``lapor serve`` until
+        ready, one after the other; then start the ``lapor worker`` processes."""
         if self._lapor("db", "upgrade").wait(timeout=120) != 0:
             raise RuntimeError("lapor db upgrade failed")
-        started = time.monotonic()
-        self.serve = self._lapor("serve", "--port", str(self.port), "--workers", str(self.workers), log=self.logs[0])
-        wait_ready(self.port)
-        self.ready_seconds = time.monotonic() - started
-        self.start_worker()
+        for serve in self.serves:
+            started = time.monotonic()
+            args = ["serve", "--port", str(serve.port)]
+            if not self.setup.from_config:
+                args += ["--workers", str(self.setup.workers)]
+            serve.process = self._lapor(*args, log=self._serve_log)
+            wait_ready(serve.port)
+            serve.ready_seconds = time.monotonic() - started
+        self.ready_seconds = max(serve.ready_seconds for serve in self.serves)
+        if self.workers:
+            self.start_worker(*range(len(self.workers)))
 
-    def start_worker(self, timeout: float = 60.0) -> None:
-        """Start ``lapor worker`` and wait until it says it has started."""
-        log_path = Path(self.logs[1].name)
-        seen = log_path.read_text().count("worker started")
-        self.worker = self._lapor("worker", log=self.logs[1])
+    def start_worker(self, *indexes: int, timeout: float = 60.0) -> None:
+        """Start ``lapor worker`` number ``index`` (the first by default; several at once) and
+        wait until each says it has started."""
+        waiting = []
+        for index in indexes or (0,):
+            worker = self.workers[index]
+            seen = worker.log_path.read_text().count("worker started")
+            with worker.log_path.open("a") as log:
+                worker.process = self._lapor("worker", log=log)
+            worker.pids.append(worker.process.pid)
+            waiting.append((worker, seen))
         deadline = time.monotonic() + timeout
-        while log_path.read_text().count("worker started") == seen:
-            if self.worker.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"lapor worker did not start: see {log_path}")
-            time.sleep(0.01)
+        for worker, seen in waiting:
+            while worker.log_path.read_text().count("worker started") == seen:
+                if (worker.process is None or worker.process.poll() is not None) or time.monotonic() > deadline:
+                    raise RuntimeError(f"lapor worker did not start: see {worker.log_path}")
+                time.sleep(0.01)
 
-    def gunicorn_workers(self) -> list[int]:
-        return children(self.serve.pid) if self.serve else []
+    def gunicorn_workers(self, serve: int = 0) -> list[int]:
+        process = self.serves[serve].process
+        return children(process.pid) if process else []
 
     def processes(self) -> dict[str, int]:
         """Role -> pid of every process of the service."""
-        found = {"gunicorn master": self.serve.pid}
-        found.update({f"gunicorn worker {i + 1}": pid for i, pid in enumerate(self.gunicorn_workers())})
-        if self.worker is not None:
-            found["lapor worker"] = self.worker.pid
+        found: dict[str, int] = {}
+        for k, serve in enumerate(self.serves):
+            if serve.process is None:
+                continue
+            prefix = "gunicorn" if len(self.serves) == 1 else f"serve {k + 1}"
+            found[f"{prefix} master"] = serve.process.pid
+            found.update({f"{prefix} worker {i + 1}": pid for i, pid in enumerate(self.gunicorn_workers(k))})
+        for i, worker in enumerate(self.workers):
+            if worker.process is not None:
+                found["lapor worker" if len(self.workers) == 1 else f"lapor worker {i + 1}"] = worker.process.pid
         return found
+
+    def groups(self) -> dict[str, list[str]]:
+        """Each process of ``work_done`` -> its roles in ``processes`` (a serve's master and workers)."""
+        roles = list(self.processes())
+        found: dict[str, list[str]] = {}
+        for k, serve in enumerate(self.serves):
+            prefix = "gunicorn " if len(self.serves) == 1 else f"serve {k + 1} "
+            found[f"lapor serve {k + 1} (port {serve.port})"] = [r for r in roles if r.startswith(prefix)]
+        for i in range(len(self.workers)):
+            found[f"lapor worker {i + 1}"] = ["lapor worker" if len(self.workers) == 1 else f"lapor worker {i + 1}"]
+        return found
+
+    def work_done(self) -> dict[str, dict[str, float]]:
+        """What each process counted (``bot.metrics``' files in the shared directory): for each
+        ``lapor serve`` the messages its gunicorn workers took in, for each ``lapor worker`` the
+        replies it sent and the complaints the registry accepted from it."""
+        done: dict[str, dict[str, float]] = {}
+        for k, serve in enumerate(self.serves):
+            counts = [counted(self.metrics_dir, pid) for pid in self.gunicorn_workers(k)]
+            done[f"lapor serve {k + 1} (port {serve.port})"] = {
+                "messages in": sum(total(c, "lapor_inbound_messages_total") for c in counts),
+                "replies sent": sum(total(c, "lapor_replies_total", outcome="sent") for c in counts)}
+        for i, worker in enumerate(self.workers):
+            counts = [counted(self.metrics_dir, pid) for pid in worker.pids]
+            done[f"lapor worker {i + 1}"] = {
+                "replies sent": sum(total(c, "lapor_replies_total", outcome="sent") for c in counts),
+                "complaints accepted": sum(total(c, "lapor_registry_submissions_total", outcome="accepted")
+                                           for c in counts)}
+        return done
 
     def kill_gunicorn_worker(self) -> int:
         pid = self.gunicorn_workers()[0]
         os.kill(pid, signal.SIGKILL)
         return pid
 
-    def kill_worker(self) -> None:
-        self.worker.send_signal(signal.SIGKILL)
-        self.worker.wait(timeout=10)
+    def kill_worker(self, index: int = 0) -> None:
+        process = self.workers[index].process
+        if process is not None:
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=10)
 
     def stop(self) -> None:
-        for process in (self.worker, self.serve):
+        processes = [w.process for w in self.workers] + [s.process for s in self.serves]
+        for process in processes:
             if process is not None and process.poll() is None:
                 process.terminate()
+        for process in processes:
+            if process is not None:
                 try:
                     process.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
-        for log in self.logs:
-            log.close()
+        self._serve_log.close()
 
 
 class CeilingStack:
@@ -248,6 +433,8 @@ class CeilingStack:
         self.ready_seconds = time.monotonic() - started
 
     def processes(self) -> dict[str, int]:
+        if self.process is None:
+            return {}
         found = {"gunicorn master": self.process.pid}
         found.update({f"gunicorn worker {i + 1}": pid for i, pid in enumerate(children(self.process.pid))})
         return found

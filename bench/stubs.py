@@ -131,7 +131,7 @@ class RegistryStub:
             return _json(403, {"error": "bad signature"})
         body = json.loads(request.body)
         key = request.headers.get("idempotency-key")
-        if key != body.get("tracking_number"):
+        if key is None or key != body.get("tracking_number"):
             self.violations.append("Idempotency-Key is not the tracking number")
             return _json(400, {"error": "bad key"})
         if key in self.stored:
