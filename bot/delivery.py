@@ -113,15 +113,18 @@ class Delivery:
             self._leases.release(ids)
         return len(claimed)
 
-    def idle_seconds(self, longest: float) -> float:
-        """How long a worker that found nothing to claim may sleep: until the next row falls due
-        (a retry, or the lease of a worker that died), at most ``longest``. A row already due
-        that could not be claimed waits behind another's work, which wakes no one sooner.
-        Read without the write lock."""
+    def idle_seconds(self, longest: float, after_work: bool = False) -> float:
+        """How long a worker may rest after a round: until the next row falls due (a retry, or
+        the lease of a worker that died), at most ``longest``. A row already due means 0 after
+        a round that did work (the next reply of a citizen, say: claim again at once); after a
+        round that found nothing to claim, it waits behind another's work, which wakes no one
+        sooner. Read without the write lock, so an idle worker takes no write lock to learn it."""
         with self._db.reading() as session:
             due = repo.next_outbox_due(session)
         wait = (due - repo.utcnow()).total_seconds() if due is not None else longest
-        return min(longest, wait + 0.01) if wait > 0 else longest
+        if wait > 0:
+            return min(longest, wait + 0.01)
+        return 0.0 if after_work else longest
 
     def drain(self, limit_rounds: int = 1000) -> int:
         """Run batches until nothing is due (for the terminal and tests); returns the total."""
@@ -492,16 +495,18 @@ class Rest(Protocol):
 def deliver_until(stop: threading.Event, delivery: Delivery, poller: RegistryPoller | None, rest: Rest, *,
                   longest: float, retry_seconds: float = 1.0) -> None:
     """The one delivery loop, of the embedded thread and of ``lapor worker``: work while there
-    is work, else rest until woken or the next row falls due (``Delivery.idle_seconds``, at most
-    ``longest``). A failed round (the database is down, a bug) is logged, the rest is reset, and
-    the loop goes on after ``retry_seconds``: nothing kills it but ``stop``."""
+    is work (a round is followed by another only when a row is due), else rest until woken or
+    the next row falls due (``Delivery.idle_seconds``, at most ``longest``). A failed round (the
+    database is down, a bug) is logged, the rest is reset, and the loop goes on after
+    ``retry_seconds``: nothing kills it but ``stop``."""
     while not stop.is_set():
         try:
             busy = delivery.run_once()
             if poller is not None:
                 busy += poller.maybe_poll()
-            if not busy:
-                rest.wait(delivery.idle_seconds(longest))
+            wait = delivery.idle_seconds(longest, after_work=busy > 0)
+            if wait > 0:
+                rest.wait(wait)
         except Exception as exc:
             log.warning("delivery round failed (%s: %s); retrying in %s s", type(exc).__name__, exc, retry_seconds,
                         exc_info=not isinstance(exc, Unavailable))
