@@ -64,12 +64,13 @@ async def load_matrix(report: Report, setups: list[Setup], databases: list[str],
 
 
 def growth(report: Report, databases: list[str]) -> None:
-    """HOOK (growth benchmark: bench/seed.py, bench/growth.py), to be wired by its author:
-    for each database, ``bench.growth.run(kind, url)``; then ``report.growth =
-    bench.growth.render(results)`` (markdown with its own "## Growth" heading, placed after
-    "Scale-out") and ``report.growth_figures`` = whatever of it BENCHMARKS.json should keep
-    (JSON-serialisable). PostgreSQL's server URL is ``bench.stack.POSTGRES_URL``."""
-    del report, databases  # nothing yet
+    """The growth benchmark (``bench.growth``): each database seeded with 1 million complaints
+    and 10 million messages, then every admin page timed and its queries' plans kept."""
+    from bench import growth as growth_bench
+
+    results = growth_bench.seeded(databases)
+    report.growth = growth_bench.render(results)
+    report.growth_figures = {result.kind: {page.name: page.median_ms for page in result.pages} for result in results}
 
 
 def profiles(report: Report, databases: list[str]) -> None:

@@ -340,6 +340,7 @@ class _Run:
     def _end(self, conversation: Conversation, status: Status) -> None:
         conversation.status = status.value
         conversation.ended_at = self.now
+        repo.count_ended(self.session, conversation)  # the admin funnel's pre-aggregated counts
         self.conversation_events.append(cast(metrics.ConversationEvent, status.value))  # completed, cancelled, expired
 
     def _queue_replies(self, contact: Contact, conversation: Conversation | None) -> None:

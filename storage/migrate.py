@@ -58,7 +58,7 @@ def current(url: str) -> bool:
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            found = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+            found: list[str] = list(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
     except SQLAlchemyError:
         return False
     finally:

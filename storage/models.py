@@ -82,6 +82,7 @@ class Conversation(Base):
     __tablename__ = "conversations"
     __table_args__ = (
         Index(None, "contact_id", "status"),
+        Index(None, "script_id", "status"),  # a script's active conversations (the live part of the funnel)
         CheckConstraint(_one_of("status", CONVERSATION_STATUSES), name="status"),
     )
 
@@ -215,6 +216,15 @@ class Complaint(Base):
                 f"category={self.category!r}, status={self.status!r})")
 
 
+# The admin text search over complaints (tracking number, title, description) is dialect-specific
+# and lives outside this metadata, made by migration 0006: on SQLite the FTS5 table
+# ``complaints_search`` (trigram tokenizer, external content: the complaints table itself, kept
+# current by triggers), on PostgreSQL the pg_trgm GIN index ``ix_complaints_search``. Both answer
+# case-insensitive substring queries (storage.repository.find_complaints).
+COMPLAINT_SEARCH = "complaints_search"
+COMPLAINT_SEARCH_INDEX = "ix_complaints_search"
+
+
 class Attachment(Base):
     """One file a citizen sent (a photo, a document, a voice note), and what became of it.
 
@@ -258,6 +268,9 @@ class Attachment(Base):
                 f"kind={self.kind!r}, size={self.size!r})")
 
 
+HAS_COMPLAINT = text("complaint_id IS NOT NULL")
+
+
 class Outbox(Base):
     """Work for the delivery worker: a reply or notification to send, a complaint to submit, or
     an attachment to download (``attachment_id``).
@@ -272,6 +285,8 @@ class Outbox(Base):
     __table_args__ = (
         Index(None, "status", "next_attempt_at"),
         Index(None, "contact_id", "status"),
+        Index(None, "complaint_id", sqlite_where=HAS_COMPLAINT, postgresql_where=HAS_COMPLAINT),  # its deliveries
+        Index(None, "status", "id"),  # the admin delivery pages: one status, newest first
         CheckConstraint(_one_of("kind", OUTBOX_KINDS), name="kind"),
         CheckConstraint(_one_of("status", OUTBOX_STATUSES), name="status"),
     )
@@ -302,6 +317,36 @@ class Outbox(Base):
     def __repr__(self) -> str:
         return (f"Outbox(id={self.id!r}, kind={self.kind!r}, channel={self.channel!r}, status={self.status!r}, "
                 f"attempts={self.attempts!r})")
+
+
+class FunnelCount(Base):
+    """The funnel of conversations that have ended, pre-aggregated (``bot.admin.funnel``).
+
+    Per script and step: how many ended conversations reached the step, were abandoned at it
+    (cancelled or expired there) and how many re-prompts it cost; the row with step ``""`` is the
+    script as a whole (``reached``: conversations ended, ``completed``: of them completed). Added
+    to in the transaction that ends a conversation (``storage.repository.count_ended``), so the
+    funnel page reads a few rows instead of every conversation. Each count is spread over
+    ``FUNNEL_SHARDS`` rows (by conversation id) so that concurrent endings on PostgreSQL rarely
+    wait for one another's row locks; readers add the shards up.
+    """
+
+    __tablename__ = "funnel_counts"
+
+    script_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    step_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    shard: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    reached: Mapped[int] = mapped_column(default=0)
+    abandoned: Mapped[int] = mapped_column(default=0)
+    reprompts: Mapped[int] = mapped_column(default=0)
+    completed: Mapped[int] = mapped_column(default=0)
+
+    def __repr__(self) -> str:
+        return (f"FunnelCount(script_id={self.script_id!r}, step_id={self.step_id!r}, shard={self.shard!r}, "
+                f"reached={self.reached!r}, abandoned={self.abandoned!r})")
+
+
+FUNNEL_SHARDS = 8
 
 
 class ScriptVersion(Base):

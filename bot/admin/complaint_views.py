@@ -4,6 +4,11 @@ deliveries), a status change that tells the citizen (admins), and the export (CS
 streamed, no personal data, as ``lapor complaints export``). Viewers and admins. Pages only
 read, in read-only snapshots that never hold the write lock.
 
+The list costs the same at any size and depth: pages are keyset pages (``before``/``after`` a
+complaint id: "older" and "newer", as a mailbox pages, rather than numbered pages that would
+have to skip over every row before them), matches are counted up to
+``storage.repository.COUNT_LIMIT`` ("more than 10000"), and text search uses the search index.
+
 An anonymous reporter is shown to no role: not the name, and not in the transcript (whose
 personal texts were destroyed when the report was filed; ``bot.privacy``).
 """
@@ -62,7 +67,7 @@ def index() -> ResponseReturnValue:
     args = request.args
     filters = {key: args.get(key, "").strip()
                for key in ("status", "category", "channel", "province", "regency", "from", "to", "q")}
-    page = max(1, args.get("page", 1, type=int))
+    before, after = args.get("before", type=int), args.get("after", type=int)
     places = _services().places
     provinces = places.regions("province") if places is not None else []
     province = filters["province"] if filters["province"] in dict(provinces) else ""
@@ -70,15 +75,14 @@ def index() -> ResponseReturnValue:
     regency = filters["regency"] if filters["regency"] in dict(regencies) else ""
     filters["province"], filters["regency"] = province, regency
     with _services().db.reading() as s:
-        rows, total = repo.find_complaints(
+        page = repo.find_complaints(
             s, status=filters["status"] if filters["status"] in STATUSES else None,
             category=filters["category"] or None,
             channel=filters["channel"] if filters["channel"] in CHANNELS else None,
             province=province or None, regency=regency or None,
             since=_day(filters["from"]), until=_day(filters["to"], end=True), text=filters["q"][:100] or None,
-            offset=(page - 1) * PAGE, limit=PAGE)
-    pages = max(1, -(-total // PAGE))
-    return render_template("admin/complaints.html", rows=rows, total=total, page=page, pages=pages,
+            before=before, after=None if before is not None else after, limit=PAGE)
+    return render_template("admin/complaints.html", page=page, rows=page.rows, first=before is None and after is None,
                            filters=filters, statuses=STATUSES, channels=CHANNELS,
                            categories=sorted(_services().settings.categories), provinces=provinces,
                            regencies=regencies)

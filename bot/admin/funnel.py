@@ -3,16 +3,23 @@
 For one script (all its versions): how many conversations started and completed, how many
 reached each step, how many were abandoned there (cancelled, expired, or idle past the idle
 timeout), and how often, on average, the step had to ask again (``DialogState.reprompts``).
+
+The page reads the ended conversations' counts pre-aggregated (``storage.models.FunnelCount``,
+added to as each conversation ends) and only the active conversations row by row: its cost
+follows the number of conversations under way, not of all there ever were. ``build`` is the
+same computation over every conversation's row (the reference the aggregate is tested against).
 """
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from markupsafe import Markup, escape
+
+from storage.repository import FunnelCounts
 
 ABANDONED = ("cancelled", "expired")
 BAR_WIDTH, ROW, LABEL = 420, 30, 170
@@ -33,29 +40,58 @@ class Funnel:
     steps: tuple[StepRow, ...]
 
 
+@dataclass(slots=True)
+class _Tally:
+    started: int = 0
+    completed: int = 0
+    reached: Counter[str] = field(default_factory=Counter)
+    abandoned: Counter[str] = field(default_factory=Counter)
+    reprompts: Counter[str] = field(default_factory=Counter)
+
+    def add(self, rows: Iterable[tuple[str, str | None, dict[str, Any], datetime]], now: datetime,
+            idle: timedelta) -> _Tally:
+        for status, step_id, state, updated_at in rows:
+            self.started += 1
+            history = list(state.get("history") or [])
+            seen = set(history) | ({step_id} if step_id else set())
+            self.reached.update(seen)
+            self.reprompts.update({step: int(count) for step, count in (state.get("reprompts") or {}).items()})
+            if status == "completed":
+                self.completed += 1
+            elif status in ABANDONED or (status == "active" and now - updated_at > idle):
+                last = step_id or (history[-1] if history else None)
+                if last:
+                    self.abandoned[last] += 1
+        return self
+
+    def funnel(self, steps: list[str]) -> Funnel:
+        return Funnel(self.started, self.completed, tuple(
+            StepRow(step, self.reached[step], self.abandoned[step],
+                    round(self.reprompts[step] / self.reached[step], 2) if self.reached[step] else 0.0)
+            for step in steps))
+
+
 def build(rows: Iterable[tuple[str, str | None, dict[str, Any], datetime]], steps: list[str], now: datetime,
           idle: timedelta) -> Funnel:
     """The funnel of conversations ``rows`` (status, step id, state, updated_at) over ``steps``."""
-    started = completed = 0
-    reached: Counter[str] = Counter()
-    abandoned: Counter[str] = Counter()
-    reprompts: Counter[str] = Counter()
-    for status, step_id, state, updated_at in rows:
-        started += 1
-        history = list(state.get("history") or [])
-        seen = set(history) | ({step_id} if step_id else set())
-        reached.update(seen)
-        reprompts.update({step: int(count) for step, count in (state.get("reprompts") or {}).items()})
-        if status == "completed":
-            completed += 1
-        elif status in ABANDONED or (status == "active" and now - updated_at > idle):
-            last = step_id or (history[-1] if history else None)
-            if last:
-                abandoned[last] += 1
-    return Funnel(started, completed, tuple(
-        StepRow(step, reached[step], abandoned[step],
-                round(reprompts[step] / reached[step], 2) if reached[step] else 0.0)
-        for step in steps))
+    return _Tally().add(rows, now, idle).funnel(steps)
+
+
+def combine(ended: Mapping[str, FunnelCounts], active: Iterable[tuple[str, str | None, dict[str, Any], datetime]],
+            steps: list[str], now: datetime, idle: timedelta) -> Funnel:
+    """The same funnel as ``build`` over every conversation, from the pre-aggregated counts of
+    the ended ones (``storage.repository.ended_funnel``) and the rows of the active ones (of
+    which those idle past ``idle`` count as abandoned at their step)."""
+    tally = _Tally().add(active, now, idle)
+    for step, counts in ended.items():
+        if step == "":  # the script as a whole
+            tally.started += counts.reached
+            tally.completed += counts.completed
+            continue
+        tally.reached[step] += counts.reached
+        tally.abandoned[step] += counts.abandoned
+        tally.reprompts[step] += counts.reprompts
+    return tally.funnel(steps)
 
 
 def svg(funnel: Funnel) -> Markup:

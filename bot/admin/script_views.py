@@ -9,7 +9,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask.typing import ResponseReturnValue
 
 from bot.admin.auth import requires
-from bot.admin.funnel import build as build_funnel
+from bot.admin.funnel import combine as combine_funnel
 from bot.admin.funnel import svg as funnel_svg
 from bot.admin.simulator import CHANNELS as SIMULATED_CHANNELS
 from bot.admin.simulator import Line, Simulation
@@ -141,11 +141,11 @@ def simulate(script_id: str, version: int) -> ResponseReturnValue:
 def funnel(script_id: str) -> ResponseReturnValue:
     """Started, completed, reached and abandoned per step, and re-prompts, for every version."""
     services = current_app.extensions["lapor"]
-    with _db().reading() as s:  # a scan of every conversation: never under the write lock
+    with _db().reading() as s:  # one snapshot: the ended counts and the active conversations agree
         try:
             script = services.catalog.current(s, script_id)
         except LookupError:
             abort(404)
-        result = build_funnel(repo.conversation_states(s, script_id), list(script.steps), repo.utcnow(),
-                              services.settings.idle_timeout)
+        result = combine_funnel(repo.ended_funnel(s, script_id), repo.active_conversation_states(s, script_id),
+                                list(script.steps), repo.utcnow(), services.settings.idle_timeout)
     return render_template("admin/funnel.html", script_id=script_id, funnel=result, chart=funnel_svg(result))

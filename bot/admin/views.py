@@ -53,7 +53,8 @@ def _headers(response):
 
 @bp.app_context_processor
 def _template_globals() -> dict:
-    return {"csrf_token": csrf_token, "can": can, "user": current_user}
+    return {"csrf_token": csrf_token, "can": can, "user": current_user,
+            "count_limit": repo.COUNT_LIMIT}  # list pages count up to here ("more than")
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -1,6 +1,7 @@
 """The queries and writes that intake, delivery and admin code use, one module per concern:
-``contacts`` (contacts, messages, conversations), ``complaints``, ``outbox``, ``scripts`` and
-``admin``. Everything is re-exported here, so callers write ``repository.lock_contact(...)``.
+``contacts`` (contacts, messages, conversations), ``complaints``, ``outbox``, ``scripts``,
+``funnel`` (the admin funnel's counts) and ``admin``. Everything is re-exported here, so
+callers write ``repository.lock_contact(...)``.
 
 Every function takes an open Session from ``Database.transaction()`` and none commits: the
 caller's transaction decides what becomes visible, and when. Functions that create rows flush,
@@ -10,6 +11,9 @@ from __future__ import annotations
 
 from storage.columns import utcnow
 from storage.repository.admin import (
+    COUNT_LIMIT,
+    MIN_INDEXED_SEARCH,
+    ComplaintPage,
     add_admin_session,
     add_admin_user,
     add_audit,
@@ -68,6 +72,13 @@ from storage.repository.contacts import (
     start_conversation,
     waiting_step,
 )
+from storage.repository.funnel import (
+    FunnelCounts,
+    active_conversation_states,
+    count_ended,
+    ended_funnel,
+    rebuild_funnel_counts,
+)
 from storage.repository.outbox import (
     MAX_RECLAIMS,
     ORDERED_KINDS,
@@ -105,7 +116,15 @@ from storage.repository.scripts import (
 from storage.tracking import normalize_tracking_number
 
 __all__ = [
+    "COUNT_LIMIT",
     "ComplaintFields",
+    "ComplaintPage",
+    "MIN_INDEXED_SEARCH",
+    "FunnelCounts",
+    "active_conversation_states",
+    "count_ended",
+    "ended_funnel",
+    "rebuild_funnel_counts",
     "FINAL_STATUSES",
     "MAX_RECLAIMS",
     "ORDERED_KINDS",

@@ -5,16 +5,19 @@ Every function takes an open Session and none commits (see ``storage.repository`
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import column, delete, func, literal_column, or_, select, table
+from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, joinedload
 
 from storage.models import (
+    COMPLAINT_SEARCH,
     AdminSession,
     AdminUser,
     AuditEntry,
@@ -28,6 +31,9 @@ from storage.repository.common import is_postgres
 from storage.repository.outbox import fail_abandoned, outbox_row
 
 __all__ = [
+    "COUNT_LIMIT",
+    "MIN_INDEXED_SEARCH",
+    "ComplaintPage",
     "add_admin_session",
     "add_admin_user",
     "add_audit",
@@ -79,36 +85,92 @@ def complaint_counts(session: Session) -> dict[str, int]:
     return dict(session.execute(select(Complaint.status, func.count()).group_by(Complaint.status)).all())
 
 
+COUNT_LIMIT = 10_000  # list pages count matches up to here, then say "more than"
+MIN_INDEXED_SEARCH = 3  # characters: shorter searches are correct but scan (no trigram to look up)
+
+
+@dataclass(frozen=True, slots=True)
+class ComplaintPage:
+    """One page of complaints, newest first, and where the neighbouring pages start.
+
+    ``total`` counts the matches up to ``COUNT_LIMIT``; ``more`` says the count stopped there
+    (there are more). ``older`` and ``newer`` are the cursors of the next and previous pages
+    (``before=older``, ``after=newer``), None at either end."""
+
+    rows: list[Complaint]
+    total: int
+    more: bool
+    older: int | None = None
+    newer: int | None = None
+
+
+def _bounded_count(session: Session, query: Any) -> int:
+    """How many rows ``query`` selects, counted up to ``COUNT_LIMIT`` + 1 (the count stops there:
+    a page view never counts a million rows)."""
+    inner = query.with_only_columns(literal_column("1"), maintain_column_froms=True).limit(COUNT_LIMIT + 1)
+    return session.scalar(select(func.count()).select_from(inner.subquery())) or 0
+
+
+def _search_phrase(text: str) -> str:
+    """An FTS5 phrase that matches ``text`` as a substring (trigram tokenizer): quoted, quotes doubled."""
+    return '"' + text.replace('"', '""') + '"'
+
+
 def find_complaints(session: Session, *, status: str | None = None, category: str | None = None,
                     channel: str | None = None, province: str | None = None, regency: str | None = None,
                     since: datetime | None = None, until: datetime | None = None,
-                    text: str | None = None, offset: int = 0, limit: int = 50) -> tuple[list[Complaint], int]:
-    """One page of complaints, newest first, and how many match in all. ``province`` and
-    ``regency`` are Kemendagri codes ("32", "32.73"). ``text`` is searched in the tracking
-    number, title and description (case-insensitive; % and _ match themselves)."""
-    query = select(Complaint)
+                    text: str | None = None, before: int | None = None, after: int | None = None,
+                    limit: int = 50) -> ComplaintPage:
+    """One page of complaints, newest first: the ``limit`` newest that match, older than the
+    complaint id ``before`` or newer than ``after`` (keyset pages: every page costs the same,
+    however deep), and how many match (counted up to ``COUNT_LIMIT``). ``province`` and
+    ``regency`` are Kemendagri codes ("32", "32.73"). ``text`` is searched in the tracking number,
+    title and description, case-insensitively, as a substring (% and _ match themselves): by the
+    search index (``storage.models.COMPLAINT_SEARCH``) from ``MIN_INDEXED_SEARCH`` characters on,
+    by a scan below that."""
+    conditions: list[Any] = []
     if province:
-        query = query.where(Complaint.province_code == province)
+        conditions.append(Complaint.province_code == province)
     if regency:
-        query = query.where(Complaint.regency_code == regency)
+        conditions.append(Complaint.regency_code == regency)
     if status:
-        query = query.where(Complaint.status == status)
+        conditions.append(Complaint.status == status)
     if category:
-        query = query.where(Complaint.category == category)
+        conditions.append(Complaint.category == category)
     if channel:
-        query = query.where(Complaint.channel == channel)
+        conditions.append(Complaint.channel == channel)
     if since:
-        query = query.where(Complaint.created_at >= since)
+        conditions.append(Complaint.created_at >= since)
     if until:
-        query = query.where(Complaint.created_at < until)
-    if text:
+        conditions.append(Complaint.created_at < until)
+    key: Any = Complaint.id
+    query = select(Complaint)
+    if text and len(text) >= MIN_INDEXED_SEARCH and not is_postgres(session):
+        # the FTS table leads (its rowids come newest first), each match looked up by id
+        search = table(COMPLAINT_SEARCH, column("rowid"))
+        query = query.join(search, search.c.rowid == Complaint.id)
+        conditions.append(sql_text(f"{COMPLAINT_SEARCH} MATCH :phrase").bindparams(phrase=_search_phrase(text)))
+        key = search.c.rowid
+    elif text:  # PostgreSQL: the pg_trgm index serves these ILIKEs (3 characters and more)
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(or_(Complaint.tracking_number.ilike(pattern, escape="\\"),
-                                Complaint.title.ilike(pattern, escape="\\"),
-                                Complaint.description.ilike(pattern, escape="\\")))
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.scalars(query.order_by(Complaint.id.desc()).offset(offset).limit(limit)).all()
-    return list(rows), total or 0
+        conditions.append(or_(Complaint.tracking_number.ilike(pattern, escape="\\"),
+                              Complaint.title.ilike(pattern, escape="\\"),
+                              Complaint.description.ilike(pattern, escape="\\")))
+    query = query.where(*conditions)
+    total = _bounded_count(session, query)
+    if after is not None:  # the page just newer than ``after``: read upwards, then turn it round
+        rows = list(session.scalars(query.where(key > after).order_by(key.asc()).limit(limit + 1)))
+        newer = rows[limit - 1].id if len(rows) > limit else None
+        rows = rows[:limit][::-1]
+        older = rows[-1].id if rows else None
+    else:
+        if before is not None:
+            query = query.where(key < before)
+        rows = list(session.scalars(query.order_by(key.desc()).limit(limit + 1)))
+        older = rows[limit - 1].id if len(rows) > limit else None
+        rows = rows[:limit]
+        newer = rows[0].id if rows and before is not None else None
+    return ComplaintPage(rows, min(total, COUNT_LIMIT), total > COUNT_LIMIT, older, newer)
 
 
 def complaint_transcript(session: Session, complaint: Complaint) -> list[Message]:
@@ -126,12 +188,13 @@ def complaint_deliveries(session: Session, complaint_id: int) -> list[Outbox]:
 
 def outbox_page(session: Session, *, status: str, offset: int = 0, limit: int = 50) -> tuple[list[Outbox], int]:
     """One page of outbox rows of one status, newest first, with their messages and complaints
-    (the admin delivery view), and how many there are. For "dead", rows an admin discarded are
-    left out."""
+    (the admin delivery view), and how many there are, counted up to ``COUNT_LIMIT`` + 1 (more
+    than ``COUNT_LIMIT`` means "more than": the done rows number millions). For "dead", rows an
+    admin discarded are left out."""
     query = select(Outbox).where(Outbox.status == status)
     if status == "dead":
         query = query.where(Outbox.payload["discarded_by"].as_string().is_(None))
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    total = _bounded_count(session, query)
     rows = session.scalars(query.order_by(Outbox.id.desc()).offset(offset).limit(limit)
                            .options(joinedload(Outbox.message), joinedload(Outbox.complaint)))
     return list(rows), total
@@ -164,7 +227,9 @@ def discard_outbox(session: Session, row_id: int, actor: str, now: datetime) -> 
 
 
 def conversation_states(session: Session, script_id: str) -> Iterator[Any]:
-    """(status, step_id, state, updated_at) of every conversation of a script, in batches."""
+    """(status, step_id, state, updated_at) of every conversation of a script, in batches: a scan
+    of them all (the funnel page reads ``storage.repository.ended_funnel`` and the active ones
+    instead; this is what its counts are checked against)."""
     query = (select(Conversation.status, Conversation.step_id, Conversation.state, Conversation.updated_at)
              .where(Conversation.script_id == script_id).execution_options(yield_per=500))
     return iter(session.execute(query))
