@@ -113,8 +113,10 @@ class _Stubs:
         async def stop() -> None:
             for server in self._servers:
                 server.close()
-            for task in asyncio.all_tasks() - {asyncio.current_task()}:
+            tasks = asyncio.all_tasks() - {asyncio.current_task()}
+            for task in tasks:  # the connections' handlers: let them close their sockets
                 task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             self._loop.stop()
 
         asyncio.run_coroutine_threadsafe(stop(), self._loop)
