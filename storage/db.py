@@ -212,7 +212,7 @@ class Database:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._reader = sqlite_reader(engine) if engine.dialect.name == "sqlite" else \
-            engine.execution_options(postgresql_readonly=True)
+            engine.execution_options(postgresql_readonly=True, isolation_level="REPEATABLE READ")
         self._readers = sessionmaker(self._reader, expire_on_commit=False)
         database = engine.url.database if engine.dialect.name == "sqlite" else None
         self._gate = WriteGate(os.path.abspath(database)) if database else None
@@ -246,7 +246,8 @@ class Database:
     @contextmanager
     def reading(self) -> Iterator[Session]:
         """A read-only Session: one consistent snapshot that never takes the write lock (SQLite:
-        a deferred transaction beside the writers, thanks to WAL; PostgreSQL: READ ONLY). For
+        a deferred transaction beside the writers, thanks to WAL; PostgreSQL: READ ONLY at
+        REPEATABLE READ, so every statement sees the same snapshot). For
         admin pages and exports, however long they take. Writes in it fail."""
         try:
             with self._readers.begin() as session:

@@ -51,15 +51,24 @@ def newest_revision() -> str:
 
 def current(url: str) -> bool:
     """Whether the database at ``url`` is at the newest revision (False when it has none yet,
-    or cannot say)."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.exc import SQLAlchemyError
+    or cannot say: Alembic then does the work, and reports what is wrong). A SQLite file that
+    does not exist is not created here (``storage.db`` creates it, private)."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
 
-    engine = create_engine(url)
+    from storage.db import make_engine
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not (parsed.database and Path(parsed.database).is_file()):
+        return False
+    try:
+        engine = make_engine(url)
+    except Exception:  # an unsupported URL: Alembic's turn to refuse it
+        return False
     try:
         with engine.connect() as connection:
             found: list[str] = list(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
-    except SQLAlchemyError:
+    except Exception:  # no schema yet, or the database cannot be reached
         return False
     finally:
         engine.dispose()

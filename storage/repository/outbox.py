@@ -160,8 +160,8 @@ def claim_outbox(session: Session, *, now: datetime, limit: int, lease_seconds: 
     ``retry_outbox`` or ``dead_outbox``; renew the lease while the work lasts (``renew_leases``).
 
     A row whose lease ran out is claimed again (one more ``reclaims``) at most ``max_reclaims``
-    times: after that it goes dead instead, since each of those sends may have arrived
-    (``give_up_unrecorded``, first, unless ``give_up`` is False).
+    times: after that it is never claimed, and goes dead instead, since each of those sends may
+    have arrived (``give_up_unrecorded``, first, unless ``give_up`` is False).
 
     Two statements (a SELECT and one UPDATE of the claimed rows), each built once; the rows
     returned show what the UPDATE wrote.
@@ -169,7 +169,8 @@ def claim_outbox(session: Session, *, now: datetime, limit: int, lease_seconds: 
     if give_up:
         give_up_unrecorded(session, now, max_reclaims)
     rows = list(session.scalars(_claim_statement(tuple(channels) if channels is not None else None),
-                                {"now": now, "limit": limit}, execution_options={"populate_existing": True}))
+                                {"now": now, "limit": limit, "max_reclaims": max_reclaims},
+                                execution_options={"populate_existing": True}))
     if not rows:
         return rows
     lease_until = now + timedelta(seconds=lease_seconds)
@@ -220,7 +221,8 @@ def _claim_statement(channels: tuple[str, ...] | None) -> Select[Outbox]:
         select(Outbox)
         .where(
             or_(and_(Outbox.status == "pending", Outbox.next_attempt_at <= now),
-                and_(Outbox.status == "sending", Outbox.lease_until < now)),
+                and_(Outbox.status == "sending", Outbox.lease_until < now,
+                     Outbox.reclaims < bindparam("max_reclaims", type_=Integer))),
             or_(Outbox.kind.not_in(ORDERED_KINDS), ~earlier_in_line),
         )
         .order_by(Outbox.id)

@@ -1,6 +1,7 @@
 """The start-up's quick look at the schema: a current database is seen without Alembic."""
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -26,8 +27,11 @@ def test_a_current_database_is_upgraded_without_loading_alembic(db: Database, db
 
 
 def test_an_older_or_missing_schema_is_not_current(db: Database, db_url: str, tmp_path: Path) -> None:
-    assert not current(f"sqlite:///{tmp_path / 'none' / 'lapor.sqlite3'}")  # cannot even be opened
-    assert not current(f"sqlite:///{tmp_path / 'empty.sqlite3'}")  # no alembic_version table
+    missing = tmp_path / "none" / "lapor.sqlite3"
+    assert not current(f"sqlite:///{missing}") and not missing.parent.exists()  # nothing created, not even private
+    empty = tmp_path / "empty.sqlite3"
+    sqlite3.connect(empty).close()
+    assert not current(f"sqlite:///{empty}")  # no alembic_version table
     with db.transaction() as session:
         session.execute(text("UPDATE alembic_version SET version_num = '0001'"))
     try:
@@ -35,3 +39,9 @@ def test_an_older_or_missing_schema_is_not_current(db: Database, db_url: str, tm
     finally:
         with db.transaction() as session:
             session.execute(text(f"UPDATE alembic_version SET version_num = '{newest_revision()}'"))
+
+
+def test_a_plain_postgresql_url_means_psycopg_3(db: Database, db_url: str) -> None:
+    if db.dialect != "postgresql":
+        return
+    assert current(db_url.replace("postgresql+psycopg://", "postgresql://", 1))

@@ -328,6 +328,24 @@ def test_a_crashed_workers_rows_are_claimed_again_when_the_lease_ends(db: Databa
         assert session.get(Outbox, row).attempts == 2
 
 
+def test_a_row_that_used_up_its_reclaims_is_never_claimed_even_between_give_ups(db: Database) -> None:
+    """Reproduced: with the give-up sweep skipped (a worker runs it every third of a lease), a
+    claim took such a row and sent it once more than MAX_RECLAIMS allows."""
+    (row,) = queue(db, ("submission", None, None))
+    at = T0
+    for reclaim in range(repo.MAX_RECLAIMS + 1):
+        assert claim(db, now=at, lease=10, give_up=False) == [row], reclaim
+        at += timedelta(seconds=11)
+    assert claim(db, now=at, lease=10, give_up=False) == []
+    with db.transaction() as session:
+        stored = session.get(Outbox, row)
+        assert (stored.status, stored.reclaims, stored.attempts) == ("sending", repo.MAX_RECLAIMS,
+                                                                     repo.MAX_RECLAIMS + 1)
+    assert claim(db, now=at, lease=10) == []  # the sweep gives it up
+    with db.transaction() as session:
+        assert session.get(Outbox, row).status == "dead"
+
+
 def test_a_retried_row_comes_back_when_due(db: Database) -> None:
     (row,) = queue(db, ("submission", None, None))
     claim(db)
