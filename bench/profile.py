@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING
 
 from bench import minihttp
 from bench.driver import LINES, Driver, citizens
-from bench.stack import REGISTRY_SECRET, SMS_FROM, TELEGRAM_SECRET, WA_FROM, Database
-from bench.stubs import ACCOUNT_SID, AUTH_TOKEN, BOT_TOKEN, ProviderStub, RegistryStub
+from bench.stack import REGISTRY_SECRET, Database, service_env
+from bench.stubs import ProviderStub, RegistryStub
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -129,16 +129,8 @@ def _services(database: str, workdir: Path, stubs: _Stubs) -> Iterator[Services]
     from bot.settings import load_settings
 
     db = Database.create(database, workdir)
-    provider = f"http://127.0.0.1:{stubs.ports[0]}"
-    env = {"LAPOR_CONFIG": str(ROOT / "config.yaml"), "LAPOR_DATABASE_URL": db.url,
-           "LAPOR_DATA_KEY": "bench-data-key", "LAPOR_SECRET_KEY": "bench-secret-key", "LAPOR_PUBLIC_URL": PUBLIC_URL,
-           "LAPOR_METRICS_DIR": str(workdir / "metrics"),
-           "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_WHATSAPP_FROM": WA_FROM,
-           "TWILIO_SMS_FROM": SMS_FROM, "TWILIO_API_BASE_URL": provider,
-           "TELEGRAM_BOT_TOKEN": BOT_TOKEN, "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
-           "TELEGRAM_API_BASE_URL": provider,
-           "LAPOR_REGISTRY": "webhook", "LAPOR_REGISTRY_URL": f"http://127.0.0.1:{stubs.ports[1]}/complaints",
-           "LAPOR_REGISTRY_SECRET": REGISTRY_SECRET}
+    env = {"LAPOR_CONFIG": str(ROOT / "config.yaml"),
+           **service_env(db.url, PUBLIC_URL, stubs.ports[0], stubs.ports[1], workdir / "metrics")}
     settings = load_settings(environ=env, embedded_worker=False, rate_limits={})
     prepare_database(settings)
     services = build_services(settings)

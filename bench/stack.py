@@ -245,6 +245,22 @@ class _Worker:
     pids: list[int] = field(default_factory=list)  # every process that has been this worker (restarts)
 
 
+def service_env(database_url: str, public_url: str, provider_port: int, registry_port: int,
+                metrics_dir: Path) -> dict[str, str]:
+    """The service's environment against the stand-ins: its keys, the stand-in providers'
+    credentials and addresses, the webhook registry's (``bench.profile`` uses it too)."""
+    provider = f"http://127.0.0.1:{provider_port}"
+    return {
+        "LAPOR_DATABASE_URL": database_url, "LAPOR_DATA_KEY": "bench-data-key", "LAPOR_SECRET_KEY": "bench-secret-key",
+        "LAPOR_PUBLIC_URL": public_url, "LAPOR_METRICS_DIR": str(metrics_dir),
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_WHATSAPP_FROM": WA_FROM,
+        "TWILIO_SMS_FROM": SMS_FROM, "TWILIO_API_BASE_URL": provider,
+        "TELEGRAM_BOT_TOKEN": BOT_TOKEN, "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET, "TELEGRAM_API_BASE_URL": provider,
+        "LAPOR_REGISTRY": "webhook", "LAPOR_REGISTRY_URL": f"http://127.0.0.1:{registry_port}/complaints",
+        "LAPOR_REGISTRY_SECRET": REGISTRY_SECRET,
+    }
+
+
 class Stack:
     """The service in one ``Setup`` against the stand-in providers and registry.
 
@@ -274,18 +290,10 @@ class Stack:
         config_path = workdir / "config.yaml"
         config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
         self.metrics_dir = workdir / "var" / "metrics"  # beside config.yaml: one per service, shared on the host
-        provider = f"http://127.0.0.1:{provider_port}"
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("LAPOR_", "TWILIO_", "TELEGRAM_"))},
-            "PYTHONPATH": str(ROOT), "LAPOR_CONFIG": str(config_path), "LAPOR_DATABASE_URL": db.url,
-            "LAPOR_DATA_KEY": "bench-data-key", "LAPOR_SECRET_KEY": "bench-secret-key",
-            "LAPOR_PUBLIC_URL": self.public_url, "LAPOR_METRICS_DIR": str(self.metrics_dir),
-            "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_WHATSAPP_FROM": WA_FROM,
-            "TWILIO_SMS_FROM": SMS_FROM, "TWILIO_API_BASE_URL": provider,
-            "TELEGRAM_BOT_TOKEN": BOT_TOKEN, "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
-            "TELEGRAM_API_BASE_URL": provider,
-            "LAPOR_REGISTRY": "webhook", "LAPOR_REGISTRY_URL": f"http://127.0.0.1:{registry_port}/complaints",
-            "LAPOR_REGISTRY_SECRET": REGISTRY_SECRET,
+            "PYTHONPATH": str(ROOT), "LAPOR_CONFIG": str(config_path),
+            **service_env(db.url, self.public_url, provider_port, registry_port, self.metrics_dir),
         }
         self.env.pop("PROMETHEUS_MULTIPROC_DIR", None)
         self._serve_log = (workdir / "serve.log").open("a")

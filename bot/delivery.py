@@ -189,9 +189,10 @@ class Delivery:
             self._failed(row_id, attempts, DeliveryError(f"{type(exc).__name__}: {exc}", retryable=True), now)
             return
         metrics.reply(outbound.channel, "sent")
-        sent = [(row_id, message_id, result.provider_message_id, result.status)]
         try:
-            self._record(lambda session: repo.finish_sends(session, sent, repo.utcnow()))
+            self._record(lambda session: repo.finish_send(session, row_id, message_id, status=result.status,
+                                                          provider_message_id=result.provider_message_id,
+                                                          now=repo.utcnow()))
         except Exception:  # the row stays leased; it is sent again at most repo.MAX_RECLAIMS times
             log.exception("outbox row %s was sent but its outcome could not be recorded", row_id)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from sqlalchemy import delete, func, select, text
@@ -69,7 +70,7 @@ def conversation_part(status: str, step_id: str | None, state: Mapping[str, Any]
 
 def count_ended(session: Session, conversation: Conversation) -> None:
     """Add a conversation that has just ended (its status, step and state final) to the funnel
-    counts: one upsert of a few rows, in the caller's transaction. The rows go in step order,
+    counts: one prebuilt upsert for its few rows, in the caller's transaction. The rows go in step order,
     the same in every transaction, so two endings never deadlock on them."""
     if conversation.id is None:
         session.flush()
@@ -78,11 +79,17 @@ def count_ended(session: Session, conversation: Conversation) -> None:
     rows = [{"script_id": conversation.script_id, "step_id": step, "shard": shard, "reached": counts.reached,
              "abandoned": counts.abandoned, "reprompts": counts.reprompts, "completed": counts.completed}
             for step, counts in sorted(part.items())]
-    insert = (pg_insert if is_postgres(session) else sqlite_insert)(FunnelCount).values(rows)
-    session.execute(insert.on_conflict_do_update(
+    session.connection().execute(_count_upsert("postgresql" if is_postgres(session) else "sqlite"), rows)
+
+
+@cache
+def _count_upsert(dialect: str) -> Any:
+    """The upsert of one step's counts, built once per engine (executed for each step, in order)."""
+    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(FunnelCount)
+    return insert.on_conflict_do_update(
         index_elements=[FunnelCount.script_id, FunnelCount.step_id, FunnelCount.shard],
         set_={name: getattr(FunnelCount, name) + getattr(insert.excluded, name)
-              for name in ("reached", "abandoned", "reprompts", "completed")}))
+              for name in ("reached", "abandoned", "reprompts", "completed")})
 
 
 def ended_funnel(session: Session, script_id: str) -> dict[str, FunnelCounts]:

@@ -47,7 +47,6 @@ __all__ = [
     "fail_abandoned",
     "finish_outbox",
     "finish_send",
-    "finish_sends",
     "give_up_unrecorded",
     "insert_outbox",
     "next_outbox_due",
@@ -105,19 +104,11 @@ def outbox_messages(session: Session, row_ids: Sequence[int]) -> dict[int, Messa
 def finish_send(session: Session, row_id: int, message_id: int, *, provider_message_id: str | None, status: str,
                 now: datetime) -> None:
     """A reply or notification was handed to its provider: the message gets the provider's id
-    and status, the outbox row is done (two UPDATEs, nothing loaded)."""
-    finish_sends(session, [(row_id, message_id, provider_message_id, status)], now)
-
-
-def finish_sends(session: Session, sent: Sequence[tuple[int, int, str | None, str]], now: datetime) -> None:
-    """``finish_send`` for several sends at once: (row id, message id, provider message id,
-    status) each; two executemany UPDATEs whatever their number."""
-    if not sent:
-        return
+    and status, the outbox row is done (two UPDATEs, built once, nothing loaded)."""
     connection = session.connection()
-    connection.execute(_MESSAGE_SENT, [{"message_id": message_id, "provider_message_id": provider_id,
-                                        "status": status, "now": now} for _, message_id, provider_id, status in sent])
-    connection.execute(_ROW_DONE, [{"row_id": row_id, "now": now} for row_id, _, _, _ in sent])
+    connection.execute(_MESSAGE_SENT, {"message_id": message_id, "provider_message_id": provider_message_id,
+                                       "status": status, "now": now})
+    connection.execute(_ROW_DONE, {"row_id": row_id, "now": now})
 
 
 def add_outbox(session: Session, *, kind: str, payload: dict[str, Any], channel: str | None = None,
