@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +32,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 LOCK_WAIT_SECONDS = 2.5  # for the gate, then as long for SQLite's lock: 5 s at most in all
 SQLITE_BUSY_TIMEOUT_MS = int(LOCK_WAIT_SECONDS * 1000)
-# Applied to every new SQLite connection, in this order (busy_timeout first: switching to WAL
-# may have to wait for another connection).
+# Applied to every new SQLite connection, in this order, after its busy_timeout (switching to
+# WAL may have to wait for another connection).
 SQLITE_PRAGMAS = (
-    ("busy_timeout", str(SQLITE_BUSY_TIMEOUT_MS)),
     ("journal_mode", "WAL"),
     ("synchronous", "NORMAL"),
     ("foreign_keys", "ON"),
@@ -47,16 +47,18 @@ POSTGRES_POOL = {"pool_size": 8, "max_overflow": 8, "pool_recycle": 1800}
 # re-sends; SQLAlchemy then discards every pooled connection of the old server.
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, sqlite_lock_wait: float = LOCK_WAIT_SECONDS) -> Engine:
     """An Engine for ``sqlite:///PATH`` or ``postgresql+psycopg://...``.
 
     SQLite: the file's directory is created; in-memory databases are refused (every pooled
-    connection would see a different, empty database). ``postgresql://`` and ``postgres://``
-    mean psycopg 3. Other databases raise ValueError.
+    connection would see a different, empty database). A connection waits up to
+    ``sqlite_lock_wait`` seconds for another one's write lock (migrations wait longer than
+    requests: another process's whole upgrade). ``postgresql://`` and ``postgres://`` mean
+    psycopg 3. Other databases raise ValueError.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed)
+        return _sqlite_engine(parsed, int(sqlite_lock_wait * 1000))
     if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg"):
         return create_engine(parsed.set(drivername="postgresql+psycopg"), connect_args={"connect_timeout": 10},
                              **POSTGRES_POOL)
@@ -64,7 +66,7 @@ def make_engine(url: str) -> Engine:
                      "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB")
 
 
-def _sqlite_engine(url: URL) -> Engine:
+def _sqlite_engine(url: URL, busy_timeout_ms: int) -> Engine:
     if url.drivername not in ("sqlite", "sqlite+pysqlite"):
         raise ValueError(f"unsupported SQLite driver {url.drivername!r}: use sqlite:///PATH")
     database = url.database or ""
@@ -72,17 +74,18 @@ def _sqlite_engine(url: URL) -> Engine:
         raise ValueError("SQLite needs a database file: use sqlite:///PATH (in-memory databases are not supported)")
     private_file(Path(database))
     engine = create_engine(url)
-    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "connect", partial(_sqlite_connect, busy_timeout_ms=busy_timeout_ms))
     event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
-def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_connect(dbapi_connection: Any, _record: Any, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
     # SQLAlchemy's documented recipe: stop pysqlite from issuing BEGIN itself (it would do so
     # late, and deferred), and emit our own in the "begin" event.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         for name, value in SQLITE_PRAGMAS:
             cursor.execute(f"PRAGMA {name}={value}")
     finally:

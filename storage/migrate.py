@@ -13,6 +13,9 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# How long a migration waits for another process's (SQLite's write lock; on PostgreSQL the
+# advisory lock waits as long as it takes): a whole upgrade, on a slow machine.
+MIGRATION_LOCK_WAIT = 300.0
 # Alembic keeps its running context in module globals: one migration at a time per process.
 _LOCK = threading.Lock()
 
@@ -62,7 +65,7 @@ def current(url: str) -> bool:
     if parsed.get_backend_name() == "sqlite" and not (parsed.database and Path(parsed.database).is_file()):
         return False
     try:
-        engine = make_engine(url)
+        engine = make_engine(url, sqlite_lock_wait=MIGRATION_LOCK_WAIT)
     except Exception:  # an unsupported URL: Alembic's turn to refuse it
         return False
     try:

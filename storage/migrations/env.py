@@ -2,14 +2,16 @@
 
 The database URL comes from the Config's ``sqlalchemy.url`` main option. The whole upgrade runs
 in one transaction: on SQLite that transaction begins with BEGIN IMMEDIATE (storage.db), on
-PostgreSQL it first takes an advisory lock. Either way concurrent upgrades queue up, and each
-reads the current revision only once it holds the lock.
+PostgreSQL it first takes an advisory lock. Either way concurrent upgrades queue up (on SQLite
+for up to MIGRATION_LOCK_WAIT seconds, not a request's few), and each reads the current
+revision only once it holds the lock.
 """
 from __future__ import annotations
 
 from alembic import context
 
 from storage.db import make_engine
+from storage.migrate import MIGRATION_LOCK_WAIT
 from storage.models import Base
 
 MIGRATION_LOCK_KEY = 0x4C41504F52  # "LAPOR": pg_advisory_xact_lock key for migrations
@@ -19,7 +21,7 @@ def run_migrations_online() -> None:
     url = context.config.get_main_option("sqlalchemy.url")
     if not url:
         raise RuntimeError("set the Alembic main option sqlalchemy.url (storage.migrate.alembic_config does)")
-    engine = make_engine(url)
+    engine = make_engine(url, sqlite_lock_wait=MIGRATION_LOCK_WAIT)
     try:
         with engine.begin() as connection:
             if connection.dialect.name == "postgresql":

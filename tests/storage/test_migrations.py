@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import secrets
+import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +18,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Column, Integer, MetaData, inspect, select, text
 from sqlalchemy.engine import make_url
 
-from storage.db import Database
+from storage.db import LOCK_WAIT_SECONDS, Database
 from storage.migrate import alembic_config, upgrade
 from storage.models import COMPLAINT_SEARCH, COMPLAINT_SEARCH_INDEX, Base, Contact
 
@@ -106,3 +109,23 @@ def test_concurrent_upgrades_from_several_processes(fresh_url: str) -> None:
         outputs = [p.communicate(timeout=120) for p in processes]
         assert [p.returncode for p in processes] == [0] * 4, [err for _, err in outputs]
         assert state(fresh_url) == (TABLES, [head()])
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # PostgreSQL's advisory lock waits for ever
+def test_an_upgrade_waits_out_another_writer_longer_than_a_request_would(db: Database, tmp_path: Path) -> None:
+    """Another process holding SQLite's write lock past a request's LOCK_WAIT_SECONDS (another
+    upgrade, on a slow machine) makes an upgrade wait its turn, not fail "database is locked"."""
+    path = tmp_path / "held.sqlite3"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("PRAGMA journal_mode=WAL")
+    holder.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(LOCK_WAIT_SECONDS * 2 + 0.5, holder.rollback)
+    started = time.monotonic()
+    release.start()
+    try:
+        upgrade(f"sqlite:///{path}")
+    finally:
+        release.join()
+        holder.close()
+    assert time.monotonic() - started > LOCK_WAIT_SECONDS * 2
+    assert state(f"sqlite:///{path}") == (TABLES, [head()])
