@@ -53,6 +53,7 @@ def citizens(count: int, start: int = 0) -> list[Citizen]:
 @dataclass
 class Stats:
     latencies: list[float] = field(default_factory=list)  # webhook sent -> reply at the provider
+    acks: list[float] = field(default_factory=list)  # webhook sent -> the service's 2xx (intake alone)
     sent: int = 0  # distinct inbound messages the service accepted
     replies: int = 0  # replies the citizens waited for and got
     complaints: int = 0  # conversations that reached the tracking number
@@ -66,10 +67,16 @@ class Stats:
         return self.finished - self.started
 
     def percentile(self, share: float) -> float:
-        ordered = sorted(self.latencies)
-        if not ordered:
-            return float("nan")
-        return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
+        """Of the latencies (to the reply), in seconds; NaN when there are none."""
+        return percentile(self.latencies, share)
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile of ``values`` (``share`` in 0..1); NaN when empty."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
 
 
 class Driver:
@@ -182,6 +189,7 @@ class Driver:
             accepted = all(results)
         if not accepted:
             return False
+        self.stats.acks.append(time.monotonic() - sent_at)
         self.stats.sent += 1
         if inbox is None:
             self.stats.latencies.append(time.monotonic() - sent_at)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import minihttp
-from bench.driver import Driver, Stats, citizens
+from bench.driver import Citizen, Driver, Stats, citizens
 from bench.stack import REGISTRY_SECRET, CeilingStack, Database, Setup, Stack, cpu_seconds, memory_kib, postgres_pids
 from bench.stubs import ProviderStub, RegistryStub
 
@@ -125,22 +125,25 @@ class World:
     def start_meter(self) -> None:
         self.meter = CpuMeter(self.stack.processes(), self.stack.db.application_name)
 
-    async def warm_up(self, conversations: int, concurrency: int) -> None:
+    async def warm_up(self, conversations: int, concurrency: int, first: int = WARMUP_NUMBERS) -> None:
         """Run ``conversations`` whole conversations first, so that what is timed is the steady
         state (connections open, scripts parsed, code paths warm), not each process's first use.
         The CPU meter starts again after it."""
         self.warmup = Driver(self.stack.ports, self.provider, public_url=self.stack.public_url)
-        await self.warmup.run(citizens(conversations, WARMUP_NUMBERS), concurrency)
+        await self.warmup.run(citizens(conversations, first), concurrency)
         await asyncio.to_thread(self.start_meter)
 
 
 @asynccontextmanager
-async def world(db_kind: str, setup: Setup | int, lease_seconds: int = 5) -> AsyncIterator[World]:
+async def world(db_kind: str, setup: Setup | int, lease_seconds: int = 5,
+                database: Database | None = None) -> AsyncIterator[World]:
+    """The stand-ins and the service on a fresh database of ``db_kind``, dropped afterwards, or
+    on ``database`` (say a seeded one), kept."""
     provider, registry = ProviderStub(), RegistryStub(REGISTRY_SECRET)
     provider_server = await minihttp.serve(provider.handle)
     registry_server = await minihttp.serve(registry.handle)
     with tempfile.TemporaryDirectory(prefix="lapor-bench-") as tmp:
-        db = await asyncio.to_thread(Database.create, db_kind, Path(tmp))
+        db = database or await asyncio.to_thread(Database.create, db_kind, Path(tmp))
         stack = Stack(db, Path(tmp), provider_server.sockets[0].getsockname()[1],
                       registry_server.sockets[0].getsockname()[1], setup, lease_seconds)
         try:
@@ -150,7 +153,8 @@ async def world(db_kind: str, setup: Setup | int, lease_seconds: int = 5) -> Asy
             await asyncio.to_thread(stack.stop)
             provider_server.close()
             registry_server.close()
-            await asyncio.to_thread(db.drop)
+            if database is None:
+                await asyncio.to_thread(db.drop)
 
 
 def peak_rss(processes: dict[str, int]) -> dict[str, float]:
@@ -199,10 +203,11 @@ async def audit(w: World, expected_replies: int, settle_seconds: float = 120.0) 
 
 async def measured(name: str, db_kind: str, setup: Setup | int,
                    scenario: Callable[[World], Awaitable[int]], settle_seconds: float = 120.0,
-                   lease_seconds: int = 5) -> RunResult:
+                   lease_seconds: int = 5, database: Database | None = None) -> RunResult:
     """Run ``scenario`` (it drives the citizens and returns how many replies it expects) on the
-    service in ``setup`` (an int: the production set-up with that many gunicorn workers)."""
-    async with world(db_kind, setup, lease_seconds) as w:
+    service in ``setup`` (an int: the production set-up with that many gunicorn workers), on a
+    fresh database of ``db_kind`` or on ``database``."""
+    async with world(db_kind, setup, lease_seconds, database) as w:
         await asyncio.to_thread(w.start_meter)
         expected = await scenario(w)
         assert w.meter is not None
@@ -218,6 +223,16 @@ async def measured(name: str, db_kind: str, setup: Setup | int,
         result.work_done = await asyncio.to_thread(w.stack.work_done)
         result.groups = w.stack.groups()
     return result
+
+
+def conversations(people: list[Citizen], concurrency: int,
+                  warm_from: int = WARMUP_NUMBERS) -> Callable[[World], Awaitable[int]]:
+    """The load matrix's scenario: a warm-up (citizens numbered from ``warm_from``), then
+    ``people``'s whole conversations, ``concurrency`` at a time."""
+    async def scenario(w: World) -> int:
+        await w.warm_up(max(3, concurrency), concurrency, warm_from)
+        return (await w.driver.run(people, concurrency)).sent
+    return scenario
 
 
 CEILING_SECONDS = 2.0

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bench import engine_speed, registry_drain
 from bench.driver import citizens
-from bench.load import CEILING_SECONDS, RunResult, ceiling, measured
+from bench.load import CEILING_SECONDS, RunResult, ceiling, conversations, measured
 from bench.report import Report, read_previous, write
 from bench.stack import Setup
 
@@ -53,24 +53,27 @@ async def load_matrix(report: Report, setups: list[Setup], databases: list[str],
             print(f"bare ceiling, {workers} gunicorn workers, c={concurrency}: {_rate(bare)}", flush=True)
         for setup in setups:
             for database in databases:
-                async def scenario(w, people=people, concurrency=concurrency) -> int:
-                    await w.warm_up(max(3, concurrency), concurrency)
-                    return (await w.driver.run(people, concurrency)).sent
-                result = await measured(f"{database} c={concurrency}", database, setup, scenario)
+                result = await measured(f"{database} c={concurrency}", database, setup,
+                                        conversations(people, concurrency))
                 report.load.append((setup.name, database, concurrency, result))
                 print(f"{setup.name} {database} c={concurrency}: {_rate(result)}; CPU/message "
                       f"{result.service_cpu_ms:.2f} ms (service), audit "
                       f"{'clean' if result.audit and result.audit.clean else result.audit}", flush=True)
 
 
-def growth(report: Report, databases: list[str]) -> None:
+def growth(report: Report, databases: list[str], setups: list[Setup]) -> None:
     """The growth benchmark (``bench.growth``): each database seeded with 1 million complaints
-    and 10 million messages, then every admin page timed and its queries' plans kept."""
+    and 10 million messages, then every admin page timed and its queries' plans kept, then the
+    c=8 intake of each set-up compared with an empty database's."""
     from bench import growth as growth_bench
 
-    results = growth_bench.seeded(databases)
+    results = growth_bench.seeded(databases, setups=setups)
     report.growth = growth_bench.render(results)
-    report.growth_figures = {result.kind: {page.name: page.median_ms for page in result.pages} for result in results}
+    report.growth_figures = {
+        result.kind: {**{page.name: page.median_ms for page in result.pages},
+                      **{f"intake {c.setup} reply p99 change": round(c.change("reply_p99_ms"), 3)
+                         for c in result.intake}}
+        for result in results}
 
 
 def profiles(report: Report, databases: list[str]) -> None:
@@ -161,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
 
         report.scale_out = asyncio.run(scale_out.run(args.scale_out_seconds))
     if args.growth:
-        growth(report, databases)
+        growth(report, databases, setups)
     if args.profile:
         profiles(report, databases)
     if args.faults or args.soak_minutes:

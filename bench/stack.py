@@ -187,12 +187,14 @@ class Setup:
 
 @dataclass
 class Database:
-    """A fresh database for one run."""
+    """The database of one run: a fresh one (``create``), or one filled before (``existing``,
+    say by ``bench.seed``), whose earlier rows the counts leave out."""
 
     kind: str  # "sqlite" | "postgresql"
     url: str
-    _schema: str | None = None
+    _schema: str | None = None  # a schema this run created, dropped after it
     application_name: str = ""  # PostgreSQL: this run's connections carry it (CpuMeter finds their backends)
+    floor: dict[str, int] = field(default_factory=dict)  # table -> highest id before this run
 
     @classmethod
     def create(cls, kind: str, workdir: Path) -> Database:
@@ -206,19 +208,44 @@ class Database:
                                                         "application_name": name})
         return cls(kind, url.render_as_string(hide_password=False), schema, name)
 
-    def counts(self) -> dict[str, int]:
-        """What the database holds: inbound and outbound messages, complaints, outbox states."""
+    @classmethod
+    def existing(cls, kind: str, url: str) -> Database:
+        """The migrated database at ``url``, kept as it is after the run; ``counts`` sees only
+        the rows added from now on (ids above today's highest)."""
+        name = ""
+        if kind == "postgresql":
+            name = "lapor_bench_" + secrets.token_hex(4)
+            url = make_url(url).update_query_dict({"application_name": name}).render_as_string(hide_password=False)
+        database = cls(kind, url, application_name=name)
+        database.count_from_here()
+        return database
+
+    def count_from_here(self) -> None:
+        """Make ``counts`` leave out every row there is now."""
         engine = create_engine(self.url)
         try:
             with engine.connect() as conn:
+                self.floor = {table: conn.execute(text(f"SELECT coalesce(max(id), 0) FROM {table}")).scalar_one()
+                              for table in COUNTED}
+        finally:
+            engine.dispose()
+
+    def counts(self) -> dict[str, int]:
+        """What this run added to the database: inbound and outbound messages, complaints, open
+        and dead outbox rows (through the primary keys: cheap on a seeded database too)."""
+        engine = create_engine(self.url)
+        floor = {table: self.floor.get(table, 0) for table in COUNTED}
+        try:
+            with engine.connect() as conn:
                 row = conn.execute(text(
-                    "SELECT (SELECT count(*) FROM messages WHERE direction = 'in'),"
-                    " (SELECT count(*) FROM messages WHERE direction = 'out'),"
-                    " (SELECT count(*) FROM messages WHERE direction = 'out' AND provider_message_id IS NOT NULL),"
-                    " (SELECT count(*) FROM complaints),"
-                    " (SELECT count(*) FROM complaints WHERE registry_id IS NOT NULL),"
-                    " (SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')),"
-                    " (SELECT count(*) FROM outbox WHERE status = 'dead')")).one()
+                    "SELECT (SELECT count(*) FROM messages WHERE id > :messages AND direction = 'in'),"
+                    " (SELECT count(*) FROM messages WHERE id > :messages AND direction = 'out'),"
+                    " (SELECT count(*) FROM messages WHERE id > :messages AND direction = 'out'"
+                    "  AND provider_message_id IS NOT NULL),"
+                    " (SELECT count(*) FROM complaints WHERE id > :complaints),"
+                    " (SELECT count(*) FROM complaints WHERE id > :complaints AND registry_id IS NOT NULL),"
+                    " (SELECT count(*) FROM outbox WHERE id > :outbox AND status IN ('pending', 'sending')),"
+                    " (SELECT count(*) FROM outbox WHERE id > :outbox AND status = 'dead')"), floor).one()
         finally:
             engine.dispose()
         keys = ("in", "out", "out_sent", "complaints", "complaints_linked", "outbox_open", "outbox_dead")
@@ -229,6 +256,9 @@ class Database:
         if self._schema:
             with create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT").connect() as conn:
                 conn.execute(text(f"DROP SCHEMA IF EXISTS {self._schema} CASCADE"))
+
+
+COUNTED = ("messages", "complaints", "outbox")  # the tables Database.counts reads
 
 
 @dataclass

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
-from bench.growth import render, run
+from bench.growth import GrowthResult, intake, render, run, set_backlog_aside
 from bench.seed import seed
+from bench.stack import Database as BenchDatabase
+from bench.stack import Setup
 from bot.admin.funnel import build, combine
 from storage import repository as repo
 from storage.crypto import DataCipher
 from storage.db import Database
 from storage.keys import key_problem
+from storage.migrate import upgrade
 from storage.models import Attachment, Complaint, Contact, Conversation, Message, Outbox
 
 KEY = "seed-test-key"
@@ -53,3 +58,30 @@ def test_a_small_seed_then_the_admin_pages(db: Database, db_url: str) -> None:
     assert result.export is not None and result.export.rows > 1_000
     section = render([result])
     assert section.startswith("## Cost as the data grows") and "| complaint detail |" in section
+
+
+@pytest.mark.slow
+def test_intake_on_a_seeded_database_is_audited_on_what_the_run_added(db: Database, tmp_path: Path) -> None:
+    """bench.growth.intake's runs on a seeded database: the audit counts only the run's own rows
+    (so it comes out clean beside the seeded ones), and the seeded rows are left as they were."""
+    database = BenchDatabase.create(db.dialect, tmp_path)
+    try:
+        upgrade(database.url)
+        seed(database.url, 300, 3_000, progress=None)
+        before = database.counts()
+        assert set_backlog_aside(database.url) == before["outbox_open"] > 0
+        database.count_from_here()
+        assert database.counts() == dict.fromkeys(before, 0)
+        [comparison] = intake(db.dialect, database, [Setup.production(1)], concurrency=2, people=3)
+        assert comparison.empty.problems == () and comparison.seeded.problems == ()
+        assert comparison.seeded.messages == comparison.empty.messages > 0
+        assert comparison.seeded.reply_p99_ms > 0 and comparison.seeded.ack_p99_ms > 0
+        added = database.counts()
+        assert added["complaints"] == 3 + 3 and added["outbox_open"] == 0  # three citizens, three warming up
+        database.floor = {}
+        after = database.counts()
+        assert after["complaints"] == before["complaints"] + added["complaints"]
+        assert after["outbox_open"] == before["outbox_open"]  # the backlog postponed, not sent
+        assert "| production |" in render([GrowthResult(db.dialect, intake=[comparison])])
+    finally:
+        database.drop()
