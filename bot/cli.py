@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.settings import ConfigError, load_settings
+from bot.settings import ConfigError, cores, load_settings
 
 log = logging.getLogger("lapor")
 
@@ -55,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the webhooks and admin over HTTP (gunicorn)")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
-    serve.add_argument("--workers", type=int, help="worker processes (default from config.yaml)")
+    serve.add_argument("--workers", type=int, help="worker processes (0: one per core; default from config.yaml)")
     serve.set_defaults(run=_serve)
 
     worker = sub.add_parser("worker", help="deliver queued replies and complaints")
@@ -157,7 +157,9 @@ def _serve(args: argparse.Namespace) -> int:
     from bot.server import serve
 
     settings = load_settings()
-    overrides = {k: v for k, v in (("host", args.host), ("port", args.port), ("workers", args.workers)) if v}
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    if args.workers is not None:
+        overrides["workers"] = args.workers or cores()  # 0: one per core, as in config.yaml
     return serve(settings, **overrides)
 
 

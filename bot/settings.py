@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import REGISTRY_KINDS, ConfigError, read_config
+from storage.db import url_problem
 
 __all__ = ["AgencyRule", "Category", "ConfigError", "RateLimit", "Settings", "load_settings"]
 
@@ -110,6 +111,12 @@ class Settings:
         return self.categories.get(value) or Category(code=value.upper(), agency=None)
 
 
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity: a container's cpuset, not the host's
+    count)."""
+    return len(os.sched_getaffinity(0))
+
+
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
     """Read config.yaml (``bot.config``: typed, validated) and the environment; keyword
     overrides win over both (for tests).
@@ -135,6 +142,10 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         raise ConfigError(f"{config_path}: media.s3_bucket: media.store is s3, so name the bucket")
     rules = _agency_rules(config, config_path)
     database_url = env.get("LAPOR_DATABASE_URL") or _sqlite_relative(config.database_url, base)
+    problem = url_problem(database_url)
+    if problem:
+        raise ConfigError(f"{'LAPOR_DATABASE_URL' if env.get('LAPOR_DATABASE_URL') else f'{config_path}: database_url'}"
+                          f": {problem}")
     server, dialogs, delivery = config.server, config.dialogs, config.delivery
     values: dict[str, Any] = {
         "database_url": database_url,
@@ -144,7 +155,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         "public_url": env.get("LAPOR_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
         "host": server.host,
         "port": server.port,
-        "workers": server.workers or os.cpu_count() or 1,  # 0: one per core
+        "workers": server.workers or cores(),  # 0: one per core
         "threads": server.threads,
         "proxy_hops": server.proxy_hops,
         "scripts_dir": (base / dialogs.scripts_dir).resolve(),

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -26,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 LOCK_WAIT_SECONDS = 2.5  # for the gate, then as long for SQLite's lock: 5 s at most in all
@@ -41,6 +42,7 @@ SQLITE_PRAGMAS = (
     ("temp_store", "MEMORY"),
     ("cache_size", "-16000"),  # 16 MiB per connection
 )
+SQLITE_OLDEST = (3, 35, 0)  # RETURNING (3.35); FTS5's trigram tokenizer (3.34)
 POSTGRES_POOL = {"pool_size": 8, "max_overflow": 8, "pool_recycle": 1800}
 # No pool_pre_ping: it costs a round trip per transaction. A connection broken by a database
 # restart fails its transaction instead, which answers 503 (Unavailable) so that the provider
@@ -48,35 +50,50 @@ POSTGRES_POOL = {"pool_size": 8, "max_overflow": 8, "pool_recycle": 1800}
 
 
 def make_engine(url: str, *, sqlite_lock_wait: float = LOCK_WAIT_SECONDS) -> Engine:
-    """An Engine for ``sqlite:///PATH`` or ``postgresql+psycopg://...``.
+    """An Engine for ``sqlite:///PATH`` or ``postgresql+psycopg://...``; ValueError (saying
+    what is wrong, ``url_problem``) for anything else.
 
-    SQLite: the file's directory is created; in-memory databases are refused (every pooled
-    connection would see a different, empty database). A connection waits up to
-    ``sqlite_lock_wait`` seconds for another one's write lock (migrations wait longer than
-    requests: another process's whole upgrade). ``postgresql://`` and ``postgres://`` mean
-    psycopg 3. Other databases raise ValueError.
+    SQLite: the file's directory is created. A connection waits up to ``sqlite_lock_wait``
+    seconds for another one's write lock (migrations wait longer than requests: another
+    process's whole upgrade). ``postgresql://`` and ``postgres://`` mean psycopg 3.
     """
+    problem = url_problem(url)
+    if problem:
+        raise ValueError(problem)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed, int(sqlite_lock_wait * 1000))
-    if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg"):
-        return create_engine(parsed.set(drivername="postgresql+psycopg"), connect_args={"connect_timeout": 10},
-                             **POSTGRES_POOL)
-    raise ValueError(f"unsupported database URL scheme {parsed.drivername!r}: "
-                     "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB")
+        private_file(Path(parsed.database or ""))
+        engine = create_engine(parsed)
+        event.listen(engine, "connect", partial(_sqlite_connect, busy_timeout_ms=int(sqlite_lock_wait * 1000)))
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(parsed.set(drivername="postgresql+psycopg"), connect_args={"connect_timeout": 10},
+                         **POSTGRES_POOL)
 
 
-def _sqlite_engine(url: URL, busy_timeout_ms: int) -> Engine:
-    if url.drivername not in ("sqlite", "sqlite+pysqlite"):
-        raise ValueError(f"unsupported SQLite driver {url.drivername!r}: use sqlite:///PATH")
-    database = url.database or ""
-    if database in ("", ":memory:") or database.startswith("file:") or url.query.get("mode") == "memory":
-        raise ValueError("SQLite needs a database file: use sqlite:///PATH (in-memory databases are not supported)")
-    private_file(Path(database))
-    engine = create_engine(url)
-    event.listen(engine, "connect", partial(_sqlite_connect, busy_timeout_ms=busy_timeout_ms))
-    event.listen(engine, "begin", _sqlite_begin)
-    return engine
+def url_problem(url: str) -> str | None:
+    """What makes ``url`` unusable as our database, or None: a scheme other than SQLite and
+    PostgreSQL (psycopg 3), an in-memory SQLite database (every pooled connection would see a
+    different, empty one), a SQLite library older than SQLITE_OLDEST. Touches nothing."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:  # not echoed: it may hold a password
+        return "this is not a database URL: use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
+    if parsed.get_backend_name() != "sqlite":
+        if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg"):
+            return None
+        return (f"unsupported database URL scheme {parsed.drivername!r}: "
+                "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB")
+    if parsed.drivername not in ("sqlite", "sqlite+pysqlite"):
+        return f"unsupported SQLite driver {parsed.drivername!r}: use sqlite:///PATH"
+    database = parsed.database or ""
+    if database in ("", ":memory:") or database.startswith("file:") or parsed.query.get("mode") == "memory":
+        return "SQLite needs a database file: use sqlite:///PATH (in-memory databases are not supported)"
+    if sqlite3.sqlite_version_info < SQLITE_OLDEST:
+        return (f"SQLite {sqlite3.sqlite_version} is too old: lapor-intake needs {'.'.join(map(str, SQLITE_OLDEST))} "
+                "or newer (for RETURNING and FTS5's trigram tokenizer); use a Python built with a newer SQLite, "
+                "or PostgreSQL")
+    return None
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:

@@ -104,3 +104,19 @@ def test_lapor_from_another_directory_says_so_and_leaves_no_stray_var(tmp_path: 
                            env={**env, "LAPOR_CONFIG": str(tmp_path / "nope.yaml")})
     assert wrong.returncode == 2 and "nope.yaml, which is not a file" in wrong.stderr
     assert list(tmp_path.iterdir()) == []  # no var/, no database, no keys
+
+
+def test_serve_workers_0_means_one_per_core_and_no_option_keeps_the_config(monkeypatch, tmp_path: Path) -> None:
+    import bot.server
+    from bot.cli import main
+    from bot.settings import cores
+
+    taken: list[dict] = []
+    monkeypatch.setattr(bot.server, "serve", lambda settings, **overrides: taken.append(overrides) or 0)
+    for key, value in chat_env(f"sqlite:///{tmp_path / 'x.sqlite3'}").items():
+        monkeypatch.setenv(key, value)
+    assert main(["serve", "--workers", "0"]) == 0
+    assert main(["serve", "--workers", "3", "--port", "8123"]) == 0
+    assert main(["serve"]) == 0
+    assert taken == [{"workers": cores()}, {"port": 8123, "workers": 3}, {}]
+    assert cores() >= 1

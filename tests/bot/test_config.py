@@ -56,6 +56,24 @@ def test_a_wrong_registry_in_the_environment_names_the_variable(tmp_path: Path) 
         load_settings(environ=env)
 
 
+@pytest.mark.parametrize(("url", "fragment"), [
+    ("mysql://u:secret@h/d", "LAPOR_DATABASE_URL: unsupported database URL scheme 'mysql'"),
+    ("sqlite://", "LAPOR_DATABASE_URL: SQLite needs a database file"),
+    ("sqlite:///:memory:", "LAPOR_DATABASE_URL: SQLite needs a database file"),
+    ("not a url", "LAPOR_DATABASE_URL: this is not a database URL"),
+])
+def test_a_wrong_database_url_is_a_config_error_naming_where_it_came_from(tmp_path: Path, url: str,
+                                                                          fragment: str) -> None:
+    env = {"LAPOR_CONFIG": str(write(tmp_path, "")), "LAPOR_DATABASE_URL": url, "LAPOR_DATA_KEY": "k",
+           "LAPOR_SECRET_KEY": "s"}
+    with pytest.raises(ConfigError) as refused:
+        load_settings(environ=env)
+    assert fragment in str(refused.value) and "secret" not in str(refused.value)
+    path = write(tmp_path, "database_url: postgres+asyncpg://h/d\n")
+    with pytest.raises(ConfigError, match=f"{path}: database_url: unsupported database URL scheme"):
+        load_settings(environ={"LAPOR_CONFIG": str(path), "LAPOR_DATA_KEY": "k", "LAPOR_SECRET_KEY": "s"})
+
+
 def test_lapor_serve_stops_at_start_with_the_key_s_name(tmp_path: Path) -> None:
     config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
     config["delivery"]["lease_secnds"] = 5

@@ -232,3 +232,11 @@ def test_unsupported_urls_are_refused(url: str) -> None:
 def test_postgresql_urls_use_psycopg_3(url: str) -> None:
     engine = make_engine(url)
     assert (engine.dialect.name, engine.dialect.driver) == ("postgresql", "psycopg")
+
+
+def test_a_sqlite_too_old_is_refused_with_what_to_do(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 31, 1))
+    monkeypatch.setattr(sqlite3, "sqlite_version", "3.31.1")
+    with pytest.raises(ValueError, match=r"SQLite 3\.31\.1 is too old: lapor-intake needs 3\.35\.0 or newer"):
+        make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    assert not (tmp_path / "old.sqlite3").exists()
