@@ -145,7 +145,7 @@ def config_defaults() -> tuple[int, bool]:
 
     settings = load_settings({"LAPOR_CONFIG": str(ROOT / "config.yaml"), "LAPOR_DATABASE_URL": "sqlite://",
                               "LAPOR_DATA_KEY": "unused", "LAPOR_SECRET_KEY": "unused"})
-    return settings.workers or (os.cpu_count() or 1), settings.embedded_worker
+    return settings.workers, settings.embedded_worker  # workers 0 is resolved there: one per core
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import multiprocessing
 
+from bot.config import ConfigError
 from bot.settings import Settings
+from storage.db import url_problem
 
 
 def prepare(settings: Settings) -> bool:
     """Migrate, import scripts, train the built-in interpreter, check the data key and the
-    registry; False (the reason logged) when that failed."""
+    registry; False (the reason logged) when that failed. ConfigError, before anything is
+    touched, for a database URL that cannot work."""
+    problem = url_problem(settings.database_url)
+    if problem:
+        raise ConfigError(f"the database URL (LAPOR_DATABASE_URL, else database_url in config.yaml): {problem}")
     child = multiprocessing.get_context("fork").Process(target=_prepare, args=(settings,), name="lapor-prepare")
     child.start()
     child.join()

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import REGISTRY_KINDS, ConfigError, read_config
-from storage.db import url_problem
 
 __all__ = ["AgencyRule", "Category", "ConfigError", "RateLimit", "Settings", "load_settings"]
 
@@ -142,10 +141,6 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         raise ConfigError(f"{config_path}: media.s3_bucket: media.store is s3, so name the bucket")
     rules = _agency_rules(config, config_path)
     database_url = env.get("LAPOR_DATABASE_URL") or _sqlite_relative(config.database_url, base)
-    problem = url_problem(database_url)
-    if problem:
-        raise ConfigError(f"{'LAPOR_DATABASE_URL' if env.get('LAPOR_DATABASE_URL') else f'{config_path}: database_url'}"
-                          f": {problem}")
     server, dialogs, delivery = config.server, config.dialogs, config.delivery
     values: dict[str, Any] = {
         "database_url": database_url,

@@ -11,6 +11,7 @@ import yaml
 from tests_support import ROOT, chat_env
 
 from bot.config import ConfigError, ConfigFile, read_config
+from bot.prepare import prepare
 from bot.settings import load_settings
 
 
@@ -57,21 +58,28 @@ def test_a_wrong_registry_in_the_environment_names_the_variable(tmp_path: Path) 
 
 
 @pytest.mark.parametrize(("url", "fragment"), [
-    ("mysql://u:secret@h/d", "LAPOR_DATABASE_URL: unsupported database URL scheme 'mysql'"),
-    ("sqlite://", "LAPOR_DATABASE_URL: SQLite needs a database file"),
-    ("sqlite:///:memory:", "LAPOR_DATABASE_URL: SQLite needs a database file"),
-    ("not a url", "LAPOR_DATABASE_URL: this is not a database URL"),
+    ("mysql://u:secret@h/d", "unsupported database URL scheme 'mysql'"),
+    ("sqlite://", "SQLite needs a database file"),
+    ("sqlite:///:memory:", "SQLite needs a database file"),
+    ("not a url", "this is not a database URL"),
 ])
-def test_a_wrong_database_url_is_a_config_error_naming_where_it_came_from(tmp_path: Path, url: str,
-                                                                          fragment: str) -> None:
+def test_a_database_url_that_cannot_work_stops_the_start_as_a_config_error(tmp_path: Path, url: str,
+                                                                         fragment: str) -> None:
     env = {"LAPOR_CONFIG": str(write(tmp_path, "")), "LAPOR_DATABASE_URL": url, "LAPOR_DATA_KEY": "k",
            "LAPOR_SECRET_KEY": "s"}
     with pytest.raises(ConfigError) as refused:
-        load_settings(environ=env)
-    assert fragment in str(refused.value) and "secret" not in str(refused.value)
-    path = write(tmp_path, "database_url: postgres+asyncpg://h/d\n")
-    with pytest.raises(ConfigError, match=f"{path}: database_url: unsupported database URL scheme"):
-        load_settings(environ={"LAPOR_CONFIG": str(path), "LAPOR_DATA_KEY": "k", "LAPOR_SECRET_KEY": "s"})
+        prepare(load_settings(environ=env))
+    assert f"(LAPOR_DATABASE_URL, else database_url in config.yaml): {fragment}" in str(refused.value)
+    assert "secret" not in str(refused.value)
+
+
+def test_lapor_serve_with_a_wrong_database_url_says_so_without_a_traceback(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "serve"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60, env=chat_env("mysql://u@h/d", LAPOR_CONFIG=str(ROOT / "config.yaml")))
+    assert done.returncode == 2
+    assert done.stderr.strip().endswith("unsupported database URL scheme 'mysql': "
+                                        "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB")
+    assert "Traceback" not in done.stderr
 
 
 def test_lapor_serve_stops_at_start_with_the_key_s_name(tmp_path: Path) -> None:
