@@ -40,11 +40,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+QUIETED_LIBRARIES = ("httpx", "httpcore", "telegram", "twilio", "alembic", "urllib3")
+
+
 def quiet_libraries() -> None:
     """Keep secrets and personal data out of logs: httpx logs request URLs at INFO, and Telegram's
     URLs carry the bot token; python-telegram-bot logs message text at DEBUG. Alembic's plugin
     chatter is not for operators either."""
-    for name in ("httpx", "httpcore", "telegram", "twilio", "alembic", "urllib3"):
+    for name in QUIETED_LIBRARIES:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 

@@ -29,7 +29,6 @@ from bot import metrics
 from bot.media.downloads import DownloadJob, Downloads, Kept
 from bot.media.fetch import FetchError
 from bot.media.links import MediaLinks
-from bot.media.process import Refused
 from bot.notify import tell
 from bot.ratelimit import RateLimiter
 from bot.registry import Registry, RegistryError, Submission
@@ -226,6 +225,10 @@ class Delivery:
     def _download(self, job: DownloadJob, now: datetime) -> None:
         """Fetch and keep one attachment, and record the outcome (runs on a pool thread; never
         raises: a failure to record leaves the row leased, to be claimed again)."""
+        # Here, not at the top: bot.media.process loads Pillow (some 3 MB), which only a process
+        # that handles a file needs (Downloads.run imports it too).
+        from bot.media.process import Refused
+
         try:
             kept = self._downloads.run(job)
         except Refused as exc:

@@ -60,6 +60,7 @@ from channels.base import (
     storable,
 )
 from channels.render import split_length
+from channels.tls import client_context
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -117,11 +118,12 @@ class TelegramChannel:
         self._keyboards = keyboards
         self._call_timeout = 4 * timeout  # a backstop above httpx's connect + write + read + pool
         base = api_base_url.rstrip("/")
+        shared = {"verify": client_context()}  # one CA bundle in memory for all our clients (channels.tls)
         self._requests = (
             HTTPXRequest(connection_pool_size=1, connect_timeout=timeout, read_timeout=timeout,
-                         write_timeout=timeout, pool_timeout=timeout),  # getUpdates only
+                         write_timeout=timeout, pool_timeout=timeout, httpx_kwargs=shared),  # getUpdates only
             HTTPXRequest(connection_pool_size=16, connect_timeout=timeout, read_timeout=timeout,
-                         write_timeout=timeout, pool_timeout=timeout),
+                         write_timeout=timeout, pool_timeout=timeout, httpx_kwargs=shared),
         )
         # No Bot.initialize(): it would only cache getMe; the HTTP clients are ready as built.
         self._bot = Bot(token, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot",

@@ -9,6 +9,7 @@ given ``db_url`` see the same data. A PostgreSQL that does not answer fails thos
 """
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import shutil
@@ -21,6 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from bot.cli import QUIETED_LIBRARIES
 from storage.crypto import DataCipher
 from storage.db import Database
 from storage.migrate import upgrade
@@ -28,6 +30,21 @@ from storage.migrate import upgrade
 POSTGRES_URL = os.environ.get("LAPOR_TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/test")
 SKIP_POSTGRES = os.environ.get("LAPOR_TEST_SKIP_POSTGRES") == "1"
 TEST_DATA_KEY = "test-data-key"  # the LAPOR_DATA_KEY the service-level tests use too
+
+
+@pytest.fixture(autouse=True)
+def logging_as_it_was() -> Iterator[None]:
+    """A test that runs ``bot.cli.main`` configures logging as a process would (root handlers,
+    the provider libraries quieted); the tests after it run in the same process and expect
+    logging as it was (a quieted ``twilio`` logger hides the lines a privacy test reads)."""
+    root = logging.getLogger()
+    levels = {name: logging.getLogger(name).level for name in QUIETED_LIBRARIES}
+    handlers, level = list(root.handlers), root.level
+    yield
+    for name, saved in levels.items():
+        logging.getLogger(name).setLevel(saved)
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 def schema_url(base_url: str, schema: str) -> str:

@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.media.fetch import Fetcher, FetchError
-from bot.media.process import process
 from bot.media.speech import Transcriber
 from storage import repository as repo
 from storage.blobs import BlobStore
@@ -84,6 +83,9 @@ class Downloads:
         if fetcher is None:
             raise FetchError(f"no media fetcher for channel {job.channel} (are its credentials set?)",
                              retryable=False)
+        # Here, not at the top: it loads Pillow (some 3 MB), which only a process that handles a file needs.
+        from bot.media.process import process
+
         fetched = fetcher.fetch(job.ref)
         with self._decoding:
             done = process(fetched.data)

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from channels.base import DeliveryError
+from channels.tls import client_context
 from channels.twilio import media_url_pattern  # the rule parse applies to MediaUrl{N}, applied again here
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ class TwilioMediaFetcher:
         self._auth = httpx.BasicAuth(account_sid, auth_token)
         self._max_bytes = max_bytes
         self._client = httpx.Client(timeout=timeout, follow_redirects=True, max_redirects=MAX_REDIRECTS,
-                                    transport=transport)
+                                    transport=transport, verify=client_context())
 
     def fetch(self, ref: str) -> Fetched:
         """The medium at ``ref``, at most ``max_bytes`` (by its Content-Length before reading,

@@ -14,6 +14,7 @@ from typing import Protocol
 import httpx
 
 from bot.settings import Settings
+from channels.tls import client_context
 
 __all__ = ["HttpTranscriber", "Transcriber", "transcriber_from"]
 
@@ -36,7 +37,7 @@ class HttpTranscriber:
                  transport: httpx.BaseTransport | None = None):
         self._url = url
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self._http = httpx.Client(timeout=timeout, headers=headers, transport=transport)
+        self._http = httpx.Client(timeout=timeout, headers=headers, transport=transport, verify=client_context())
 
     def transcribe(self, audio: bytes, content_type: str, language: str) -> str | None:
         try:

@@ -192,10 +192,12 @@ class RasaInterpreter:
                  rest_seconds: float = 30.0):
         import httpx
 
+        from channels.tls import client_context
+
         self._url = url.rstrip("/") + "/model/parse"
         self._params = {"token": token} if token else {}
         self._fallback = fallback
-        self._client = httpx.Client(timeout=timeout)
+        self._client = httpx.Client(timeout=timeout, verify=client_context())
         self._rest = rest_seconds
         self._resting_until = 0.0
         self._errors = (httpx.HTTPError, ValueError, KeyError, TypeError)

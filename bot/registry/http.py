@@ -14,6 +14,7 @@ import httpx
 
 from bot.registry.base import RegistryError
 from channels.base import retry_after_seconds
+from channels.tls import client_context
 
 ERROR_TEXT_MAX = 300
 
@@ -26,7 +27,8 @@ class RegistryHttp:
         self._name = name
         self._timeout = timeout
         self._client = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-                                    headers=dict(headers or {}), transport=transport, follow_redirects=False)
+                                    headers=dict(headers or {}), transport=transport, follow_redirects=False,
+                                    verify=client_context())
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """Send one request; raise RegistryError when no HTTP answer came back."""

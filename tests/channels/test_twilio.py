@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 import re
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
 
 import pytest
 from providers.twilio_api import ACCOUNT_SID, AUTH_TOKEN, TwilioApiServer, sign
@@ -467,3 +470,22 @@ def test_unknown_kinds_and_relative_urls_are_refused() -> None:
                       public_url="/lapor")
     with pytest.raises(ValueError, match="api_base_url"):
         TwilioChannel.from_env("sms", {**FULL_ENV, "TWILIO_API_BASE_URL": "api.twilio.com"}, PUBLIC_URL)
+
+
+def test_sending_leaves_twilios_generated_api_unloaded() -> None:
+    """The send goes through twilio's Domain and Version: the generated resources of the whole
+    2010 API (some 7 MB) stay unloaded. In a process of its own, since other tests load them."""
+    script = (
+        "import sys\n"
+        "from channels.base import DeliveryError\n"
+        "from channels.twilio_rest import TwilioMessages\n"
+        "messages = TwilioMessages('AC' + '0' * 32, 'token', 'http://127.0.0.1:9', 2.0)\n"
+        "try:\n"
+        "    messages.create(to='+6281234567890', from_='+15005550006', body='x', status_callback='http://x/s')\n"
+        "except DeliveryError as exc:\n"
+        "    assert exc.retryable, exc\n"
+        "assert 'twilio.rest.api' not in sys.modules, 'the generated API was loaded'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr

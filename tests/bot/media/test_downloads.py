@@ -6,9 +6,12 @@ and Telegram paths are in tests/bot/test_evidence.py); the database, the blob st
 processing are real."""
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from media_support import jpeg
@@ -217,3 +220,13 @@ def test_a_download_an_admin_discards_fails_its_attachment_and_the_complaint_goe
     hold.set()
     services.delivery.drain()
     assert registry.submissions[0].attachments == []
+
+
+def test_pillow_loads_only_when_a_file_is_processed() -> None:
+    """A process that never handles a file never loads Pillow (bot.media.process, some 3 MB). In
+    a process of its own, since other tests load it."""
+    script = ("import sys\nimport bot.app, bot.delivery, bot.services, bot.worker\n"
+              "assert 'PIL' not in sys.modules and 'bot.media.process' not in sys.modules\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).resolve().parents[3])
+    assert done.returncode == 0, done.stderr

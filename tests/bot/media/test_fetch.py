@@ -392,17 +392,11 @@ def test_a_telegram_failure_keeps_its_retryability(telegram: TelegramApiServer, 
 
 # -- secrets in logs -----------------------------------------------------------------------------
 
-QUIETED = ("httpx", "httpcore", "telegram", "twilio", "alembic", "urllib3")  # what bot.cli.quiet_libraries quiets
-
-
 @pytest.fixture
-def service_logging() -> Iterator[None]:
-    """The loggers as ``lapor`` sets them up (bot.cli.quiet_libraries), restored afterwards."""
-    levels = {name: logging.getLogger(name).level for name in QUIETED}
+def service_logging() -> None:
+    """The loggers as ``lapor`` sets them up (bot.cli.quiet_libraries); the suite's
+    ``logging_as_it_was`` restores them afterwards."""
     quiet_libraries()
-    yield
-    for name, level in levels.items():
-        logging.getLogger(name).setLevel(level)
 
 
 def fetch_and_fail(twilio: TwilioApiServer, telegram: TelegramApiServer) -> list[FetchError]:

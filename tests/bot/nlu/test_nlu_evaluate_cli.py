@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,21 +9,6 @@ import yaml
 from tests_support import ROOT
 
 from bot.cli import main
-
-
-@pytest.fixture(autouse=True)
-def logging_as_it_was() -> Iterator[None]:
-    """``main`` configures logging for a process (and quiets the provider libraries); the tests
-    after these run in the same process and expect logging as it was."""
-    root = logging.getLogger()
-    names = ("httpx", "httpcore", "telegram", "twilio", "alembic", "urllib3")
-    levels = {name: logging.getLogger(name).level for name in names}
-    handlers, level = list(root.handlers), root.level
-    yield
-    for name, saved in levels.items():
-        logging.getLogger(name).setLevel(saved)
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 NLU = ROOT / "dialogs" / "nlu"
 
