@@ -173,6 +173,20 @@ def _reads_big_tables(statement: str) -> bool:
         any(re.search(rf"\b(from|join)\s+{table}\b", lowered) for table in (*BIG_TABLES, "complaints_search"))
 
 
+def _claim_plans(engine: Engine, statements: _Statements) -> list[Plan]:
+    """The plans of a delivery worker's claim (with the sweep for lapsed leases), run on the
+    seeded outbox and rolled back."""
+    from sqlalchemy.orm import Session
+
+    from storage import repository as repo
+
+    with statements.record() as seen, Session(engine) as session:
+        repo.claim_outbox(session, now=repo.utcnow(), limit=32, lease_seconds=30)
+        session.rollback()
+    return [Plan("delivery claim", statement, _explain(engine, statement, parameters))
+            for statement, parameters in list(seen) if _reads_big_tables(statement)]
+
+
 def _explain(engine: Engine, statement: str, parameters: Any) -> str:
     connection = engine.raw_connection()
     try:
@@ -322,6 +336,7 @@ def run(kind: str, url: str, *, repeats: int = REPEATS, data_key: str = DATA_KEY
             for statement, parameters in list(seen):
                 if _reads_big_tables(statement):
                     result.plans.append(Plan(name, statement, _explain(engine, statement, parameters)))
+        result.plans += _claim_plans(engine, statements)
         result.export = _export(client)
     finally:
         statements.close()

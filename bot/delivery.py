@@ -72,7 +72,7 @@ class Delivery:
                           for name, limit in settings.rate_limits.items()}
         self._pool = ThreadPoolExecutor(max_workers=settings.send_threads, thread_name_prefix="lapor-send")
         self._leases = LeaseKeeper(db, settings.lease_seconds)
-        self._next_give_up = datetime.min.replace(tzinfo=UTC)  # when to look for rows to give up next
+        self._next_sweep = datetime.min.replace(tzinfo=UTC)  # when to look for rows whose lease ran out
 
     def run_once(self, now: datetime | None = None) -> int:
         """Claim and process one batch of due rows; returns how many were processed.
@@ -82,15 +82,17 @@ class Delivery:
         and notifications go out concurrently, on ``send_threads`` threads (a claim holds at most
         one per citizen, so their order holds), while submissions go out one by one, in order.
         Each send is recorded the moment it went, so a crash re-sends as little as possible. Rows
-        whose lease ran out too often are given up every third of a lease, not at every claim.
+        whose lease ran out (their worker died) are looked for every third of a lease, not at
+        every claim: claimed again, or given up when that happened too often.
         """
         now = now or repo.utcnow()
-        give_up = now >= self._next_give_up
-        if give_up:
-            self._next_give_up = now + timedelta(seconds=self._settings.lease_seconds / 3)
+        sweep = now >= self._next_sweep
+        if sweep:
+            self._next_sweep = now + timedelta(seconds=self._settings.lease_seconds / 3)
         with self._db.transaction() as session:
-            claimed = repo.claim_outbox(session, now=now, limit=self._settings.batch_size, give_up=give_up,
-                                        lease_seconds=self._settings.lease_seconds, channels=tuple(self._channels))
+            claimed = repo.claim_outbox(session, now=now, limit=self._settings.batch_size, give_up=sweep,
+                                        reclaim=sweep, lease_seconds=self._settings.lease_seconds,
+                                        channels=tuple(self._channels))
             if not claimed:
                 return 0
             submissions = self._prepare_submissions(session, [row for row in claimed if row.kind == "submission"], now)

@@ -136,11 +136,10 @@ def insert_outbox(session: Session, *, kind: str, channel: str | None, contact_i
 
 def claim_outbox(session: Session, *, now: datetime, limit: int, lease_seconds: float,
                  channels: Sequence[str] | None = None, max_reclaims: int = MAX_RECLAIMS,
-                 give_up: bool = True) -> list[Outbox]:
-    """Claim up to ``limit`` due rows, oldest first, for this worker.
-
-    Due: "pending" with ``next_attempt_at <= now``, or "sending" with ``lease_until < now`` (its
-    worker died). A reply or notification waits while an older reply or notification of the
+                 give_up: bool = True, reclaim: bool = True) -> list[Outbox]:
+    """Claim up to ``limit`` due rows for this worker: first (with ``reclaim``) rows "sending"
+    whose ``lease_until < now`` (their worker died), oldest first, then rows "pending" with
+    ``next_attempt_at <= now``, earliest due first (then oldest). A reply or notification waits while an older reply or notification of the
     same contact is pending or sending, so a citizen's messages leave in order (at most one per
     contact per claim). ``channels``, when given, limits claims to rows of those channels and
     rows without a channel (submissions). On PostgreSQL rows are locked with
@@ -154,14 +153,23 @@ def claim_outbox(session: Session, *, now: datetime, limit: int, lease_seconds: 
     times: after that it is never claimed, and goes dead instead, since each of those sends may
     have arrived (``give_up_unrecorded``, first, unless ``give_up`` is False).
 
-    Two statements (a SELECT and one UPDATE of the claimed rows), each built once; the rows
-    returned show what the UPDATE wrote.
+    Each kind of due row has a SELECT of its own, walking the (status, next_attempt_at) index in
+    its order and stopping at ``limit``: one SELECT with both conditions ORed and ordered by id
+    had PostgreSQL walk the primary key through every row ever queued (1.4 s per claim with
+    5.5 million done rows, when nothing was due). Rows whose lease ran out are rare (a worker
+    died), so a worker looks for them only every few seconds (``reclaim``), with the give-up
+    sweep: a claim is then one SELECT and one UPDATE of the claimed rows, each built once; the
+    rows returned show what the UPDATE wrote.
     """
     if give_up:
         give_up_unrecorded(session, now, max_reclaims)
-    rows = list(session.scalars(_claim_statement(tuple(channels) if channels is not None else None),
-                                {"now": now, "limit": limit, "max_reclaims": max_reclaims},
-                                execution_options={"populate_existing": True}))
+    key = tuple(channels) if channels is not None else None
+    rows: list[Outbox] = []
+    for expired in ((True, False) if reclaim else (False,)):
+        if len(rows) < limit:
+            rows += session.scalars(_claim_statement(key, expired=expired),
+                                    {"now": now, "limit": limit - len(rows), "max_reclaims": max_reclaims},
+                                    execution_options={"populate_existing": True})
     if not rows:
         return rows
     lease_until = now + timedelta(seconds=lease_seconds)
@@ -198,8 +206,9 @@ _CLAIM = (update(_OUTBOX).where(_OUTBOX.c.id.in_(_IDS))
 
 
 @cache
-def _claim_statement(channels: tuple[str, ...] | None) -> Select[Outbox]:
-    """The claim's SELECT, built once per set of channels (``now`` and ``limit`` are bound)."""
+def _claim_statement(channels: tuple[str, ...] | None, *, expired: bool) -> Select[Outbox]:
+    """A claim's SELECT of the rows whose lease ran out (``expired``) or of the pending rows due,
+    built once per set of channels (``now``, ``limit`` and ``max_reclaims`` are bound)."""
     older = aliased(Outbox, name="older")
     earlier_in_line = exists().where(
         older.contact_id == Outbox.contact_id,
@@ -208,15 +217,16 @@ def _claim_statement(channels: tuple[str, ...] | None) -> Select[Outbox]:
         older.status.in_(("pending", "sending")),
     )
     now = bindparam("now", type_=_OUTBOX.c.next_attempt_at.type)
+    if expired:
+        due = and_(Outbox.status == "sending", Outbox.lease_until < now,
+                   Outbox.reclaims < bindparam("max_reclaims", type_=Integer))
+        order: tuple[Any, ...] = (Outbox.id,)
+    else:
+        due, order = and_(Outbox.status == "pending", Outbox.next_attempt_at <= now), (Outbox.next_attempt_at, Outbox.id)
     query = (
         select(Outbox)
-        .where(
-            or_(and_(Outbox.status == "pending", Outbox.next_attempt_at <= now),
-                and_(Outbox.status == "sending", Outbox.lease_until < now,
-                     Outbox.reclaims < bindparam("max_reclaims", type_=Integer))),
-            or_(Outbox.kind.not_in(ORDERED_KINDS), ~earlier_in_line),
-        )
-        .order_by(Outbox.id)
+        .where(due, or_(Outbox.kind.not_in(ORDERED_KINDS), ~earlier_in_line))
+        .order_by(*order)
         .limit(bindparam("limit", type_=Integer))
         .with_for_update(skip_locked=True, of=Outbox)
     )

@@ -55,6 +55,7 @@ def test_a_small_seed_then_the_admin_pages(db: Database, db_url: str) -> None:
     assert result.rows["complaints"] == 2_000
     assert [page.name for page in result.pages if page.status != 200] == []
     assert result.plans and all(plan.plan for plan in result.plans)
+    assert any(plan.page == "delivery claim" for plan in result.plans)
     assert result.export is not None and result.export.rows > 1_000
     section = render([result])
     assert section.startswith("## Cost as the data grows") and "| complaint detail |" in section

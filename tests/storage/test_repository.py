@@ -328,6 +328,16 @@ def test_a_crashed_workers_rows_are_claimed_again_when_the_lease_ends(db: Databa
         assert session.get(Outbox, row).attempts == 2
 
 
+def test_a_claim_takes_rows_whose_lease_ran_out_first_then_the_pending_earliest_due(db: Database) -> None:
+    crashed, retried, fresh, later = queue(db, *[("submission", None, None)] * 4)
+    assert claim(db, limit=1, lease=10) == [crashed]  # its worker dies: no outcome recorded
+    outcome(db, repo.retry_outbox, retried, error="HTTP 503", next_attempt_at=T0 - timedelta(seconds=5), now=T0)
+    outcome(db, repo.retry_outbox, later, error="HTTP 503", next_attempt_at=T0 + timedelta(seconds=5), now=T0)
+    at = T0 + timedelta(seconds=11)
+    assert claim(db, now=at, limit=2, reclaim=False) == [retried, fresh]  # due first, not lowest id first
+    assert claim(db, now=at, limit=2) == [crashed, later]  # a reclaiming claim takes the lapsed lease first
+
+
 def test_a_row_that_used_up_its_reclaims_is_never_claimed_even_between_give_ups(db: Database) -> None:
     """Reproduced: with the give-up sweep skipped (a worker runs it every third of a lease), a
     claim took such a row and sent it once more than MAX_RECLAIMS allows."""
