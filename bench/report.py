@@ -265,8 +265,9 @@ def _setups(report: Report) -> list[str]:
     lines = ["## Set-ups", "", "| set-up | what runs |", "| --- | --- |"]
     lines += [f"| {name} | {what} |" for name, what in report.setups.items()]
     return lines + ["", "\"default\" is what `make run` starts: `lapor serve` with config.yaml's `server.workers` "
-                    "and `delivery.embedded_worker` as they are. \"production\" is the deployment the README "
-                    "describes: one gunicorn worker per core, no delivery thread, and `lapor worker` apart. Both "
+                    "and `delivery.embedded_worker` as they are (since 2026-12-03: a gunicorn worker per core and "
+                    "one delivery process that `lapor serve` starts itself). \"production\" is the deployment "
+                    "the README describes: one gunicorn worker per core and `lapor worker` run apart. Both "
                     "use the stand-in webhook registry (the audit counts what it stored) and have provider rate "
                     "limits off.", ""]
 
@@ -403,8 +404,9 @@ def _how(report: Report) -> list[str]:
             "  databases, concurrencies, citizens, fault scenarios, scale-out, soak length). `make test` runs a",
             "  few-second smoke version, which asserts a clean audit and never a speed.",
             "- Two set-ups (\"Set-ups\"): \"default\" runs `lapor serve` exactly as `make run` does (config.yaml's",
-            "  workers and embedded delivery thread); \"production\" runs `lapor serve` (gunicorn, gthread, one worker",
-            "  per core, no embedded delivery thread) and one `lapor worker`. Each on a fresh SQLite file or",
+            "  workers and embedded delivery: the `lapor worker` it starts itself); \"production\" runs `lapor serve`",
+            "  (gunicorn, gthread, one worker per core, embedded delivery off) and one `lapor worker` apart. Each on a",
+            "  fresh SQLite file or",
             "  PostgreSQL schema, with the webhook registry protocol. Migrations run first (`lapor db upgrade`), as",
             "  in a deployment; \"ready\" is the time from starting `lapor serve` to its first 200 on `/readyz`.",
             "- Stand-ins (`bench/stubs.py`) for Twilio, Telegram and the registry run on the driver's event loop,",

@@ -1,7 +1,7 @@
 """The service under test, in one of its set-ups (``Setup``), on a fresh SQLite file or
 PostgreSQL schema; or the bare ceiling app on the same gunicorn set-up.
 
-- "production": ``lapor serve`` (gunicorn, one worker per core, no embedded delivery thread)
+- "production": ``lapor serve`` (gunicorn, one worker per core, embedded delivery off)
   plus a separate ``lapor worker``;
 - "default": exactly what ``make run`` starts: ``lapor serve`` with config.yaml's
   ``server.workers`` and ``delivery.embedded_worker`` untouched;
@@ -66,6 +66,14 @@ def children(pid: int) -> list[int]:
         return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except OSError:
         return []
+
+
+def runs_lapor_worker(pid: int) -> bool:
+    """Whether ``pid`` is a ``lapor worker`` (a ``lapor serve``'s delivery process is one)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[-2:] == [b"worker", b""]
+    except OSError:
+        return False
 
 
 def memory_kib(pid: int, field: str = "VmHWM") -> int:
@@ -154,7 +162,7 @@ class Setup:
 
     name: str  # "production" | "default" | a scale-out step
     workers: int  # gunicorn workers of each ``lapor serve``
-    embedded_worker: bool  # each gunicorn worker drains the outbox in a thread
+    embedded_worker: bool  # ``lapor serve`` starts its own delivery process (a ``lapor worker``)
     lapor_workers: int  # separate ``lapor worker`` processes
     serves: int = 1  # ``lapor serve`` processes, each on its own port
     from_config: bool = False  # run with config.yaml's server.workers and delivery.embedded_worker untouched
@@ -178,7 +186,7 @@ class Setup:
 
     def describe(self) -> str:
         serve = "`lapor serve`" if self.serves == 1 else f"{self.serves} × `lapor serve` (ports of their own)"
-        delivery = ("the delivery thread embedded in each gunicorn worker" if self.embedded_worker
+        delivery = ("the `lapor worker` process it starts itself (delivery.embedded_worker)" if self.embedded_worker
                     else "`lapor worker`" if self.lapor_workers == 1 else f"{self.lapor_workers} × `lapor worker`")
         each = "its" if self.serves == 1 else "each with"
         return (f"{serve}, {each} {self.workers} gunicorn worker{'s' if self.workers > 1 else ''}"
@@ -380,7 +388,12 @@ class Stack:
 
     def gunicorn_workers(self, serve: int = 0) -> list[int]:
         process = self.serves[serve].process
-        return children(process.pid) if process else []
+        return [pid for pid in children(process.pid) if not runs_lapor_worker(pid)] if process else []
+
+    def delivery_processes(self, serve: int = 0) -> list[int]:
+        """The delivery process a ``lapor serve`` started itself (``delivery.embedded_worker``)."""
+        process = self.serves[serve].process
+        return [pid for pid in children(process.pid) if runs_lapor_worker(pid)] if process else []
 
     def processes(self) -> dict[str, int]:
         """Role -> pid of every process of the service."""
@@ -391,6 +404,8 @@ class Stack:
             prefix = "gunicorn" if len(self.serves) == 1 else f"serve {k + 1}"
             found[f"{prefix} master"] = serve.process.pid
             found.update({f"{prefix} worker {i + 1}": pid for i, pid in enumerate(self.gunicorn_workers(k))})
+            for pid in self.delivery_processes(k):
+                found["lapor worker" if len(self.serves) == 1 else f"serve {k + 1} lapor worker"] = pid
         for i, worker in enumerate(self.workers):
             if worker.process is not None:
                 found["lapor worker" if len(self.workers) == 1 else f"lapor worker {i + 1}"] = worker.process.pid
@@ -402,18 +417,22 @@ class Stack:
         found: dict[str, list[str]] = {}
         for k, serve in enumerate(self.serves):
             prefix = "gunicorn " if len(self.serves) == 1 else f"serve {k + 1} "
-            found[f"lapor serve {k + 1} (port {serve.port})"] = [r for r in roles if r.startswith(prefix)]
+            own = [r for r in roles if r.startswith(prefix)]
+            if self.setup.embedded_worker and len(self.serves) == 1 and "lapor worker" in roles:
+                own.append("lapor worker")  # the serve's own delivery process
+            found[f"lapor serve {k + 1} (port {serve.port})"] = own
         for i in range(len(self.workers)):
             found[f"lapor worker {i + 1}"] = ["lapor worker" if len(self.workers) == 1 else f"lapor worker {i + 1}"]
         return found
 
     def work_done(self) -> dict[str, dict[str, float]]:
         """What each process counted (``bot.metrics``' files in the shared directory): for each
-        ``lapor serve`` the messages its gunicorn workers took in, for each ``lapor worker`` the
+        ``lapor serve`` the messages its gunicorn workers took in (and the replies its own delivery
+        process sent), for each ``lapor worker`` the
         replies it sent and the complaints the registry accepted from it."""
         done: dict[str, dict[str, float]] = {}
         for k, serve in enumerate(self.serves):
-            counts = [counted(self.metrics_dir, pid) for pid in self.gunicorn_workers(k)]
+            counts = [counted(self.metrics_dir, pid) for pid in self.gunicorn_workers(k) + self.delivery_processes(k)]
             done[f"lapor serve {k + 1} (port {serve.port})"] = {
                 "messages in": sum(total(c, "lapor_inbound_messages_total") for c in counts),
                 "replies sent": sum(total(c, "lapor_replies_total", outcome="sent") for c in counts)}

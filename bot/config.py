@@ -37,7 +37,7 @@ def _within(low: float | None = None, high: float | None = None, *, above: float
 class ServerConfig:
     host: str = "127.0.0.1"
     port: int = field(default=8000, metadata=_within(1, 65535))
-    workers: int = field(default=1, metadata=_within(0))  # gunicorn worker processes; 0: one per core
+    workers: int = field(default=0, metadata=_within(0))  # gunicorn worker processes (web only); 0: one per core
     threads: int = field(default=8, metadata=_within(1))  # threads per worker
     proxy_hops: int = field(default=0, metadata=_within(0))  # reverse proxies in front that set X-Forwarded-For
 

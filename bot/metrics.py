@@ -83,12 +83,19 @@ def _alive(pid: int) -> bool:
 
 
 def forget_worker(_server: Any, worker: Any) -> None:
-    """gunicorn's ``child_exit`` hook (in the master): drop the live gauges of a worker that
-    exited, as prometheus_client documents. Its counters and histogram stay, so the totals
-    never go down while the server runs."""
+    """gunicorn's ``child_exit`` hook (in the master): ``forget`` a web worker that exited."""
+    forget(worker.pid)
+
+
+def forget(pid: int) -> None:
+    """Drop the live gauges of a process of the service that exited, as prometheus_client
+    documents. Its counters and histogram stay, so the totals never go down while the server
+    runs. Nothing to do in a process that shares no metrics directory (``share``)."""
+    if not os.environ.get(MULTIPROC_ENV):
+        return
     from prometheus_client import multiprocess
 
-    multiprocess.mark_process_dead(worker.pid)
+    multiprocess.mark_process_dead(pid)
 
 
 # ---------------------------------------------------------------------- counting

@@ -1,14 +1,20 @@
-"""``lapor serve``: the app under gunicorn, with the embedded delivery worker per process."""
+"""``lapor serve``: the app under gunicorn, and with ``delivery.embedded_worker`` its one
+delivery process beside the web workers (``bot.delivery_process``)."""
 from __future__ import annotations
 
 import logging
+import sys
+import time
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
 
+from bot.delivery_process import DeliveryProcess
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+DELIVERY_START_WAIT_SECONDS = 10.0  # the delivery process starts then even if a web worker is not up yet
 
 
 class _Server(BaseApplication):
@@ -28,10 +34,61 @@ class _Server(BaseApplication):
         from bot.app import create_app
         from bot.services import build_services
 
-        services = build_services(self._settings)
-        if self._settings.embedded_worker:
-            services.start_worker()
-        return create_app(self._settings, services)
+        return create_app(self._settings, build_services(self._settings))
+
+    def run(self) -> None:
+        delivery = DeliveryProcess(graceful_seconds=self.cfg.graceful_timeout) \
+            if self._settings.embedded_worker else None
+        try:
+            _Arbiter(self, delivery).run()
+        except RuntimeError as exc:  # what BaseApplication.run does: gunicorn's own start-up errors
+            print(f"\nError: {exc}\n", file=sys.stderr)
+            sys.exit(1)
+
+
+class _Arbiter(Arbiter):
+    """gunicorn's master, which also keeps the delivery process (when there is one) running:
+    started once the web workers are up (they start faster without it competing for the cores:
+    the service is ready sooner), watched on every turn of the master's loop and whenever a
+    child ends, stopped with the web workers."""
+
+    def __init__(self, app: _Server, delivery: DeliveryProcess | None):
+        super().__init__(app)
+        self._delivery = delivery
+        self._listening_since = 0.0
+
+    def start(self) -> None:
+        super().start()
+        self._listening_since = time.monotonic()
+
+    def reap_workers(self) -> None:
+        if self._delivery is not None:
+            self._delivery.poll()  # before gunicorn waits for every child, and its exit status is gone
+        super().reap_workers()
+
+    def manage_workers(self) -> None:
+        super().manage_workers()
+        if self._delivery is None:
+            return
+        if self._delivery.starts:
+            self._delivery.tend()
+        elif self._web_workers_up() or time.monotonic() - self._listening_since >= DELIVERY_START_WAIT_SECONDS:
+            self._delivery.start()
+
+    def _web_workers_up(self) -> bool:
+        """Every web worker has loaded the app and runs its loop. A worker's first heartbeat
+        tells: gunicorn's workers set their heartbeat file's time to the monotonic clock from
+        their loop on, while the master created it at the wall-clock time (far above)."""
+        now = time.monotonic()
+        return len(self.WORKERS) >= self.num_workers and \
+            all(worker.tmp.last_update() <= now + 1 for worker in self.WORKERS.values())
+
+    def stop(self, graceful: bool = True) -> None:
+        if self._delivery is not None:
+            self._delivery.stop(wait=False)  # it finishes its round while the web workers finish theirs
+        super().stop(graceful)
+        if self._delivery is not None:
+            self._delivery.stop()
 
 
 def gunicorn_options(settings: Settings, host: str | None = None, port: int | None = None,

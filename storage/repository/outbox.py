@@ -139,7 +139,9 @@ def claim_outbox(session: Session, *, now: datetime, limit: int, lease_seconds: 
                  give_up: bool = True, reclaim: bool = True) -> list[Outbox]:
     """Claim up to ``limit`` due rows for this worker: first (with ``reclaim``) rows "sending"
     whose ``lease_until < now`` (their worker died), oldest first, then rows "pending" with
-    ``next_attempt_at <= now``, earliest due first (then oldest). A reply or notification waits while an older reply or notification of the
+    ``next_attempt_at <= now``, earliest due first (then oldest).
+
+    A reply or notification waits while an older reply or notification of the
     same contact is pending or sending, so a citizen's messages leave in order (at most one per
     contact per claim). ``channels``, when given, limits claims to rows of those channels and
     rows without a channel (submissions). On PostgreSQL rows are locked with
@@ -222,7 +224,8 @@ def _claim_statement(channels: tuple[str, ...] | None, *, expired: bool) -> Sele
                    Outbox.reclaims < bindparam("max_reclaims", type_=Integer))
         order: tuple[Any, ...] = (Outbox.id,)
     else:
-        due, order = and_(Outbox.status == "pending", Outbox.next_attempt_at <= now), (Outbox.next_attempt_at, Outbox.id)
+        due = and_(Outbox.status == "pending", Outbox.next_attempt_at <= now)
+        order = (Outbox.next_attempt_at, Outbox.id)
     query = (
         select(Outbox)
         .where(due, or_(Outbox.kind.not_in(ORDERED_KINDS), ~earlier_in_line))
