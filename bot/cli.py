@@ -169,12 +169,13 @@ def _serve(args: argparse.Namespace) -> int:
 def _worker(args: argparse.Namespace) -> int:
     from bot import metrics
     from bot.prepare import prepare
+
+    settings = load_settings()
+    if not prepare(settings, meanwhile=_import_worker):  # loads the worker's modules while it prepares
+        return 1
     from bot.services import build_services
     from bot.worker import run_worker
 
-    settings = load_settings()
-    if not prepare(settings):
-        return 1
     metrics.share(settings.metrics_dir)  # what it counts joins the service's /metrics
     services = build_services(settings, intake=False)
     try:
@@ -187,6 +188,11 @@ def _worker(args: argparse.Namespace) -> int:
     finally:
         services.close()
     return 0
+
+
+def _import_worker() -> None:
+    import bot.services  # noqa: F401
+    import bot.worker  # noqa: F401
 
 
 def _chat(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:

@@ -16,8 +16,8 @@ from a small fixed set (channel, outcome, event, kind, endpoint, status class): 
 number, chat id, text or tracking number.
 
 prometheus_client fixes its mode when it is imported, so this module imports it (and the
-storage layer) only when first needed: importing ``bot.metrics`` is free, and the gunicorn
-master stays small.
+storage layer) only when first needed: importing ``bot.metrics`` is free (``bot.prepare``
+forks its child before SQLAlchemy is loaded).
 """
 from __future__ import annotations
 

@@ -3,32 +3,52 @@ scripts, check the data key and the registry set-up, and train the built-in inte
 per version of its training data), in a short-lived child process.
 
 The child does the heavy lifting (Alembic, the whole service stack) and exits, so the serving
-processes never hold Alembic in memory and a gunicorn master stays small: it only supervises.
+processes never hold Alembic in memory and a gunicorn master only supervises. The child is
+forked before this process has loaded SQLAlchemy or the service's modules, so that, meanwhile,
+it can load them on the other core (``meanwhile``): the start-up is the longer of the two, not
+their sum.
 """
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Callable
+from multiprocessing.connection import Connection
 
 from bot.config import ConfigError
 from bot.settings import Settings
-from storage.db import url_problem
+
+URL_REFUSED = 2  # the child's exit status when the database URL cannot work (it sent the reason)
 
 
-def prepare(settings: Settings) -> bool:
+def prepare(settings: Settings, meanwhile: Callable[[], object] | None = None) -> bool:
     """Migrate, import scripts, train the built-in interpreter, check the data key and the
     registry; False (the reason logged) when that failed. ConfigError, before anything is
-    touched, for a database URL that cannot work."""
-    problem = url_problem(settings.database_url)
-    if problem:
-        raise ConfigError(f"the database URL (LAPOR_DATABASE_URL, else database_url in config.yaml): {problem}")
-    child = multiprocessing.get_context("fork").Process(target=_prepare, args=(settings,), name="lapor-prepare")
+    touched, for a database URL that cannot work. ``meanwhile`` runs in this process while
+    the child works."""
+    context = multiprocessing.get_context("fork")
+    reasons, reason = context.Pipe(duplex=False)
+    child = context.Process(target=_prepare, args=(settings, reason), name="lapor-prepare")
     child.start()
-    child.join()
+    reason.close()
+    try:
+        if meanwhile is not None:
+            meanwhile()
+    finally:
+        child.join()
+    if child.exitcode == URL_REFUSED and reasons.poll():
+        raise ConfigError(f"the database URL (LAPOR_DATABASE_URL, else database_url in config.yaml): "
+                          f"{reasons.recv()}")
     return child.exitcode == 0
 
 
-def _prepare(settings: Settings) -> None:
+def _prepare(settings: Settings, reason: Connection) -> None:
     import logging
+
+    from storage.db import url_problem
+
+    if problem := url_problem(settings.database_url):  # first: nothing is touched
+        reason.send(problem)
+        raise SystemExit(URL_REFUSED)
 
     from bot.nlu.interpreter import builtin_trained
     from bot.services import check_key, check_registry, prepare_database

@@ -30,7 +30,7 @@ class _Server(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        # Imported here, in each worker: the master only supervises, and stays small.
+        # Built here, in each worker (the master imported the modules already: _import_app).
         from bot.app import create_app
         from bot.services import build_services
 
@@ -91,6 +91,15 @@ class _Arbiter(Arbiter):
             self._delivery.stop()
 
 
+def _import_app() -> None:
+    """Import the app's modules, while the preparing child works on the other core (not build
+    the app: no connection, thread or file is opened in the master), so that the web workers
+    fork with them loaded instead of each importing them again: the service is ready some
+    0.5 s sooner. The master then holds some 75 MiB (shared with its workers until written)."""
+    import bot.app  # noqa: F401
+    import bot.services  # noqa: F401
+
+
 def gunicorn_options(settings: Settings, host: str | None = None, port: int | None = None,
                      workers: int | None = None) -> dict[str, Any]:
     """The production gunicorn set-up (the benchmark's bare ceiling app runs on the same)."""
@@ -117,7 +126,7 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
     from bot.prepare import prepare
 
     metrics.share(settings.metrics_dir, forget_dead=True)
-    if not prepare(settings):
+    if not prepare(settings, meanwhile=_import_app):
         return 1
     options = {**gunicorn_options(settings, host, port, workers), "child_exit": metrics.forget_worker}
     log.info("serving on http://%s (registry: %s)", options["bind"], settings.registry)
