@@ -161,7 +161,7 @@ class _Run:
     def run(self) -> IntakeResult:
         msg = self.message
         contact = repo.lock_contact(self.session, self.intake.cipher, msg.channel, msg.sender, self.now)
-        if msg.provider_message_id and repo.find_message(self.session, msg.channel, msg.provider_message_id):
+        if msg.provider_message_id and repo.inbound_message_id(self.session, msg.channel, msg.provider_message_id):
             return IntakeResult(duplicate=True)
         before = repo.active_conversation(self.session, contact.id)
         conversation = self._converse(contact, before)

@@ -26,8 +26,8 @@ __all__ = [
     "active_conversation",
     "add_message",
     "contact_sender",
-    "find_message",
     "forget_personal_texts",
+    "inbound_message_id",
     "insert_message",
     "lock_contact",
     "message_by_provider_id",
@@ -94,18 +94,20 @@ def contact_sender(cipher: DataCipher, contact: Contact) -> str:
     return cipher.decrypt(contact.sender_enc)
 
 
-def find_message(session: Session, channel: str, provider_message_id: str) -> Message | None:
-    """The inbound message a provider already delivered with this id on this channel, if any.
+def inbound_message_id(session: Session, channel: str, provider_message_id: str) -> int | None:
+    """The id of the inbound message a provider already delivered with this id on this channel,
+    if any: one indexed Core SELECT of the id alone (the intake path; no ORM instance is loaded).
 
     Only inbound rows count: our own sends carry the provider's ids too (Telegram's are per
     chat, and may equal an ``update_id``), and they are never a duplicate of a citizen's message.
     """
-    return session.scalars(_FIND_MESSAGE, {"channel": channel, "provider_message_id": provider_message_id}
-                           ).one_or_none()
+    return session.connection().execute(_INBOUND_MESSAGE_ID, {"channel": channel,
+                                                              "provider_message_id": provider_message_id}
+                                        ).scalar_one_or_none()
 
 
-_FIND_MESSAGE = select(Message).where(Message.channel == bindparam("channel"), Message.direction == "in",
-                                      Message.provider_message_id == bindparam("provider_message_id"))
+_INBOUND_MESSAGE_ID = select(Message.id).where(Message.channel == bindparam("channel"), Message.direction == "in",
+                                               Message.provider_message_id == bindparam("provider_message_id"))
 
 
 def add_message(session: Session, *, contact: Contact, conversation: Conversation | None, direction: str,
@@ -115,7 +117,7 @@ def add_message(session: Session, *, contact: Contact, conversation: Conversatio
     written with the transaction's next flush (its id is known from then on).
 
     A second inbound message with the same (channel, provider_message_id) raises IntegrityError
-    at that flush: check ``find_message`` first (under ``lock_contact``) to treat a retry as a
+    at that flush: check ``inbound_message_id`` first (under ``lock_contact``) to treat a retry as a
     no-op. Outbound ids need not be unique (Telegram numbers messages per chat).
     """
     at = now or utcnow()
