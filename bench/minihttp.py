@@ -124,6 +124,10 @@ async def serve(handler: Handler, host: str = "127.0.0.1", port: int = 0) -> asy
                     break
         except (ConnectionError, ValueError, asyncio.IncompleteReadError):
             pass
+        except asyncio.CancelledError:
+            # The server is closing: the connection ends here. Ending the task normally keeps
+            # Python 3.12.1's start_server callback from printing a traceback for each one.
+            pass
         finally:
             writer.close()
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.settings import ConfigError, cores, load_settings
+from bot.settings import ConfigError, Settings, cores, load_settings
 
 log = logging.getLogger("lapor")
 
@@ -171,7 +171,7 @@ def _worker(args: argparse.Namespace) -> int:
     from bot.prepare import prepare
 
     settings = load_settings()
-    if not prepare(settings, meanwhile=_import_worker):  # loads the worker's modules while it prepares
+    if not prepare(settings, meanwhile=lambda: _import_worker(settings)):  # loads its modules meanwhile
         return 1
     from bot.services import build_services
     from bot.worker import run_worker
@@ -190,9 +190,12 @@ def _worker(args: argparse.Namespace) -> int:
     return 0
 
 
-def _import_worker() -> None:
-    import bot.services  # noqa: F401
+def _import_worker(settings: Settings) -> None:
     import bot.worker  # noqa: F401
+    import channels.twilio_rest  # noqa: F401 - what sends through Twilio (web workers never load it)
+    from bot.services import import_clients
+
+    import_clients(settings)
 
 
 def _chat(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:

@@ -41,12 +41,13 @@ class ScriptCatalog:
         return script
 
     def current(self, session, script_id: str) -> Script:
-        """The live (highest published) version, for a conversation that starts now."""
-        row = repo.published_script(session, script_id)
-        if row is None:
+        """The live (highest published) version, for a conversation that starts now: its number
+        is read at each call (an admin may have published one since), its text only when that
+        version is new to this catalog."""
+        version = repo.published_version(session, script_id)
+        if version is None:
             raise LookupError(f"script '{script_id}' has no published version; run `lapor db upgrade`")
-        script = self._parsed.get((script_id, row.version))
-        return script if script is not None else self._remember((script_id, row.version), row.text)
+        return self.get(session, script_id, version)
 
     def _remember(self, key: tuple[str, int], text: str) -> Script:
         script = load_script(text, source=f"{key[0]} v{key[1]}", version=key[1])

@@ -153,6 +153,19 @@ def prepare_database(settings: Settings) -> None:
         db.dispose()
 
 
+def import_clients(settings: Settings) -> None:
+    """Import what ``provider_channels`` and the first connection load lazily: the channels'
+    clients and, when the database is PostgreSQL, its driver. ``lapor serve``'s master and
+    ``lapor worker`` call it while their preparing child works on the other core; it connects
+    to nothing and starts nothing."""
+    import channels.telegram  # noqa: F401
+    import channels.twilio  # noqa: F401
+
+    if settings.database_url.startswith("postgres"):
+        import psycopg  # noqa: F401
+        import sqlalchemy.dialects.postgresql.psycopg  # noqa: F401
+
+
 def provider_channels(settings: Settings) -> dict[str, Channel]:
     """The provider channels whose credentials are set; the others are disabled, and logged so."""
     from channels.telegram import TelegramChannel

@@ -109,6 +109,7 @@ from storage.repository.scripts import (
     lock_script,
     publish_version,
     published_script,
+    published_version,
     script_version,
     script_versions,
 )
@@ -194,6 +195,7 @@ __all__ = [
     "prune_sign_ins",
     "publish_version",
     "published_script",
+    "published_version",
     "recent_audit",
     "renew_leases",
     "requeue_outbox",

@@ -6,8 +6,9 @@ from __future__ import annotations
 import hashlib
 import zlib
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -21,6 +22,7 @@ __all__ = [
     "lock_script",
     "publish_version",
     "published_script",
+    "published_version",
     "script_version",
     "script_versions",
 ]
@@ -48,6 +50,18 @@ def published_script(session: Session, script_id: str) -> ScriptVersion | None:
         .order_by(ScriptVersion.version.desc())
         .limit(1)
     ).first()
+
+
+_SCRIPTS = cast(Table, ScriptVersion.__table__)
+# Built once: intake asks it at every message (the text comes only when the version is new to the process).
+_PUBLISHED_VERSION = (select(_SCRIPTS.c.version)
+                      .where(_SCRIPTS.c.script_id == bindparam("script_id"), _SCRIPTS.c.published.is_(True))
+                      .order_by(_SCRIPTS.c.version.desc()).limit(1))
+
+
+def published_version(session: Session, script_id: str) -> int | None:
+    """The live version's number alone (one indexed Core SELECT, no text, no ORM row)."""
+    return session.execute(_PUBLISHED_VERSION, {"script_id": script_id}).scalar()
 
 
 def script_version(session: Session, script_id: str, version: int) -> ScriptVersion | None:

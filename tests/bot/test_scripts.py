@@ -62,6 +62,12 @@ def test_the_catalog_parses_each_version_once(db) -> None:
         assert catalog.current(session, "complaint") is current
         with pytest.raises(LookupError):
             catalog.get(session, "complaint", 99)
+        with pytest.raises(LookupError, match="no published version"):
+            catalog.current(session, "survey")
+        edited = repo.script_version(session, "complaint", 1).text + "\n# edited by an admin\n"
+        repo.add_script_version(session, script_id="complaint", text=edited, author="ana", source="admin",
+                                publish=True, now=repo.utcnow())
+        assert catalog.current(session, "complaint").version == 2  # what an admin published since is live at once
 
 
 def test_the_shipped_script_fits_sms() -> None:

@@ -213,6 +213,7 @@ def test_tracking_numbers_are_unique_in_the_database(db: Database, cipher: DataC
 def test_script_versions_number_up_and_the_live_one_is_the_highest_published(db: Database) -> None:
     with db.transaction() as session:
         assert repo.published_script(session, "complaint") is None
+        assert repo.published_version(session, "complaint") is None
         v1 = repo.add_script_version(session, script_id="complaint", text="v: 1", author="file", source="file",
                                      publish=True, now=T0)
         v2 = repo.add_script_version(session, script_id="complaint", text="v: 2", author="ana", source="admin",
@@ -224,12 +225,14 @@ def test_script_versions_number_up_and_the_live_one_is_the_highest_published(db:
     assert v1.sha256 == hashlib.sha256(b"v: 1").hexdigest()
     with db.transaction() as session:
         assert repo.published_script(session, "complaint").version == 1
+        assert repo.published_version(session, "complaint") == 1  # v2 is not published
         repo.publish_version(session, "complaint", 2, T0 + timedelta(hours=2))
     with db.transaction() as session:
         live = repo.published_script(session, "complaint")
         assert (live.version, live.published_at, live.text) == (2, T0 + timedelta(hours=2), "v: 2")
         assert repo.publish_version(session, "complaint", 1, T0 + timedelta(hours=3)).published_at == T0
         assert repo.published_script(session, "complaint").version == 2  # still the highest published
+        assert (repo.published_version(session, "complaint"), repo.published_version(session, "survey")) == (2, 1)
         assert repo.script_version(session, "complaint", 1).text == "v: 1"
         assert repo.script_version(session, "complaint", 9) is None
         assert [v.version for v in repo.script_versions(session, "complaint")] == [1, 2]
