@@ -15,6 +15,7 @@ import secrets
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,6 +71,11 @@ POSTGRES_URL = "postgresql+psycopg://root@127.0.0.1:5432/test"
 
 def drain_postgres(url: str, count: int) -> float:
     """``drain`` on a schema of its own, dropped afterwards."""
+    return on_own_schema(url, lambda schema_url: drain(schema_url, count))
+
+
+def on_own_schema[T](url: str, run: Callable[[str], T]) -> T:
+    """``run(url of a new schema on url's database)``; the schema is dropped afterwards."""
     import psycopg
     from sqlalchemy.engine import make_url
 
@@ -78,7 +84,7 @@ def drain_postgres(url: str, count: int) -> float:
     with psycopg.connect(plain, autocommit=True, connect_timeout=5) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
     try:
-        return drain(f"{url}?options=-csearch_path%3D{schema}", count)
+        return run(f"{url}?options=-csearch_path%3D{schema}")
     finally:
         with psycopg.connect(plain, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")

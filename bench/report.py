@@ -10,12 +10,15 @@ import os
 import platform
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench.load import DRIVER, POSTGRES, RunResult
+
+if TYPE_CHECKING:
+    from bench.reply_drain import Drained
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATIO = 0.25
@@ -64,6 +67,7 @@ TARGETS = (
 class Report:
     engine_steps: float = 0.0
     drain: dict[str, float] = field(default_factory=dict)  # database -> seconds for 1,000
+    reply_drain: dict[str, Drained] = field(default_factory=dict)  # database -> 1,000 replies sent (bench.reply_drain)
     setups: dict[str, str] = field(default_factory=dict)  # set-up name -> what runs (Setup.describe)
     workers: dict[str, int] = field(default_factory=dict)  # set-up name -> gunicorn workers (its ceiling's)
     load: list[tuple[str, str, int, RunResult]] = field(default_factory=list)  # (set-up, database, c, result)
@@ -206,7 +210,11 @@ def render(report: Report, now: datetime | None = None) -> str:
             f"- Pure engine: **{report.engine_steps:,.0f} steps/s** (`bench/engine_speed.py`).",
             *(f"- Registry backlog: 1,000 queued complaints drained into a local webhook registry in "
               f"**{seconds:.2f} s on {database}** ({1000 / seconds:.0f}/s; `bench/registry_drain.py`)."
-              for database, seconds in report.drain.items())]
+              for database, seconds in report.drain.items()),
+            *(f"- Reply backlog: 1,000 queued replies to 1,000 Telegram chats sent through the Bot API stand-in "
+              f"by one delivery worker in **{d.seconds:.2f} s on {database}** ({1000 / d.seconds:.0f}/s), with "
+              f"{d.cpu_ms_per_reply:.2f} ms of its CPU per reply and {d.commits:,} commits (`bench/reply_drain.py`)."
+              for database, d in report.reply_drain.items())]
     if report.profiles:
         out += ["", "## Profiles", "",
                 "Where a message's CPU goes, in one process under cProfile (`bench/profile.py`): the explanation "
@@ -461,6 +469,7 @@ def figures(report: Report, now: datetime | None = None) -> dict[str, Any]:
                        "work_done": result.work_done, "conversations_per_port": result.ports}
                       for result in report.scale_out],
         "registry_drain_seconds": report.drain,
+        "reply_drain": {database: asdict(d) for database, d in report.reply_drain.items()},
         "faults": [{"scenario": scenario, **_run_figures(result), "what_happened": happened}
                    for scenario, result, happened in report.faults],
         "soak": report.soak,

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import engine_speed, registry_drain
+from bench import engine_speed, registry_drain, reply_drain
 from bench.driver import citizens
 from bench.load import CEILING_SECONDS, RunResult, ceiling, conversations, measured
 from bench.report import Report, read_previous, write
@@ -155,8 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.quick and "sqlite" in databases:
         with tempfile.TemporaryDirectory() as tmp:
             report.drain["SQLite"] = registry_drain.drain(f"sqlite:///{tmp}/drain.sqlite3", 1000)
+            report.reply_drain["SQLite"] = reply_drain.drain(f"sqlite:///{tmp}/replies.sqlite3", 1000)
     if not args.quick and "postgresql" in databases:
         report.drain["PostgreSQL"] = registry_drain.drain_postgres(registry_drain.POSTGRES_URL, 1000)
+        report.reply_drain["PostgreSQL"] = reply_drain.drain_postgres(registry_drain.POSTGRES_URL, 1000)
     asyncio.run(load_matrix(report, setups, databases, concurrencies, args.scale,
                             0.0 if args.quick else CEILING_SECONDS))
     if args.scale_out:

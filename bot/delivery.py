@@ -19,13 +19,13 @@ from __future__ import annotations
 import logging
 import random
 import threading
-import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot import metrics
+from bot.group_commit import GroupCommit
 from bot.media.downloads import DownloadJob, Downloads, Kept
 from bot.media.fetch import FetchError
 from bot.media.links import MediaLinks
@@ -72,6 +72,7 @@ class Delivery:
                           for name, limit in settings.rate_limits.items()}
         self._pool = ThreadPoolExecutor(max_workers=settings.send_threads, thread_name_prefix="lapor-send")
         self._leases = LeaseKeeper(db, settings.lease_seconds)
+        self._recorder = GroupCommit(db, retry_seconds=RECORD_RETRY_SECONDS, patience_seconds=RECORD_PATIENCE_SECONDS)
         self._next_sweep = datetime.min.replace(tzinfo=UTC)  # when to look for rows whose lease ran out
 
     def run_once(self, now: datetime | None = None) -> int:
@@ -205,22 +206,12 @@ class Delivery:
         log.error("outbox row %s is dead: its personal data cannot be decrypted", row.id)
 
     def _record(self, write: Callable[[Any], None]) -> None:
-        """Record what already happened at a provider or registry. If the database is down,
-        keep trying (every RECORD_RETRY_SECONDS, for up to RECORD_PATIENCE_SECONDS): giving up
-        would leave the row leased, and when the lease ran out it would be sent a second time.
-        This batch's thread waits meanwhile, so this worker claims nothing else."""
-        deadline = time.monotonic() + RECORD_PATIENCE_SECONDS
-        while True:
-            try:
-                with self._db.transaction() as session:
-                    write(session)
-                return
-            except Unavailable:
-                if time.monotonic() > deadline:
-                    log.error("could not record a delivered outbox row for %s s; it may be sent again",
-                              RECORD_PATIENCE_SECONDS)
-                    raise
-                time.sleep(RECORD_RETRY_SECONDS)
+        """Record what already happened at a provider or registry, in one transaction with what
+        the other pool threads record meanwhile (``GroupCommit``). If the database is down, keep
+        trying (every RECORD_RETRY_SECONDS, for up to RECORD_PATIENCE_SECONDS): giving up would
+        leave the row leased, and when the lease ran out it would be sent a second time. This
+        batch's thread waits meanwhile, so this worker claims nothing else."""
+        self._recorder.record(write)
 
     # ------------------------------------------------------------------ downloads
 

@@ -239,7 +239,7 @@ class OutageAfterSend(ScriptedChannel):
 
 
 def test_a_sent_reply_is_recorded_when_the_database_is_back_and_never_sent_twice(services: Services, monkeypatch) -> None:
-    monkeypatch.setattr("bot.delivery.RECORD_RETRY_SECONDS", 0.01)
+    monkeypatch.setattr(services.delivery._recorder, "_retry", 0.01)
     say(services, "halo")
     channel = OutageAfterSend(services.db, outages=3)
     services.delivery._channels["terminal"] = channel
