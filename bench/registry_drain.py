@@ -90,23 +90,27 @@ def on_own_schema[T](url: str, run: Callable[[str], T]) -> T:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
-def main() -> None:
+def command_line[T](description: str, drain: Callable[[str, int], T],
+                    describe: Callable[[str, int, T], str]) -> None:
+    """A drain benchmark's command line (``--count``, ``--postgres``): ``drain`` on a fresh
+    SQLite file, then on a schema of its own on PostgreSQL, each ``describe``d on a line."""
     import psycopg
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--postgres", default=POSTGRES_URL)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        sqlite = drain(f"sqlite:///{tmp}/bench.sqlite3", args.count)
-    print(f"sqlite:     {args.count} complaints drained in {sqlite:.2f} s ({args.count / sqlite:,.0f}/s)")
+        print(describe("sqlite", args.count, drain(f"sqlite:///{tmp}/bench.sqlite3", args.count)))
     try:
-        postgres = drain_postgres(args.postgres, args.count)
+        print(describe("postgresql", args.count, on_own_schema(args.postgres, lambda url: drain(url, args.count))))
     except psycopg.OperationalError as exc:
         print(f"postgresql: not measured ({args.postgres} does not answer: {str(exc).strip()[:200]})")
-        return
-    print(f"postgresql: {args.count} complaints drained in {postgres:.2f} s ({args.count / postgres:,.0f}/s)")
+
+
+def describe(database: str, count: int, seconds: float) -> str:
+    return f"{database}: {count} complaints drained in {seconds:.2f} s ({count / seconds:,.0f}/s)"
 
 
 if __name__ == "__main__":
-    main()
+    command_line(__doc__.splitlines()[0], drain, describe)

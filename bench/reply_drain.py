@@ -13,7 +13,6 @@ worker's transactions.
 """
 from __future__ import annotations
 
-import argparse
 import logging
 import multiprocessing
 import sys
@@ -28,7 +27,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from bench.registry_drain import POSTGRES_URL, on_own_schema  # noqa: E402
+from bench.registry_drain import command_line, on_own_schema  # noqa: E402
 
 TEXT = "Terima kasih. Laporan Anda kami terima; nomor laporan Anda akan kami kirim sebentar lagi."
 
@@ -124,20 +123,5 @@ def describe(database: str, count: int, drained: Drained) -> str:
             f"{drained.cpu_ms_per_reply:.2f} ms of the worker's CPU per reply, {drained.commits} commits")
 
 
-def main() -> None:
-    import psycopg
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=1000)
-    parser.add_argument("--postgres", default=POSTGRES_URL)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        print(describe("sqlite", args.count, drain(f"sqlite:///{tmp}/bench.sqlite3", args.count)))
-    try:
-        print(describe("postgresql", args.count, drain_postgres(args.postgres, args.count)))
-    except psycopg.OperationalError as exc:
-        print(f"postgresql: not measured ({args.postgres} does not answer: {str(exc).strip()[:200]})")
-
-
 if __name__ == "__main__":
-    main()
+    command_line(__doc__.splitlines()[0], drain, describe)

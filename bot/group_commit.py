@@ -81,4 +81,3 @@ class GroupCommit:
                               len(writes), self._patience)
                     raise
                 time.sleep(self._retry)
-

@@ -95,12 +95,11 @@ def _import_app(settings: Settings) -> None:
     """Import the modules a web worker needs, while the preparing child works on the other core
     (import only: no connection, thread or file is opened in the master), so that the web
     workers fork with them loaded instead of each importing them again: the app's, and what
-    building the services and the first requests load (``import_clients``, httpx's transport,
+    building the services and the first requests load (``import_clients``, and
     prometheus_client, after ``metrics.share``). The service is ready some 0.6 s sooner than
     when each worker imported them, and the workers' pages are laid out once: on PostgreSQL
     they peak 4 MiB lower. The master then holds some 84 MiB (95 on PostgreSQL), shared with
     its workers until written."""
-    import httpcore  # noqa: F401
     import prometheus_client  # noqa: F401
 
     import bot.app  # noqa: F401

@@ -154,10 +154,12 @@ def prepare_database(settings: Settings) -> None:
 
 
 def import_clients(settings: Settings) -> None:
-    """Import what ``provider_channels`` and the first connection load lazily: the channels'
-    clients and, when the database is PostgreSQL, its driver. ``lapor serve``'s master and
-    ``lapor worker`` call it while their preparing child works on the other core; it connects
-    to nothing and starts nothing."""
+    """Import what ``provider_channels``, their first requests and the first connection load
+    lazily: the channels' clients, httpx's transport and, when the database is PostgreSQL, its
+    driver. ``lapor serve``'s master and ``lapor worker`` call it while their preparing child
+    works on the other core; it connects to nothing and starts nothing."""
+    import httpcore  # noqa: F401
+
     import channels.telegram  # noqa: F401
     import channels.twilio  # noqa: F401
 

@@ -53,7 +53,8 @@ def published_script(session: Session, script_id: str) -> ScriptVersion | None:
 
 
 _SCRIPTS = cast(Table, ScriptVersion.__table__)
-# Built once: intake asks it at every message (the text comes only when the version is new to the process).
+# Built once: intake asks it at every conversation's start, /readyz at every probe (the text is read
+# only when the version is new to the process: ScriptCatalog.current).
 _PUBLISHED_VERSION = (select(_SCRIPTS.c.version)
                       .where(_SCRIPTS.c.script_id == bindparam("script_id"), _SCRIPTS.c.published.is_(True))
                       .order_by(_SCRIPTS.c.version.desc()).limit(1))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -64,7 +65,7 @@ def held_first(others: int, queued: Callable[[], int]) -> Callable[[Any], None]:
         for _ in range(3000):
             if queued() >= others:
                 break
-            threading.Event().wait(0.001)
+            time.sleep(0.001)
         queue_row(session)
     return write
 
