@@ -90,18 +90,19 @@ class Delivery:
         sweep = now >= self._next_sweep
         if sweep:
             self._next_sweep = now + timedelta(seconds=self._settings.lease_seconds / 3)
+        dead: list[repo.Claimed] = []  # dead-lettered here (outside the WhatsApp window, undecryptable)
         with self._db.transaction() as session:
             claimed = repo.claim_outbox(session, now=now, limit=self._settings.batch_size, give_up=sweep,
                                         reclaim=sweep, lease_seconds=self._settings.lease_seconds,
                                         channels=tuple(self._channels))
             if not claimed:
                 return 0
-            submissions = self._prepare_submissions(session, [row for row in claimed if row.kind == "submission"], now)
+            submissions = self._prepare_submissions(
+                session, [row for row in claimed if row.kind == "submission"], now, dead)
             downloads = self._downloads.prepare(session, [row for row in claimed if row.kind == "download"])
-            sends = self._prepare_sends(session, [row for row in claimed if row.kind in repo.ORDERED_KINDS], now)
-        for row in claimed:  # dead-lettered by the claim itself (outside the WhatsApp window, undecryptable)
-            if row.status == "dead":
-                _count_failure(row.kind, row.channel, retried=False)
+            sends = self._prepare_sends(session, [row for row in claimed if row.kind in repo.ORDERED_KINDS], now, dead)
+        for row in dead:
+            _count_failure(row.kind, row.channel, retried=False)
         ids = [send[0] for send in sends] + [submission[0] for submission in submissions] + \
             [job.row_id for job in downloads]
         self._leases.hold(ids)
@@ -120,8 +121,9 @@ class Delivery:
         the lease of a worker that died), at most ``longest``. A row already due means 0 after
         a round that did work (the next reply of a citizen, say: claim again at once); after a
         round that found nothing to claim, it waits behind another's work, which wakes no one
-        sooner. Read without the write lock, so an idle worker takes no write lock to learn it."""
-        with self._db.reading() as session:
+        sooner. Read without the write lock, so an idle worker takes no write lock to learn it,
+        and without a transaction (``Database.glance``)."""
+        with self._db.glance() as session:
             due = repo.next_outbox_due(session)
         wait = (due - repo.utcnow()).total_seconds() if due is not None else longest
         if wait > 0:
@@ -145,36 +147,39 @@ class Delivery:
 
     # ------------------------------------------------------------------ replies and notifications
 
-    def _prepare_sends(self, session, rows: list[Outbox], now: datetime) -> list[tuple[int, int, int, OutboundMessage]]:
+    def _prepare_sends(self, session, rows: list[repo.Claimed], now: datetime,
+                       dead: list[repo.Claimed]) -> list[tuple[int, int, int, OutboundMessage]]:
         """What to send: (row id, attempts, message id, message). Rows outside the WhatsApp window
-        are dead-lettered as needing a template; rate-limited ones are given back for later."""
-        messages = repo.outbox_messages(session, [row.id for row in rows])
+        are dead-lettered as needing a template, and rows that cannot be decrypted (both added to
+        ``dead``); rate-limited ones are given back for later."""
+        messages = repo.outgoing_messages(session, [row.id for row in rows])
         sends = []
         for row in rows:
             message = messages[row.id]
-            contact = message.contact
             try:
-                recipient = repo.contact_sender(self._cipher, contact)
+                recipient = self._cipher.decrypt(message.sender_enc)
                 text = self._cipher.decrypt(message.text_enc) if message.text_enc is not None else message.text
             except WrongDataKey as exc:
-                self._unreadable(session, row, exc, now)
+                self._unreadable(session, row, exc, now, dead)
                 continue
-            if row.channel == "whatsapp" and (contact.last_inbound_at is None
-                                              or now - contact.last_inbound_at > WHATSAPP_WINDOW):
+            if row.channel == "whatsapp" and (message.last_inbound_at is None
+                                              or now - message.last_inbound_at > WHATSAPP_WINDOW):
                 # Free text outside the 24-hour session is refused by WhatsApp: an approved template
                 # is needed. Keep it visible to admins instead of burning attempts.
-                message.status, message.error = "needs_template", NEEDS_TEMPLATE
+                repo.mark_message(session, message.message_id, status="needs_template", error=NEEDS_TEMPLATE, now=now)
                 repo.dead_outbox(session, row.id, error=NEEDS_TEMPLATE, now=now)
+                dead.append(row)
                 continue
-            wait = self._limiters[row.channel].reserve(contact.id) if row.channel in self._limiters else 0.0
+            limiter = self._limiters.get(row.channel or "")
+            wait = limiter.reserve(message.contact_id) if limiter is not None else 0.0
             if wait > 0:
                 repo.postpone_outbox(session, row.id, until=now + timedelta(seconds=wait), now=now)
                 continue
-            sends.append((row.id, row.attempts, message.id, OutboundMessage(
+            sends.append((row.id, row.attempts, message.message_id, OutboundMessage(
                 channel=row.channel or message.channel,
                 recipient=recipient,
                 text=text,
-                message_id=message.id,
+                message_id=message.message_id,
                 choices=tuple((reply, label) for reply, label in (message.payload or {}).get("choices", [])),
             )))
         return sends
@@ -191,18 +196,19 @@ class Delivery:
             self._failed(row_id, attempts, DeliveryError(f"{type(exc).__name__}: {exc}", retryable=True), now)
             return
         metrics.reply(outbound.channel, "sent")
+        sent = repo.Sent(row_id, message_id, result.provider_message_id, result.status, repo.utcnow())
         try:
-            self._record(lambda session: repo.finish_send(session, row_id, message_id, status=result.status,
-                                                          provider_message_id=result.provider_message_id,
-                                                          now=repo.utcnow()))
+            self._recorder.record_item(repo.finish_sends, sent)
         except Exception:  # the row stays leased; it is sent again at most repo.MAX_RECLAIMS times
             log.exception("outbox row %s was sent but its outcome could not be recorded", row_id)
 
-    def _unreadable(self, session, row: Outbox, exc: Exception, now: datetime) -> None:
+    def _unreadable(self, session, row: repo.Claimed, exc: Exception, now: datetime,
+                    dead: list[repo.Claimed]) -> None:
         """Dead-letter a row whose personal data cannot be decrypted (a wrong or lost data key, a
-        corrupted value): admins see it; the rest of the batch goes on."""
+        corrupted value), adding it to ``dead``: admins see it; the rest of the batch goes on."""
         error = f"cannot decrypt this row's personal data ({exc}); check LAPOR_DATA_KEY and LAPOR_DATA_KEY_PREVIOUS"
         repo.dead_outbox(session, row.id, error=error, now=now)
+        dead.append(row)
         log.error("outbox row %s is dead: its personal data cannot be decrypted", row.id)
 
     def _record(self, write: Callable[[Any], None]) -> None:
@@ -265,10 +271,10 @@ class Delivery:
 
     # ------------------------------------------------------------------ registry submissions
 
-    def _prepare_submissions(self, session, rows: list[Outbox],
-                             now: datetime) -> list[tuple[int, int, int, Submission]]:
+    def _prepare_submissions(self, session, rows: list[repo.Claimed], now: datetime,
+                             dead: list[repo.Claimed]) -> list[tuple[int, int, int, Submission]]:
         """What to submit: (row id, attempts, complaint id, submission); a row whose complaint
-        cannot be decrypted is dead-lettered instead."""
+        cannot be decrypted is dead-lettered instead (and added to ``dead``)."""
         complaints = repo.submission_complaints(session, [row.id for row in rows])
         files = repo.attachments_of(session, list(complaints.values()))
         prepared = []
@@ -282,13 +288,13 @@ class Delivery:
                 since = _moment(row.payload.get(repo.WAITING_FOR_FILES)) or now
                 deadline = since + self._settings.media_submit_wait
                 if now < deadline:
-                    row.payload = {**row.payload, repo.WAITING_FOR_FILES: since.isoformat()}
-                    repo.postpone_outbox(session, row.id, until=min(now + DOWNLOAD_WAIT_STEP, deadline), now=now)
+                    repo.postpone_outbox(session, row.id, until=min(now + DOWNLOAD_WAIT_STEP, deadline), now=now,
+                                         payload={**row.payload, repo.WAITING_FOR_FILES: since.isoformat()})
                     continue
             try:
                 prepared.append((row.id, row.attempts, complaint.id, self._submission(complaint, attachments, now)))
             except WrongDataKey as exc:
-                self._unreadable(session, row, exc, now)
+                self._unreadable(session, row, exc, now, dead)
         return prepared
 
     def _submit_in_order(self, submissions: list[tuple[int, int, int, Submission]], now: datetime) -> None:
@@ -377,9 +383,8 @@ class Delivery:
                 exhausted = attempts >= self._settings.max_attempts
             if not exc.retryable or exhausted:
                 repo.dead_outbox(session, row_id, error=str(exc)[:2000], now=now)
-                if row.message is not None:
-                    row.message.status = "failed"
-                    row.message.error = str(exc)[:2000]
+                if row.message_id is not None:
+                    repo.mark_message(session, row.message_id, status="failed", error=str(exc)[:2000], now=now)
                 if row.attachment_id is not None:  # the complaint goes without it; admins see why
                     repo.fail_attachment(session, row.attachment_id, reason=str(exc), now=now)
                     repo.wake_submissions(session, row.contact_id or 0, now)

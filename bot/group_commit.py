@@ -5,7 +5,9 @@ re-sends as little as possible). One transaction each costs a BEGIN and a COMMIT
 the write lock, on PostgreSQL a WAL flush) and a Session, for two small UPDATEs. Here a thread
 that records while another is writing waits for that write to end, then writes everything
 recorded meanwhile in one transaction: nobody waits longer than one write, and under load a
-transaction carries the outcomes of many sends.
+transaction carries the outcomes of many sends. Items recorded with the same ``apply``
+(``record_item``) are handed to it together, so it writes them with one statement each
+(``executemany``) instead of one per item.
 """
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ from storage.db import Database, Unavailable
 
 log = logging.getLogger(__name__)
 Write = Callable[[Any], None]  # does its part of a transaction with the Session it is given
+Apply = Callable[[Any, list[Any]], None]  # writes several items with the Session it is given
+_Member = tuple[Apply, Any, "Future[None]"]  # what to write, with what, and who waits for it
 
 
 class GroupCommit:
@@ -36,16 +40,21 @@ class GroupCommit:
         self._db = db
         self._retry = retry_seconds
         self._patience = patience_seconds
-        self._queued: list[tuple[Write, Future[None]]] = []
+        self._queued: list[_Member] = []
         self._queue_lock = threading.Lock()
         self._writing = threading.Lock()  # one group at a time: the next one gathers meanwhile
 
     def record(self, write: Write) -> None:
         """Return once ``write`` is committed (in this thread's group or in another's); raise
         what made it fail."""
+        self.record_item(_each, write)
+
+    def record_item(self, apply: Apply, item: Any) -> None:
+        """``record`` for an item that ``apply`` writes: the items of one group that share an
+        ``apply`` (the same function) are given to it in one call, in the order they came."""
         done: Future[None] = Future()
         with self._queue_lock:
-            self._queued.append((write, done))
+            self._queued.append((apply, item, done))
         with self._writing:
             with self._queue_lock:
                 group, self._queued = self._queued, []
@@ -53,31 +62,40 @@ class GroupCommit:
                 self._write_group(group)
         done.result()
 
-    def _write_group(self, group: list[tuple[Write, Future[None]]]) -> None:
+    def _write_group(self, group: list[_Member]) -> None:
         try:
-            self._commit([write for write, _ in group])
+            self._commit(group)
         except Exception as exc:  # noqa: BLE001 - handed to the callers
             if isinstance(exc, Unavailable) or len(group) == 1:
-                for _, done in group:
+                for *_, done in group:
                     done.set_exception(exc)
             else:  # which one failed: each alone
                 for member in group:
                     self._write_group([member])
             return
-        for _, done in group:
+        for *_, done in group:
             done.set_result(None)
 
-    def _commit(self, writes: list[Write]) -> None:
+    def _commit(self, group: list[_Member]) -> None:
+        batches: dict[Apply, list[Any]] = {}
+        for apply, item, _ in group:
+            batches.setdefault(apply, []).append(item)
         deadline = time.monotonic() + self._patience
         while True:
             try:
                 with self._db.transaction() as session:
-                    for write in writes:
-                        write(session)
+                    for apply, items in batches.items():
+                        apply(session, items)
                 return
             except Unavailable:
                 if time.monotonic() > deadline:
                     log.error("could not record %s outcome(s) for %s s; they may be sent again",
-                              len(writes), self._patience)
+                              len(group), self._patience)
                     raise
                 time.sleep(self._retry)
+
+
+def _each(session: Any, writes: list[Write]) -> None:
+    """The ``apply`` of plain writes: each in turn."""
+    for write in writes:
+        write(session)

@@ -19,7 +19,6 @@ from bot.media.fetch import Fetcher, FetchError
 from bot.media.speech import Transcriber
 from storage import repository as repo
 from storage.blobs import BlobStore
-from storage.models import Outbox
 
 __all__ = ["DownloadJob", "Downloads", "Kept"]
 
@@ -63,7 +62,7 @@ class Downloads:
         self._transcriber = transcriber
         self._decoding = threading.BoundedSemaphore(DECODES_AT_ONCE)
 
-    def prepare(self, session, rows: list[Outbox]) -> list[DownloadJob]:
+    def prepare(self, session, rows: list[repo.Claimed]) -> list[DownloadJob]:
         """The jobs of claimed "download" rows (one query); a row whose attachment is gone is done."""
         found = repo.download_jobs(session, [row.id for row in rows])
         jobs = []

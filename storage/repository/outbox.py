@@ -3,15 +3,17 @@
 Every function takes an open Session and none commits (see ``storage.repository``)."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import (
     BindParameter,
+    ColumnElement,
     Integer,
-    Select,
+    String,
     Table,
     and_,
     bindparam,
@@ -19,17 +21,19 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal_column,
     or_,
     select,
     update,
 )
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.orm import Session, aliased, joinedload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from storage.models import (
     Attachment,
     Complaint,
+    Contact,
     Message,
     Outbox,
 )
@@ -40,19 +44,23 @@ __all__ = [
     "ORDERED_KINDS",
     "OUTBOX_CHANNEL",
     "UNRECORDED",
+    "Claimed",
+    "Outgoing",
+    "Sent",
     "add_outbox",
     "claim_outbox",
     "dead_outbox",
     "defer_pending",
     "fail_abandoned",
     "finish_outbox",
-    "finish_send",
+    "finish_sends",
     "give_up_unrecorded",
     "insert_outbox",
+    "mark_message",
     "next_outbox_due",
     "notify_outbox",
     "outbox_backlog",
-    "outbox_messages",
+    "outgoing_messages",
     "outbox_row",
     "postpone_outbox",
     "renew_leases",
@@ -73,16 +81,61 @@ UNRECORDED = ("its worker stopped or could not record the outcome {n} times: it 
 _IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
 _OUTBOX = cast(Table, Outbox.__table__)
 _MESSAGES = cast(Table, Message.__table__)
+_CONTACTS = cast(Table, Contact.__table__)
 _SUBMISSION_COMPLAINTS = (select(Outbox.id, Complaint).join(Outbox, Outbox.complaint_id == Complaint.id)
                           .where(Outbox.id.in_(_IDS)).options(joinedload(Complaint.contact)))
-_OUTBOX_MESSAGES = (select(Outbox.id, Message).join(Outbox, Outbox.message_id == Message.id)
-                    .where(Outbox.id.in_(_IDS)).options(joinedload(Message.contact)))
+_OUTGOING = (select(_OUTBOX.c.id, _MESSAGES.c.id, _MESSAGES.c.channel, _MESSAGES.c.text, _MESSAGES.c.text_enc,
+                    _MESSAGES.c.payload, _CONTACTS.c.id, _CONTACTS.c.sender_enc, _CONTACTS.c.last_inbound_at)
+             .join_from(_OUTBOX, _MESSAGES, _OUTBOX.c.message_id == _MESSAGES.c.id)
+             .join(_CONTACTS, _MESSAGES.c.contact_id == _CONTACTS.c.id)
+             .where(_OUTBOX.c.id.in_(_IDS)))
 _INSERT_OUTBOX = insert(_OUTBOX)
 _MESSAGE_SENT = (update(_MESSAGES).where(_MESSAGES.c.id == bindparam("message_id"))
                  .values(provider_message_id=bindparam("provider_message_id"), status=bindparam("status"),
                          updated_at=bindparam("now")))
+_MESSAGE_STATUS = (update(_MESSAGES).where(_MESSAGES.c.id == bindparam("message_id"))
+                   .values(status=bindparam("status"), error=bindparam("error"), updated_at=bindparam("now")))
 _ROW_DONE = (update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row_id"))
              .values(status="done", lease_until=None, done_at=bindparam("now"), updated_at=bindparam("now")))
+_ROW_RETRY = (update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row_id"))
+              .values(status="pending", lease_until=None, next_attempt_at=bindparam("due"),
+                      last_error=bindparam("error"), updated_at=bindparam("now")))
+_ROW_DEAD = (update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row_id"))
+             .values(status="dead", lease_until=None, last_error=bindparam("error"), updated_at=bindparam("now")))
+_ROW_POSTPONED = (update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row_id"))
+                  .values(status="pending", lease_until=None, next_attempt_at=bindparam("due"),
+                          attempts=case((_OUTBOX.c.attempts > 0, _OUTBOX.c.attempts - 1), else_=0),
+                          updated_at=bindparam("now")))
+_ROW_POSTPONED_NOTED = _ROW_POSTPONED.values(payload=bindparam("payload"))
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A claimed outbox row, as the claim left it: ``attempts`` counts this attempt. What a
+    worker needs to do its work, read without the ORM."""
+
+    id: int
+    kind: str
+    channel: str | None
+    attempts: int
+    payload: dict[str, Any]
+    next_attempt_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """What a claimed reply or notification row carries: its message (the text redacted, the
+    whole text encrypted where it holds personal data) and the citizen it goes to (encrypted)."""
+
+    row_id: int
+    message_id: int
+    channel: str
+    text: str
+    text_enc: bytes | None
+    payload: dict[str, Any]
+    contact_id: int
+    sender_enc: bytes
+    last_inbound_at: datetime | None
 
 
 def submission_complaints(session: Session, row_ids: Sequence[int]) -> dict[int, Complaint]:
@@ -93,22 +146,46 @@ def submission_complaints(session: Session, row_ids: Sequence[int]) -> dict[int,
     return {row_id: complaint for row_id, complaint in found}
 
 
-def outbox_messages(session: Session, row_ids: Sequence[int]) -> dict[int, Message]:
-    """The messages that reply and notification outbox rows carry, with their contacts, in one query."""
+def outgoing_messages(session: Session, row_ids: Sequence[int]) -> dict[int, Outgoing]:
+    """What reply and notification outbox rows carry, by row id: one Core query, no ORM instance."""
     if not row_ids:
         return {}
-    found = session.execute(_OUTBOX_MESSAGES, {"ids": list(row_ids)}).all()
-    return {row_id: message for row_id, message in found}
+    found = _tuples(session.connection().execute(_OUTGOING, {"ids": list(row_ids)}))
+    return {row[0]: Outgoing(*row) for row in found}
 
 
-def finish_send(session: Session, row_id: int, message_id: int, *, provider_message_id: str | None, status: str,
-                now: datetime) -> None:
-    """A reply or notification was handed to its provider: the message gets the provider's id
-    and status, the outbox row is done (two UPDATEs, built once, nothing loaded)."""
+def _tuples(result: CursorResult[Any]) -> Iterable[tuple[Any, ...]]:
+    """A Core result's rows, typed as the tuples they are (mypy sees a Row's items as objects)."""
+    return cast(Iterable[tuple[Any, ...]], result)
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """A reply or notification its provider took: its outbox row, its message, and what the
+    provider answered."""
+
+    row_id: int
+    message_id: int
+    provider_message_id: str | None
+    status: str
+    at: datetime
+
+
+def finish_sends(session: Session, sent: Sequence[Sent]) -> None:
+    """Replies and notifications were handed to their providers: each message gets its
+    provider's id and status, each outbox row is done. Two UPDATEs, built once and executed
+    once for all of them (executemany); nothing is loaded."""
     connection = session.connection()
-    connection.execute(_MESSAGE_SENT, {"message_id": message_id, "provider_message_id": provider_message_id,
-                                       "status": status, "now": now})
-    connection.execute(_ROW_DONE, {"row_id": row_id, "now": now})
+    connection.execute(_MESSAGE_SENT, [{"message_id": one.message_id, "provider_message_id": one.provider_message_id,
+                                        "status": one.status, "now": one.at} for one in sent])
+    connection.execute(_ROW_DONE, [{"row_id": one.row_id, "now": one.at} for one in sent])
+
+
+def mark_message(session: Session, message_id: int, *, status: str, error: str | None, now: datetime) -> None:
+    """Set a message's delivery status and error (one Core UPDATE; a message loaded in this
+    Session does not see it)."""
+    session.connection().execute(_MESSAGE_STATUS, {"message_id": message_id, "status": status, "error": error,
+                                                   "now": now})
 
 
 def add_outbox(session: Session, *, kind: str, payload: dict[str, Any], channel: str | None = None,
@@ -136,7 +213,7 @@ def insert_outbox(session: Session, *, kind: str, channel: str | None, contact_i
 
 def claim_outbox(session: Session, *, now: datetime, limit: int, lease_seconds: float,
                  channels: Sequence[str] | None = None, max_reclaims: int = MAX_RECLAIMS,
-                 give_up: bool = True, reclaim: bool = True) -> list[Outbox]:
+                 give_up: bool = True, reclaim: bool = True) -> list[Claimed]:
     """Claim up to ``limit`` due rows for this worker: first (with ``reclaim``) rows "sending"
     whose ``lease_until < now`` (their worker died), oldest first, then rows "pending" with
     ``next_attempt_at <= now``, earliest due first (then oldest).
@@ -155,34 +232,27 @@ def claim_outbox(session: Session, *, now: datetime, limit: int, lease_seconds: 
     times: after that it is never claimed, and goes dead instead, since each of those sends may
     have arrived (``give_up_unrecorded``, first, unless ``give_up`` is False).
 
-    Each kind of due row has a SELECT of its own, walking the (status, next_attempt_at) index in
-    its order and stopping at ``limit``: one SELECT with both conditions ORed and ordered by id
-    had PostgreSQL walk the primary key through every row ever queued (1.4 s per claim with
-    5.5 million done rows, when nothing was due). Rows whose lease ran out are rare (a worker
-    died), so a worker looks for them only every few seconds (``reclaim``), with the give-up
-    sweep: a claim is then one SELECT and one UPDATE of the claimed rows, each built once; the
-    rows returned show what the UPDATE wrote.
+    Each kind of due row has a statement of its own, whose subquery walks the (status,
+    next_attempt_at) index in its order and stops at ``limit``: one SELECT with both conditions
+    ORed and ordered by id had PostgreSQL walk the primary key through every row ever queued
+    (1.4 s per claim with 5.5 million done rows, when nothing was due). Rows whose lease ran out
+    are rare (a worker died), so a worker looks for them only every few seconds (``reclaim``),
+    with the give-up sweep: a claim is then one ``UPDATE ... WHERE id IN (SELECT ...) RETURNING``,
+    built once, and no ORM instance is made.
     """
     if give_up:
         give_up_unrecorded(session, now, max_reclaims)
     key = tuple(channels) if channels is not None else None
-    rows: list[Outbox] = []
-    for expired in ((True, False) if reclaim else (False,)):
-        if len(rows) < limit:
-            rows += session.scalars(_claim_statement(key, expired=expired),
-                                    {"now": now, "limit": limit - len(rows), "max_reclaims": max_reclaims},
-                                    execution_options={"populate_existing": True})
-    if not rows:
-        return rows
+    connection = session.connection()
     lease_until = now + timedelta(seconds=lease_seconds)
-    session.connection().execute(_CLAIM, {"ids": [row.id for row in rows], "lease_until": lease_until, "now": now})
-    for row in rows:  # what the UPDATE wrote, without a flush of its own
-        if row.status == "sending":  # its lease ran out: the last attempt's outcome is unknown
-            set_committed_value(row, "reclaims", row.reclaims + 1)
-        for name, value in (("status", "sending"), ("lease_until", lease_until), ("attempts", row.attempts + 1),
-                            ("updated_at", now)):
-            set_committed_value(row, name, value)
-    return rows
+    claimed: list[Claimed] = []
+    for expired in ((True, False) if reclaim else (False,)):
+        if len(claimed) < limit:
+            found = [Claimed(*row) for row in _tuples(connection.execute(
+                _claim_statement(key, expired=expired),
+                {"now": now, "limit": limit - len(claimed), "max_reclaims": max_reclaims, "lease_until": lease_until}))]
+            claimed += sorted(found, key=_by_id if expired else _by_due)  # RETURNING keeps no order
+    return claimed
 
 
 def give_up_unrecorded(session: Session, now: datetime, max_reclaims: int = MAX_RECLAIMS) -> int:
@@ -201,41 +271,63 @@ _GIVE_UP = (update(_OUTBOX)
             .where(_OUTBOX.c.status == "sending", _OUTBOX.c.lease_until < bindparam("now"),
                    _OUTBOX.c.reclaims >= bindparam("max_reclaims"))
             .values(status="dead", lease_until=None, updated_at=bindparam("now"), last_error=bindparam("error")))
-_CLAIM = (update(_OUTBOX).where(_OUTBOX.c.id.in_(_IDS))
-          .values(status="sending", lease_until=bindparam("lease_until"), attempts=_OUTBOX.c.attempts + 1,
-                  reclaims=_OUTBOX.c.reclaims + case((_OUTBOX.c.status == "sending", 1), else_=0),
-                  updated_at=bindparam("now")))
+
+
+def _by_id(row: Claimed) -> int:
+    return row.id
+
+
+def _by_due(row: Claimed) -> tuple[datetime, int]:
+    return row.next_attempt_at, row.id
 
 
 @cache
-def _claim_statement(channels: tuple[str, ...] | None, *, expired: bool) -> Select[Outbox]:
-    """A claim's SELECT of the rows whose lease ran out (``expired``) or of the pending rows due,
-    built once per set of channels (``now``, ``limit`` and ``max_reclaims`` are bound)."""
-    older = aliased(Outbox, name="older")
+def _claim_statement(channels: tuple[str, ...] | None, *, expired: bool) -> ReturningUpdate:
+    """A claim of the rows whose lease ran out (``expired``) or of the pending rows due, built
+    once per set of channels (``now``, ``limit``, ``max_reclaims`` and ``lease_until`` are
+    bound): an UPDATE of the rows its subquery picks (and locks, skipping the locked ones),
+    returning what a ``Claimed`` holds."""
+    due_row, older = _OUTBOX.alias("due"), _OUTBOX.alias("older")
+    ordered = _constants(ORDERED_KINDS)
     earlier_in_line = exists().where(
-        older.contact_id == Outbox.contact_id,
-        older.id < Outbox.id,
-        older.kind.in_(ORDERED_KINDS),
-        older.status.in_(("pending", "sending")),
+        older.c.contact_id == due_row.c.contact_id,
+        older.c.id < due_row.c.id,
+        older.c.kind.in_(ordered),
+        older.c.status.in_(_constants(("pending", "sending"))),
     )
     now = bindparam("now", type_=_OUTBOX.c.next_attempt_at.type)
     if expired:
-        due = and_(Outbox.status == "sending", Outbox.lease_until < now,
-                   Outbox.reclaims < bindparam("max_reclaims", type_=Integer))
-        order: tuple[Any, ...] = (Outbox.id,)
+        due = and_(due_row.c.status == "sending", due_row.c.lease_until < now,
+                   due_row.c.reclaims < bindparam("max_reclaims", type_=Integer))
+        order: tuple[Any, ...] = (due_row.c.id,)
     else:
-        due = and_(Outbox.status == "pending", Outbox.next_attempt_at <= now)
-        order = (Outbox.next_attempt_at, Outbox.id)
-    query = (
-        select(Outbox)
-        .where(due, or_(Outbox.kind.not_in(ORDERED_KINDS), ~earlier_in_line))
+        due = and_(due_row.c.status == "pending", due_row.c.next_attempt_at <= now)
+        order = (due_row.c.next_attempt_at, due_row.c.id)
+    picked = (
+        select(due_row.c.id)
+        .where(due, or_(due_row.c.kind.not_in(ordered), ~earlier_in_line))
         .order_by(*order)
         .limit(bindparam("limit", type_=Integer))
-        .with_for_update(skip_locked=True, of=Outbox)
+        .with_for_update(skip_locked=True, of=due_row)
     )
     if channels is not None:
-        query = query.where(or_(Outbox.channel.is_(None), Outbox.channel.in_(channels)))
-    return query
+        picked = picked.where(or_(due_row.c.channel.is_(None), due_row.c.channel.in_(_constants(channels))))
+    return (update(_OUTBOX).where(_OUTBOX.c.id.in_(picked))
+            .values(status="sending", lease_until=bindparam("lease_until", type_=_OUTBOX.c.lease_until.type),
+                    attempts=_OUTBOX.c.attempts + 1,
+                    reclaims=_OUTBOX.c.reclaims + case((_OUTBOX.c.status == "sending", 1), else_=0),
+                    updated_at=now)
+            .returning(_OUTBOX.c.id, _OUTBOX.c.kind, _OUTBOX.c.channel, _OUTBOX.c.attempts, _OUTBOX.c.payload,
+                       _OUTBOX.c.next_attempt_at))
+
+
+def _constants(values: Sequence[str]) -> list[ColumnElement[str]]:
+    """Names of our own (kinds, statuses, channels) as SQL literals, written into a statement
+    when it is built: an ``IN`` of bound values would be expanded again at every execution."""
+    for value in values:
+        if not value.replace("_", "").isalnum():
+            raise ValueError(f"not a name: {value!r}")
+    return [literal_column(f"'{value}'", String) for value in values]
 
 
 def fail_abandoned(session: Session, reason: str, now: datetime) -> int:
@@ -285,29 +377,35 @@ def outbox_row(session: Session, row_id: int) -> Outbox:
 
 def finish_outbox(session: Session, row_id: int, now: datetime) -> None:
     """The row's work is done: status "done"."""
-    row = outbox_row(session, row_id)
-    row.status, row.lease_until, row.done_at, row.updated_at = "done", None, now, now
+    _outcome(session, _ROW_DONE, {"row_id": row_id, "now": now})
 
 
 def retry_outbox(session: Session, row_id: int, *, error: str, next_attempt_at: datetime, now: datetime) -> None:
     """The attempt failed but may succeed later: back to "pending", due at ``next_attempt_at``."""
-    row = outbox_row(session, row_id)
-    row.status, row.lease_until, row.next_attempt_at = "pending", None, next_attempt_at
-    row.last_error, row.updated_at = error, now
+    _outcome(session, _ROW_RETRY, {"row_id": row_id, "due": next_attempt_at, "error": error, "now": now})
 
 
 def dead_outbox(session: Session, row_id: int, *, error: str, now: datetime) -> None:
     """Give up on the row (dead letter, shown to admins): status "dead"."""
-    row = outbox_row(session, row_id)
-    row.status, row.lease_until, row.last_error, row.updated_at = "dead", None, error, now
+    _outcome(session, _ROW_DEAD, {"row_id": row_id, "error": error, "now": now})
 
 
-def postpone_outbox(session: Session, row_id: int, *, until: datetime, now: datetime) -> None:
+def postpone_outbox(session: Session, row_id: int, *, until: datetime, now: datetime,
+                    payload: dict[str, Any] | None = None) -> None:
     """Give a claimed row back unattempted (a rate limit said "not yet"): pending, due ``until``,
-    and the claim's attempt is not counted."""
-    row = outbox_row(session, row_id)
-    row.status, row.lease_until, row.next_attempt_at, row.updated_at = "pending", None, until, now
-    row.attempts = max(0, row.attempts - 1)
+    and the claim's attempt is not counted; ``payload``, when given, replaces the row's."""
+    values = {"row_id": row_id, "due": until, "now": now}
+    if payload is None:
+        _outcome(session, _ROW_POSTPONED, values)
+    else:
+        _outcome(session, _ROW_POSTPONED_NOTED, {**values, "payload": payload})
+
+
+def _outcome(session: Session, statement: Any, values: dict[str, Any]) -> None:
+    """One outcome's Core UPDATE of one row (an Outbox loaded in this Session does not see it);
+    LookupError if the row does not exist."""
+    if not cast(CursorResult[Any], session.connection().execute(statement, values)).rowcount:
+        raise LookupError(f"outbox row {values['row_id']} does not exist")
 
 
 def defer_pending(session: Session, *, kind: str, until: datetime, now: datetime) -> int:

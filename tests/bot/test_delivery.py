@@ -291,7 +291,7 @@ def test_a_send_whose_outcome_is_never_recorded_is_resent_at_most_a_few_times(se
     def broken_record(*args, **kwargs):
         raise RuntimeError("the outcome could not be written")
 
-    monkeypatch.setattr(repo, "finish_send", broken_record)
+    monkeypatch.setattr(repo, "finish_sends", broken_record)
     later = repo.utcnow()
     for _ in range(10):
         services.delivery.run_once(now=later)

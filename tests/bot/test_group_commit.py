@@ -103,3 +103,51 @@ def test_an_unavailable_database_is_waited_for_then_given_up_on(db: Database) ->
     with pytest.raises(Unavailable):
         GroupCommit(down, retry_seconds=0.01, patience_seconds=0.05).record(queue_row)
     assert stored(db) == 1
+
+
+def test_items_of_one_apply_in_a_group_are_written_in_one_call(db: Database) -> None:
+    calls: list[list[int]] = []
+
+    def insert_rows(session: Any, items: list[int]) -> None:
+        calls.append(items)
+        for _ in items:
+            queue_row(session)
+
+    counted = CountedDatabase(db)
+    recorder = GroupCommit(counted, retry_seconds=0.01, patience_seconds=5)
+    first = held_first(5, lambda: len(recorder._queued))
+    threads = [threading.Thread(target=recorder.record, args=(first,))]
+    threads += [threading.Thread(target=recorder.record_item, args=(insert_rows, n)) for n in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert stored(db) == 6
+    assert sorted(n for call in calls for n in call) == [0, 1, 2, 3, 4]
+    assert len(calls) <= 2 and counted.transactions <= 3  # the five that queued behind the first: one call
+
+
+def test_a_failing_item_fails_only_its_own_caller(db: Database) -> None:
+    def insert_rows(session: Any, items: list[int]) -> None:
+        if 2 in items:
+            raise ValueError("a bad item")
+        for _ in items:
+            queue_row(session)
+
+    recorder = GroupCommit(db, retry_seconds=0.01, patience_seconds=5)
+    first = held_first(4, lambda: len(recorder._queued))
+    failed: list[int] = []
+
+    def record(n: int) -> None:
+        try:
+            recorder.record_item(insert_rows, n)
+        except ValueError:
+            failed.append(n)
+
+    threads = [threading.Thread(target=recorder.record, args=(first,))]
+    threads += [threading.Thread(target=record, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert failed == [2] and stored(db) == 4

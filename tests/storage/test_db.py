@@ -1,5 +1,6 @@
 """storage.db: SQLite pragmas and BEGIN IMMEDIATE really applied; transactions; ping; private
-files; read-only snapshots beside the writers; a locked database answered with Busy in seconds."""
+files; read-only snapshots beside the writers, and glances without a transaction; a locked
+database answered with Busy in seconds."""
 from __future__ import annotations
 
 import os
@@ -155,6 +156,29 @@ def test_a_reading_snapshot_never_takes_the_write_lock_and_refuses_writes(db: Da
             add_contact(writer)
         with pytest.raises(Exception, match="readonly|read-only|read only"):
             add_contact(reader, "c" * 64)
+
+
+def test_a_glance_reads_without_the_write_lock(db: Database) -> None:
+    with db.transaction() as writer:
+        add_contact(writer)
+    with db.glance() as session:
+        assert session.scalar(select(func.count()).select_from(Contact)) == 1
+        with db.transaction() as writer:  # a writer goes ahead meanwhile
+            add_contact(writer, "c" * 64)
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_postgres_glance_sends_no_begin(db: Database) -> None:
+    import psycopg.pq
+
+    with db.glance() as session:
+        session.scalar(select(func.count()).select_from(Contact))
+        status = session.connection().connection.driver_connection.info.transaction_status
+    assert status == psycopg.pq.TransactionStatus.IDLE  # the statement ran outside a transaction
+    with db.reading() as session:  # a snapshot still opens one
+        session.scalar(select(func.count()).select_from(Contact))
+        assert session.connection().connection.driver_connection.info.transaction_status == \
+            psycopg.pq.TransactionStatus.INTRANS
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -16,7 +16,7 @@ from storage import repository as repo
 from storage import tracking
 from storage.crypto import DataCipher
 from storage.db import Database
-from storage.models import Complaint, Contact, Conversation, Outbox
+from storage.models import Complaint, Contact, Conversation, Message, Outbox
 
 T0 = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
 PHONE = "+6281234567890"
@@ -311,6 +311,47 @@ def test_a_contacts_replies_are_claimed_one_at_a_time_in_order(db: Database, cip
         assert (dead.status, dead.last_error, dead.attempts, dead.done_at) == ("dead", "blocked by the user", 1, None)
 
 
+def test_a_claim_returns_what_the_worker_needs_and_a_send_is_recorded_with_its_message(
+        db: Database, cipher: DataCipher) -> None:
+    contact = contact_for(db, cipher)
+    with db.transaction() as session:
+        message = repo.insert_message(session, contact_id=contact, conversation_id=None, direction="out",
+                                      channel="sms", text="Nama: [disamarkan]", text_enc=cipher.encrypt("Nama: Siti"),
+                                      payload={"choices": [["1", "Ya"]]}, status="queued", now=T0)
+        repo.insert_outbox(session, kind="reply", channel="sms", contact_id=contact, message_id=message,
+                           payload={"n": 1}, now=T0)
+    with db.transaction() as session:
+        [row] = repo.claim_outbox(session, now=T0, limit=10, lease_seconds=60)
+        assert (row.kind, row.channel, row.attempts, row.payload, row.next_attempt_at) == ("reply", "sms", 1,
+                                                                                          {"n": 1}, T0)
+        out = repo.outgoing_messages(session, [row.id])[row.id]
+    assert (out.message_id, out.channel, out.contact_id, out.last_inbound_at) == (message, "sms", contact, T0)
+    assert cipher.decrypt(out.sender_enc) == PHONE and cipher.decrypt(out.text_enc or b"") == "Nama: Siti"
+    assert (out.text, out.payload) == ("Nama: [disamarkan]", {"choices": [["1", "Ya"]]})
+    later = T0 + timedelta(seconds=5)
+    with db.transaction() as session:  # one executemany per table, whatever the number of sends
+        repo.finish_sends(session, [repo.Sent(row.id, message, "SM1", "sent", later)])
+    with db.transaction() as session:
+        stored, sent = session.get(Outbox, row.id), session.get(Message, message)
+        assert (stored.status, stored.done_at, stored.lease_until) == ("done", later, None)
+        assert (sent.status, sent.provider_message_id, sent.updated_at) == ("sent", "SM1", later)
+
+
+def test_a_postponed_row_gives_its_attempt_back_and_may_note_in_its_payload(db: Database) -> None:
+    (row,) = queue(db, ("submission", None, None))
+    assert claim(db) == [row]
+    later = T0 + timedelta(seconds=2)
+    outcome(db, repo.postpone_outbox, row, until=later, now=T0, payload={"n": 0, "waiting": "since"})
+    with db.transaction() as session:
+        stored = session.get(Outbox, row)
+        assert (stored.status, stored.attempts, stored.next_attempt_at, stored.lease_until, stored.payload) == (
+            "pending", 0, later, None, {"n": 0, "waiting": "since"})
+    assert claim(db, now=later) == [row]
+    outcome(db, repo.postpone_outbox, row, until=later, now=later)  # the payload stays as it was
+    with db.transaction() as session:
+        assert session.get(Outbox, row).payload == {"n": 0, "waiting": "since"}
+
+
 def test_claim_can_be_limited_to_channels(db: Database, cipher: DataCipher) -> None:
     a, b = contact_for(db, cipher, "+621"), contact_for(db, cipher, "+622")
     whatsapp, telegram, submission = queue(db, ("reply", a, "whatsapp"), ("reply", b, "telegram"),
@@ -318,6 +359,8 @@ def test_claim_can_be_limited_to_channels(db: Database, cipher: DataCipher) -> N
     assert claim(db, channels=("telegram",)) == [telegram, submission]
     assert claim(db, channels=()) == []
     assert claim(db) == [whatsapp]
+    with pytest.raises(ValueError, match="not a name"):  # channel names are written into the statement
+        claim(db, channels=("sms') OR ('1",))
 
 
 def test_a_crashed_workers_rows_are_claimed_again_when_the_lease_ends(db: Database) -> None:
