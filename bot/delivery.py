@@ -152,10 +152,13 @@ class Delivery:
         """What to send: (row id, attempts, message id, message). Rows outside the WhatsApp window
         are dead-lettered as needing a template, and rows that cannot be decrypted (both added to
         ``dead``); rate-limited ones are given back for later."""
-        messages = repo.outgoing_messages(session, [row.id for row in rows])
         sends = []
         for row in rows:
-            message = messages[row.id]
+            message = row.outgoing
+            if message is None:  # its message is gone (never written so by intake)
+                repo.dead_outbox(session, row.id, error="its message does not exist", now=now)
+                dead.append(row)
+                continue
             try:
                 recipient = self._cipher.decrypt(message.sender_enc)
                 text = self._cipher.decrypt(message.text_enc) if message.text_enc is not None else message.text

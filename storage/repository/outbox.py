@@ -4,7 +4,7 @@ Every function takes an open Session and none commits (see ``storage.repository`
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, cast
@@ -13,6 +13,7 @@ from sqlalchemy import (
     BindParameter,
     ColumnElement,
     Integer,
+    Select,
     String,
     Table,
     and_,
@@ -60,7 +61,6 @@ __all__ = [
     "next_outbox_due",
     "notify_outbox",
     "outbox_backlog",
-    "outgoing_messages",
     "outbox_row",
     "postpone_outbox",
     "renew_leases",
@@ -84,8 +84,10 @@ _MESSAGES = cast(Table, Message.__table__)
 _CONTACTS = cast(Table, Contact.__table__)
 _SUBMISSION_COMPLAINTS = (select(Outbox.id, Complaint).join(Outbox, Outbox.complaint_id == Complaint.id)
                           .where(Outbox.id.in_(_IDS)).options(joinedload(Complaint.contact)))
-_OUTGOING = (select(_OUTBOX.c.id, _MESSAGES.c.id, _MESSAGES.c.channel, _MESSAGES.c.text, _MESSAGES.c.text_enc,
-                    _MESSAGES.c.payload, _CONTACTS.c.id, _CONTACTS.c.sender_enc, _CONTACTS.c.last_inbound_at)
+# What an Outgoing holds after its row id.
+_OUTGOING_COLUMNS = (_MESSAGES.c.id, _MESSAGES.c.channel, _MESSAGES.c.text, _MESSAGES.c.text_enc, _MESSAGES.c.payload,
+                     _CONTACTS.c.id, _CONTACTS.c.sender_enc, _CONTACTS.c.last_inbound_at)
+_OUTGOING = (select(_OUTBOX.c.id, *_OUTGOING_COLUMNS)
              .join_from(_OUTBOX, _MESSAGES, _OUTBOX.c.message_id == _MESSAGES.c.id)
              .join(_CONTACTS, _MESSAGES.c.contact_id == _CONTACTS.c.id)
              .where(_OUTBOX.c.id.in_(_IDS)))
@@ -97,6 +99,10 @@ _MESSAGE_STATUS = (update(_MESSAGES).where(_MESSAGES.c.id == bindparam("message_
                    .values(status=bindparam("status"), error=bindparam("error"), updated_at=bindparam("now")))
 _ROW_DONE = (update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row_id"))
              .values(status="done", lease_until=None, done_at=bindparam("now"), updated_at=bindparam("now")))
+_SENT_BOTH = _ROW_DONE.add_cte(
+    update(_MESSAGES).where(_MESSAGES.c.id == bindparam("sent_message_id"))
+    .values(provider_message_id=bindparam("provider_message_id"), status=bindparam("message_status"),
+            updated_at=bindparam("now")).cte("sent_message"))
 _ROW_RETRY = (update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row_id"))
               .values(status="pending", lease_until=None, next_attempt_at=bindparam("due"),
                       last_error=bindparam("error"), updated_at=bindparam("now")))
@@ -107,19 +113,6 @@ _ROW_POSTPONED = (update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row_id"))
                           attempts=case((_OUTBOX.c.attempts > 0, _OUTBOX.c.attempts - 1), else_=0),
                           updated_at=bindparam("now")))
 _ROW_POSTPONED_NOTED = _ROW_POSTPONED.values(payload=bindparam("payload"))
-
-
-@dataclass(frozen=True, slots=True)
-class Claimed:
-    """A claimed outbox row, as the claim left it: ``attempts`` counts this attempt. What a
-    worker needs to do its work, read without the ORM."""
-
-    id: int
-    kind: str
-    channel: str | None
-    attempts: int
-    payload: dict[str, Any]
-    next_attempt_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +131,21 @@ class Outgoing:
     last_inbound_at: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A claimed outbox row, as the claim left it: ``attempts`` counts this attempt; a reply or
+    notification comes with what it carries (``outgoing``; None for other kinds). What a worker
+    needs to do its work, read without the ORM."""
+
+    id: int
+    kind: str
+    channel: str | None
+    attempts: int
+    payload: dict[str, Any]
+    next_attempt_at: datetime
+    outgoing: Outgoing | None
+
+
 def submission_complaints(session: Session, row_ids: Sequence[int]) -> dict[int, Complaint]:
     """The complaints that submission outbox rows carry, with their contacts, in one query."""
     if not row_ids:
@@ -146,7 +154,7 @@ def submission_complaints(session: Session, row_ids: Sequence[int]) -> dict[int,
     return {row_id: complaint for row_id, complaint in found}
 
 
-def outgoing_messages(session: Session, row_ids: Sequence[int]) -> dict[int, Outgoing]:
+def _outgoing(session: Session, row_ids: Sequence[int]) -> dict[int, Outgoing]:
     """What reply and notification outbox rows carry, by row id: one Core query, no ORM instance."""
     if not row_ids:
         return {}
@@ -173,9 +181,15 @@ class Sent:
 
 def finish_sends(session: Session, sent: Sequence[Sent]) -> None:
     """Replies and notifications were handed to their providers: each message gets its
-    provider's id and status, each outbox row is done. Two UPDATEs, built once and executed
-    once for all of them (executemany); nothing is loaded."""
+    provider's id and status, each outbox row is done. Built once and executed once for all of
+    them (executemany, which psycopg pipelines): on PostgreSQL one statement that updates both
+    (the message's UPDATE as a CTE), on SQLite two; nothing is loaded."""
     connection = session.connection()
+    if is_postgres(session):
+        connection.execute(_SENT_BOTH, [{"row_id": one.row_id, "sent_message_id": one.message_id, "now": one.at,
+                                         "provider_message_id": one.provider_message_id, "message_status": one.status}
+                                        for one in sent])
+        return
     connection.execute(_MESSAGE_SENT, [{"message_id": one.message_id, "provider_message_id": one.provider_message_id,
                                         "status": one.status, "now": one.at} for one in sent])
     connection.execute(_ROW_DONE, [{"row_id": one.row_id, "now": one.at} for one in sent])
@@ -238,20 +252,29 @@ def claim_outbox(session: Session, *, now: datetime, limit: int, lease_seconds: 
     (1.4 s per claim with 5.5 million done rows, when nothing was due). Rows whose lease ran out
     are rare (a worker died), so a worker looks for them only every few seconds (``reclaim``),
     with the give-up sweep: a claim is then one ``UPDATE ... WHERE id IN (SELECT ...) RETURNING``,
-    built once, and no ORM instance is made.
+    built once, and no ORM instance is made. What the replies carry is read with it: on
+    PostgreSQL in the same statement (the UPDATE as a CTE, joined to the messages and their
+    contacts), on SQLite by a second query.
     """
     if give_up:
         give_up_unrecorded(session, now, max_reclaims)
     key = tuple(channels) if channels is not None else None
     connection = session.connection()
-    lease_until = now + timedelta(seconds=lease_seconds)
+    joined = is_postgres(session)
+    values = {"now": now, "max_reclaims": max_reclaims, "lease_until": now + timedelta(seconds=lease_seconds)}
     claimed: list[Claimed] = []
     for expired in ((True, False) if reclaim else (False,)):
         if len(claimed) < limit:
-            found = [Claimed(*row) for row in _tuples(connection.execute(
-                _claim_statement(key, expired=expired),
-                {"now": now, "limit": limit - len(claimed), "max_reclaims": max_reclaims, "lease_until": lease_until}))]
+            rows = _tuples(connection.execute(_claim_statement(key, expired=expired, joined=joined),
+                                              {**values, "limit": limit - len(claimed)}))
+            if joined:
+                found = [_claimed(row, Outgoing(row[0], *row[6:]) if row[6] is not None else None) for row in rows]
+            else:
+                found = [_claimed(row, None) for row in rows]
             claimed += sorted(found, key=_by_id if expired else _by_due)  # RETURNING keeps no order
+    if not joined:
+        outgoing = _outgoing(session, [row.id for row in claimed if row.kind in ORDERED_KINDS])
+        claimed = [replace(row, outgoing=outgoing.get(row.id)) if row.id in outgoing else row for row in claimed]
     return claimed
 
 
@@ -273,6 +296,11 @@ _GIVE_UP = (update(_OUTBOX)
             .values(status="dead", lease_until=None, updated_at=bindparam("now"), last_error=bindparam("error")))
 
 
+def _claimed(row: tuple[Any, ...], outgoing: Outgoing | None) -> Claimed:
+    """A claim's row: its first six columns are a Claimed's."""
+    return Claimed(row[0], row[1], row[2], row[3], row[4], row[5], outgoing)
+
+
 def _by_id(row: Claimed) -> int:
     return row.id
 
@@ -282,11 +310,12 @@ def _by_due(row: Claimed) -> tuple[datetime, int]:
 
 
 @cache
-def _claim_statement(channels: tuple[str, ...] | None, *, expired: bool) -> ReturningUpdate:
+def _claim_statement(channels: tuple[str, ...] | None, *, expired: bool, joined: bool) -> ReturningUpdate | Select:
     """A claim of the rows whose lease ran out (``expired``) or of the pending rows due, built
     once per set of channels (``now``, ``limit``, ``max_reclaims`` and ``lease_until`` are
     bound): an UPDATE of the rows its subquery picks (and locks, skipping the locked ones),
-    returning what a ``Claimed`` holds."""
+    returning what a ``Claimed`` holds; ``joined`` (PostgreSQL), that UPDATE as a CTE, and
+    beside each row what an ``Outgoing`` holds (NULLs for a row that carries no message)."""
     due_row, older = _OUTBOX.alias("due"), _OUTBOX.alias("older")
     ordered = _constants(ORDERED_KINDS)
     earlier_in_line = exists().where(
@@ -312,13 +341,20 @@ def _claim_statement(channels: tuple[str, ...] | None, *, expired: bool) -> Retu
     )
     if channels is not None:
         picked = picked.where(or_(due_row.c.channel.is_(None), due_row.c.channel.in_(_constants(channels))))
-    return (update(_OUTBOX).where(_OUTBOX.c.id.in_(picked))
-            .values(status="sending", lease_until=bindparam("lease_until", type_=_OUTBOX.c.lease_until.type),
-                    attempts=_OUTBOX.c.attempts + 1,
-                    reclaims=_OUTBOX.c.reclaims + case((_OUTBOX.c.status == "sending", 1), else_=0),
-                    updated_at=now)
-            .returning(_OUTBOX.c.id, _OUTBOX.c.kind, _OUTBOX.c.channel, _OUTBOX.c.attempts, _OUTBOX.c.payload,
-                       _OUTBOX.c.next_attempt_at))
+    claim = (update(_OUTBOX).where(_OUTBOX.c.id.in_(picked))
+             .values(status="sending", lease_until=bindparam("lease_until", type_=_OUTBOX.c.lease_until.type),
+                     attempts=_OUTBOX.c.attempts + 1,
+                     reclaims=_OUTBOX.c.reclaims + case((_OUTBOX.c.status == "sending", 1), else_=0),
+                     updated_at=now))
+    row = _OUTBOX.c
+    if not joined:
+        return claim.returning(row.id, row.kind, row.channel, row.attempts, row.payload, row.next_attempt_at)
+    done = claim.returning(row.id, row.kind, row.channel, row.attempts, row.payload, row.next_attempt_at,
+                           row.message_id).cte("claimed")
+    return (select(done.c.id, done.c.kind, done.c.channel, done.c.attempts, done.c.payload, done.c.next_attempt_at,
+                   *_OUTGOING_COLUMNS)
+            .select_from(done.outerjoin(_MESSAGES, done.c.message_id == _MESSAGES.c.id)
+                         .outerjoin(_CONTACTS, _MESSAGES.c.contact_id == _CONTACTS.c.id)))
 
 
 def _constants(values: Sequence[str]) -> list[ColumnElement[str]]:

@@ -318,3 +318,17 @@ def test_a_row_that_cannot_be_decrypted_is_dead_lettered_alone(services: Service
     assert [m.recipient for m in channel.sent] == ["+6281200000009"]
     dead = [row for row in rows(services) if row[1] == "dead"]
     assert len(dead) == 1 and "cannot decrypt" in dead[0][3] and "LAPOR_DATA_KEY" in dead[0][3]
+
+
+def test_a_reply_row_without_its_message_is_dead_lettered_alone(services: Services) -> None:
+    say(services, "halo")
+    with services.db.transaction() as s:
+        contact = s.scalars(select(Message.contact_id)).first()
+        repo.insert_outbox(s, kind="reply", channel="terminal", contact_id=contact, message_id=None, payload={},
+                           now=repo.utcnow())
+    channel = ScriptedChannel()
+    services.delivery._channels["terminal"] = channel
+    services.delivery.drain()
+    assert len(channel.sent) == 1  # the real reply went
+    assert [(kind, status) for kind, status, *_ in rows(services)] == [("reply", "done"), ("reply", "dead")]
+    assert rows(services)[1][3] == "its message does not exist"

@@ -324,12 +324,13 @@ def test_a_claim_returns_what_the_worker_needs_and_a_send_is_recorded_with_its_m
         [row] = repo.claim_outbox(session, now=T0, limit=10, lease_seconds=60)
         assert (row.kind, row.channel, row.attempts, row.payload, row.next_attempt_at) == ("reply", "sms", 1,
                                                                                           {"n": 1}, T0)
-        out = repo.outgoing_messages(session, [row.id])[row.id]
+        out = row.outgoing
+        assert out is not None
     assert (out.message_id, out.channel, out.contact_id, out.last_inbound_at) == (message, "sms", contact, T0)
     assert cipher.decrypt(out.sender_enc) == PHONE and cipher.decrypt(out.text_enc or b"") == "Nama: Siti"
     assert (out.text, out.payload) == ("Nama: [disamarkan]", {"choices": [["1", "Ya"]]})
     later = T0 + timedelta(seconds=5)
-    with db.transaction() as session:  # one executemany per table, whatever the number of sends
+    with db.transaction() as session:
         repo.finish_sends(session, [repo.Sent(row.id, message, "SM1", "sent", later)])
     with db.transaction() as session:
         stored, sent = session.get(Outbox, row.id), session.get(Message, message)
