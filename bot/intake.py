@@ -354,14 +354,9 @@ class _Run:
             parts = render_parts(channel, text)
             for index, part in enumerate(parts, start=1):
                 stored, stored_enc = privacy.stored(self.intake.cipher, part, self.personal)
-                message_id = repo.insert_message(
-                    self.session, contact_id=contact.id, channel=channel, direction="out", text=stored,
-                    text_enc=stored_enc, conversation_id=conversation.id if conversation is not None else None,
-                    payload={"choices": choices if index == len(parts) else []}, status="queued", now=self.now)
-                repo.insert_outbox(self.session, kind="reply", channel=channel, contact_id=contact.id,
-                                   message_id=message_id, payload={}, now=self.now)
-        if self.replies or self.tracking_number:
-            repo.notify_outbox(self.session)
+                repo.queue_reply(self.session, contact_id=contact.id, channel=channel, text=stored, text_enc=stored_enc,
+                                 conversation_id=conversation.id if conversation is not None else None,
+                                 payload={"choices": choices if index == len(parts) else []}, now=self.now)
 
 
 def places_for(places: Gazetteer, asked: Step | None, text: str, location: Location | None) -> tuple[Place, ...]:

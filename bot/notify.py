@@ -89,4 +89,3 @@ def _queue(session, contact: Contact, channel: str, text: str, payload: dict[str
                                    channel=channel, text=part, status="queued")
         repo.add_outbox(session, kind="notification", channel=channel, contact_id=contact.id,
                         message=message, payload=payload, now=now)
-    repo.notify_outbox(session)

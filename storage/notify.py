@@ -1,6 +1,6 @@
-"""Waking outbox workers in other processes: PostgreSQL LISTEN on the channel that
-``repository.notify_outbox`` signals when a transaction that queued work commits, and on SQLite
-a doorbell (a Unix datagram socket) that intake rings after its commit."""
+"""Waking outbox workers in other processes: PostgreSQL LISTEN on the channel that every
+INSERT into the outbox NOTIFYs when its transaction commits (a trigger, migration 0007), and on
+SQLite a doorbell (a Unix datagram socket) that intake rings after its commit."""
 from __future__ import annotations
 
 import contextlib

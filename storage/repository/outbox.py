@@ -22,6 +22,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal,
     literal_column,
     or_,
     select,
@@ -39,6 +40,7 @@ from storage.models import (
     Outbox,
 )
 from storage.repository.common import is_postgres
+from storage.repository.contacts import insert_message
 
 __all__ = [
     "MAX_RECLAIMS",
@@ -59,10 +61,10 @@ __all__ = [
     "insert_outbox",
     "mark_message",
     "next_outbox_due",
-    "notify_outbox",
     "outbox_backlog",
     "outbox_row",
     "postpone_outbox",
+    "queue_reply",
     "renew_leases",
     "retry_outbox",
     "submission_complaints",
@@ -223,6 +225,39 @@ def insert_outbox(session: Session, *, kind: str, channel: str | None, contact_i
     session.connection().execute(_INSERT_OUTBOX, {
         "kind": kind, "channel": channel, "contact_id": contact_id, "message_id": message_id, "payload": payload,
         "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now, "updated_at": now})
+
+
+def queue_reply(session: Session, *, contact_id: int, conversation_id: int | None, channel: str, text: str,
+                text_enc: bytes | None, payload: dict[str, Any], now: datetime) -> None:
+    """Write a reply (an outgoing message, "queued") and its outbox row (a "reply", due now),
+    for intake: on PostgreSQL one statement (the message's INSERT as a CTE), on SQLite two Core
+    INSERTs; no unit of work either way. ``text`` and ``text_enc`` as ``add_message`` has them."""
+    if is_postgres(session):
+        session.connection().execute(_QUEUE_REPLY, {
+            "reply_contact_id": contact_id, "reply_conversation_id": conversation_id, "reply_channel": channel,
+            "reply_text": text, "reply_text_enc": text_enc, "reply_payload": payload, "reply_now": now,
+            "row_channel": channel, "row_contact_id": contact_id, "row_now": now})
+        return
+    message_id = insert_message(session, contact_id=contact_id, conversation_id=conversation_id, direction="out",
+                                channel=channel, text=text, text_enc=text_enc, payload=payload, status="queued",
+                                now=now)
+    insert_outbox(session, kind="reply", channel=channel, contact_id=contact_id, message_id=message_id, payload={},
+                  now=now)
+
+
+_REPLY_MESSAGE = insert(_MESSAGES).values(
+    contact_id=bindparam("reply_contact_id"), conversation_id=bindparam("reply_conversation_id"), direction="out",
+    channel=bindparam("reply_channel"), text=bindparam("reply_text"), text_enc=bindparam("reply_text_enc"),
+    payload=bindparam("reply_payload"), status="queued", created_at=bindparam("reply_now"),
+    updated_at=bindparam("reply_now")).returning(_MESSAGES.c.id).cte("reply_message")
+_QUEUE_REPLY = insert(_OUTBOX).from_select(
+    ["kind", "channel", "contact_id", "message_id", "payload", "status", "attempts", "reclaims", "next_attempt_at",
+     "created_at", "updated_at"],
+    select(literal("reply", String), bindparam("row_channel", type_=_OUTBOX.c.channel.type),
+           bindparam("row_contact_id", type_=Integer), _REPLY_MESSAGE.c.id, literal({}, _OUTBOX.c.payload.type),
+           literal("pending", String), literal(0, Integer), literal(0, Integer),
+           *[bindparam("row_now", type_=_OUTBOX.c.next_attempt_at.type)] * 3),
+).add_cte(_REPLY_MESSAGE)
 
 
 def claim_outbox(session: Session, *, now: datetime, limit: int, lease_seconds: float,
@@ -454,14 +489,9 @@ def defer_pending(session: Session, *, kind: str, until: datetime, now: datetime
     return len(rows)
 
 
+# The channel PostgreSQL workers LISTEN on: every INSERT into the outbox NOTIFYs it, by a
+# trigger (migration 0007), when its transaction commits.
 OUTBOX_CHANNEL = "lapor_outbox"
-
-
-def notify_outbox(session: Session) -> None:
-    """Wake listening workers when this transaction commits (PostgreSQL NOTIFY; no-op on SQLite,
-    where the embedded worker is woken in-process)."""
-    if is_postgres(session):
-        session.execute(select(func.pg_notify(OUTBOX_CHANNEL, "")))
 
 
 def outbox_backlog(session: Session) -> dict[str, tuple[int, datetime]]:

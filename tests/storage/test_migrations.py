@@ -101,6 +101,37 @@ def test_downgrade_to_base_and_back(fresh_url: str) -> None:
     assert state(fresh_url) == (TABLES, [head()])
 
 
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_outbox_rows_notify_listening_workers_when_committed(db: Database, db_url: str) -> None:
+    """Migration 0007's trigger: once per committed transaction that queued rows, never for one
+    rolled back, on the channel the workers listen on (the migration's copy of its name)."""
+    import importlib
+
+    from storage import repository as repo
+    from storage.notify import OutboxListener
+
+    migration = importlib.import_module("storage.migrations.versions.0007_outbox_notify")
+    assert migration.CHANNEL == repo.OUTBOX_CHANNEL
+    listener = OutboxListener(db_url)
+    try:
+        def queue(session, count: int) -> None:
+            for _ in range(count):
+                repo.insert_outbox(session, kind="submission", channel=None, contact_id=None, message_id=None,
+                                   payload={}, now=repo.utcnow())
+
+        with pytest.raises(RuntimeError), db.transaction() as session:
+            queue(session, 1)
+            raise RuntimeError("rolled back")
+        assert listener.wait(0.2) is False
+        with db.transaction() as session:
+            queue(session, 3)
+            assert listener.wait(0.2) is False  # not before the commit
+        assert listener.wait(5.0) is True
+        assert listener.wait(0.2) is False  # and nothing after it
+    finally:
+        listener.close()
+
+
 @pytest.mark.slow
 def test_concurrent_upgrades_from_several_processes(fresh_url: str) -> None:
     for _ in range(2):  # first on an empty database, then on a migrated one

@@ -338,6 +338,24 @@ def test_a_claim_returns_what_the_worker_needs_and_a_send_is_recorded_with_its_m
         assert (sent.status, sent.provider_message_id, sent.updated_at) == ("sent", "SM1", later)
 
 
+def test_a_queued_reply_is_its_message_and_its_outbox_row(db: Database, cipher: DataCipher) -> None:
+    contact = contact_for(db, cipher)
+    with db.transaction() as session:
+        for n in (1, 2):
+            repo.queue_reply(session, contact_id=contact, conversation_id=None, channel="sms", text=f"bagian {n}",
+                             text_enc=b"sealed" if n == 2 else None, payload={"choices": [] if n == 1 else [["1", "Ya"]]},
+                             now=T0)
+    with db.transaction() as session:
+        rows = session.scalars(select(Outbox).order_by(Outbox.id)).all()
+        assert [(r.kind, r.channel, r.contact_id, r.status, r.attempts, r.reclaims, r.next_attempt_at, r.payload)
+                for r in rows] == [("reply", "sms", contact, "pending", 0, 0, T0, {})] * 2
+        messages = [session.get_one(Message, r.message_id) for r in rows]
+        assert [(m.direction, m.channel, m.contact_id, m.text, m.text_enc, m.payload, m.status, m.created_at)
+                for m in messages] == [("out", "sms", contact, "bagian 1", None, {"choices": []}, "queued", T0),
+                                       ("out", "sms", contact, "bagian 2", b"sealed", {"choices": [["1", "Ya"]]},
+                                        "queued", T0)]
+
+
 def test_a_postponed_row_gives_its_attempt_back_and_may_note_in_its_payload(db: Database) -> None:
     (row,) = queue(db, ("submission", None, None))
     assert claim(db) == [row]
