@@ -324,7 +324,9 @@ class Delivery:
         now = repo.utcnow()
 
         def accepted(session) -> None:
-            complaint = session.get(Complaint, complaint_id)
+            # Locked, as a status pushed by the registry meanwhile locks it: else this could
+            # write "received" over the "in_progress" that push had just committed.
+            complaint = repo.lock_complaint(session, complaint_id)
             complaint.registry_id = result.registry_id or complaint.registry_id
             complaint.registry_token = result.token or complaint.registry_token
             if complaint.status == "queued":

@@ -134,6 +134,36 @@ def test_registry_failures_retry_and_the_complaint_is_linked_later(services: Ser
     assert registry.calls == 2
 
 
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_status_pushed_while_the_submission_is_recorded_is_not_written_over(services: Services) -> None:
+    """Reproduced (tests/bot/test_registry_roundtrip.py, once): the registry pushed "in_progress"
+    while the worker recorded its answer to the submission, which then wrote "received" over it."""
+    pushed, holding = threading.Event(), threading.Event()
+
+    def push_status() -> None:  # what a registry's status push does: the complaint locked, then changed
+        with services.db.transaction() as s:
+            complaint = repo.lock_complaint(s, s.scalars(select(Complaint.id)).one())
+            complaint.status = "in_progress"
+            holding.set()
+            time.sleep(0.5)  # the worker records its answer meanwhile
+        pushed.set()
+
+    class PushingRegistry(FlakyRegistry):
+        def submit(self, submission, *, retry=False):
+            threading.Thread(target=push_status).start()
+            assert holding.wait(10)
+            return super().submit(submission, retry=retry)
+
+    services.delivery._registry = PushingRegistry([])
+    for line in HAPPY:
+        say(services, line)
+    services.delivery.drain()
+    assert pushed.wait(10)
+    with services.db.transaction() as s:
+        complaint = s.scalars(select(Complaint)).one()
+        assert (complaint.status, complaint.registry_id) == ("in_progress", "R-1")
+
+
 def test_the_thread_wakes_on_commit_without_waiting_for_its_poll(services: Services) -> None:
     channel = ScriptedChannel()
     services.delivery._channels["terminal"] = channel
