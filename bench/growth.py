@@ -173,9 +173,13 @@ def _reads_big_tables(statement: str) -> bool:
         any(re.search(rf"\b(from|join)\s+{table}\b", lowered) for table in (*BIG_TABLES, "complaints_search"))
 
 
+CLAIM_STATEMENTS = ("select", "update", "with")  # how a claim's statements begin
+
+
 def _claim_plans(engine: Engine, statements: _Statements) -> list[Plan]:
     """The plans of a delivery worker's claim (with the sweep for lapsed leases), run on the
-    seeded outbox and rolled back: its UPDATEs, which pick the rows they claim, included."""
+    seeded outbox and rolled back: its UPDATEs, which pick the rows they claim, included (on
+    PostgreSQL the claim is an UPDATE in a WITH)."""
     from sqlalchemy.orm import Session
 
     from storage import repository as repo
@@ -184,7 +188,7 @@ def _claim_plans(engine: Engine, statements: _Statements) -> list[Plan]:
         repo.claim_outbox(session, now=repo.utcnow(), limit=32, lease_seconds=30)
         session.rollback()
     return [Plan("delivery claim", statement, _explain(engine, statement, parameters))
-            for statement, parameters in list(seen) if statement.lower().lstrip().startswith(("select", "update"))]
+            for statement, parameters in list(seen) if statement.lower().lstrip().startswith(CLAIM_STATEMENTS)]
 
 
 def _explain(engine: Engine, statement: str, parameters: Any) -> str:

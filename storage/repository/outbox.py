@@ -86,7 +86,7 @@ _MESSAGES = cast(Table, Message.__table__)
 _CONTACTS = cast(Table, Contact.__table__)
 _SUBMISSION_COMPLAINTS = (select(Outbox.id, Complaint).join(Outbox, Outbox.complaint_id == Complaint.id)
                           .where(Outbox.id.in_(_IDS)).options(joinedload(Complaint.contact)))
-# What an Outgoing holds after its row id.
+# What an Outgoing holds.
 _OUTGOING_COLUMNS = (_MESSAGES.c.id, _MESSAGES.c.channel, _MESSAGES.c.text, _MESSAGES.c.text_enc, _MESSAGES.c.payload,
                      _CONTACTS.c.id, _CONTACTS.c.sender_enc, _CONTACTS.c.last_inbound_at)
 _OUTGOING = (select(_OUTBOX.c.id, *_OUTGOING_COLUMNS)
@@ -122,7 +122,6 @@ class Outgoing:
     """What a claimed reply or notification row carries: its message (the text redacted, the
     whole text encrypted where it holds personal data) and the citizen it goes to (encrypted)."""
 
-    row_id: int
     message_id: int
     channel: str
     text: str
@@ -161,7 +160,7 @@ def _outgoing(session: Session, row_ids: Sequence[int]) -> dict[int, Outgoing]:
     if not row_ids:
         return {}
     found = _tuples(session.connection().execute(_OUTGOING, {"ids": list(row_ids)}))
-    return {row[0]: Outgoing(*row) for row in found}
+    return {row[0]: Outgoing(*row[1:]) for row in found}
 
 
 def _tuples(result: CursorResult[Any]) -> Iterable[tuple[Any, ...]]:
@@ -235,8 +234,7 @@ def queue_reply(session: Session, *, contact_id: int, conversation_id: int | Non
     if is_postgres(session):
         session.connection().execute(_QUEUE_REPLY, {
             "reply_contact_id": contact_id, "reply_conversation_id": conversation_id, "reply_channel": channel,
-            "reply_text": text, "reply_text_enc": text_enc, "reply_payload": payload, "reply_now": now,
-            "row_channel": channel, "row_contact_id": contact_id, "row_now": now})
+            "reply_text": text, "reply_text_enc": text_enc, "reply_payload": payload, "reply_now": now})
         return
     message_id = insert_message(session, contact_id=contact_id, conversation_id=conversation_id, direction="out",
                                 channel=channel, text=text, text_enc=text_enc, payload=payload, status="queued",
@@ -249,14 +247,14 @@ _REPLY_MESSAGE = insert(_MESSAGES).values(
     contact_id=bindparam("reply_contact_id"), conversation_id=bindparam("reply_conversation_id"), direction="out",
     channel=bindparam("reply_channel"), text=bindparam("reply_text"), text_enc=bindparam("reply_text_enc"),
     payload=bindparam("reply_payload"), status="queued", created_at=bindparam("reply_now"),
-    updated_at=bindparam("reply_now")).returning(_MESSAGES.c.id).cte("reply_message")
+    updated_at=bindparam("reply_now")).returning(_MESSAGES.c.id, _MESSAGES.c.channel, _MESSAGES.c.contact_id,
+                                                  _MESSAGES.c.created_at).cte("reply_message")
 _QUEUE_REPLY = insert(_OUTBOX).from_select(
     ["kind", "channel", "contact_id", "message_id", "payload", "status", "attempts", "reclaims", "next_attempt_at",
      "created_at", "updated_at"],
-    select(literal("reply", String), bindparam("row_channel", type_=_OUTBOX.c.channel.type),
-           bindparam("row_contact_id", type_=Integer), _REPLY_MESSAGE.c.id, literal({}, _OUTBOX.c.payload.type),
-           literal("pending", String), literal(0, Integer), literal(0, Integer),
-           *[bindparam("row_now", type_=_OUTBOX.c.next_attempt_at.type)] * 3),
+    select(literal("reply", String), _REPLY_MESSAGE.c.channel, _REPLY_MESSAGE.c.contact_id, _REPLY_MESSAGE.c.id,
+           literal({}, _OUTBOX.c.payload.type), literal("pending", String), literal(0, Integer), literal(0, Integer),
+           *[_REPLY_MESSAGE.c.created_at] * 3),
 ).add_cte(_REPLY_MESSAGE)
 
 
@@ -303,13 +301,13 @@ def claim_outbox(session: Session, *, now: datetime, limit: int, lease_seconds: 
             rows = _tuples(connection.execute(_claim_statement(key, expired=expired, joined=joined),
                                               {**values, "limit": limit - len(claimed)}))
             if joined:
-                found = [_claimed(row, Outgoing(row[0], *row[6:]) if row[6] is not None else None) for row in rows]
+                found = [_claimed(row, Outgoing(*row[6:]) if row[6] is not None else None) for row in rows]
             else:
                 found = [_claimed(row, None) for row in rows]
             claimed += sorted(found, key=_by_id if expired else _by_due)  # RETURNING keeps no order
     if not joined:
         outgoing = _outgoing(session, [row.id for row in claimed if row.kind in ORDERED_KINDS])
-        claimed = [replace(row, outgoing=outgoing.get(row.id)) if row.id in outgoing else row for row in claimed]
+        claimed = [replace(row, outgoing=outgoing[row.id]) if row.id in outgoing else row for row in claimed]
     return claimed
 
 
