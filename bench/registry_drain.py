@@ -53,7 +53,7 @@ def drain(url: str, count: int) -> float:
         for i in range(count):
             with services.db.transaction() as session:
                 contact = repo.lock_contact(session, cipher, "sms", f"+62812{i:08d}", now)
-                complaint = repo.add_complaint(session, contact=contact, conversation=None, channel="sms",
+                complaint = repo.add_complaint(session, contact_id=contact.id, conversation_id=None, channel="sms",
                                                language="id", fields=fields, answers={},
                                                reporter_name_enc=cipher.encrypt("Budi"), now=now)
                 repo.add_outbox(session, kind="submission", payload={}, complaint_id=complaint.id,

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 
 from bot import metrics, privacy
@@ -54,7 +54,6 @@ from dialogs.normalize import clean_text
 from storage import repository as repo
 from storage.crypto import DataCipher, WrongDataKey
 from storage.db import Database
-from storage.models import Contact, Conversation
 from storage.tracking import normalize_tracking_number
 
 if TYPE_CHECKING:
@@ -137,12 +136,18 @@ class Intake:
 
     def set_language(self, channel: str, sender: str, language: str) -> None:
         """Choose the language a contact is answered in (before or between conversations)."""
+        now = repo.utcnow()
         with self._db.transaction() as session:
-            repo.lock_contact(session, self.cipher, channel, sender, repo.utcnow()).language = language
+            contact = repo.lock_contact(session, self.cipher, channel, sender, now)
+            repo.update_contact(session, replace(contact, language=language), now)
 
 
 class _Run:
-    """The work of one message inside its transaction."""
+    """The work of one message inside its transaction. The contact and the conversations are
+    plain rows (``repo.ContactRow``, ``repo.ConversationRow``): what the message changes in them
+    is written once, at its end, by Core statements."""
+
+    contact: repo.ContactRow  # locked first thing in ``run``; replaced as the turn changes it
 
     def __init__(self, intake: Intake, session: Any, message: InboundMessage, meaning: Interpretation | None):
         self.intake = intake
@@ -157,16 +162,15 @@ class _Run:
         self.personal: tuple[str, ...] = ()  # personal answers to redact from what is stored
         self.filed_anonymously: int | None = None  # the conversation of an anonymous report just filed
         self.conversation_events: list[metrics.ConversationEvent] = []  # started and ended, for the metrics
+        self.changed: dict[int, repo.ConversationRow] = {}  # the conversations to write, by id
 
     def run(self) -> IntakeResult:
         msg = self.message
-        contact = repo.lock_contact(self.session, self.intake.cipher, msg.channel, msg.sender, self.now)
+        contact = self.contact = repo.lock_contact(self.session, self.intake.cipher, msg.channel, msg.sender, self.now)
         if msg.provider_message_id and repo.inbound_message_id(self.session, msg.channel, msg.provider_message_id):
             return IntakeResult(duplicate=True)
         before = repo.active_conversation(self.session, contact.id)
-        conversation = self._converse(contact, before)
-        if conversation is not None and conversation.id is None:
-            self.session.flush()  # a new conversation: its id, for the messages' rows
+        conversation = self._converse(before)
         owner = conversation or before
         text, text_enc = privacy.stored(self.intake.cipher, clean_text(msg.text), self.personal,
                                         whole=msg.shared_contact or self.answering_personal)
@@ -175,12 +179,15 @@ class _Run:
             direction="in", channel=msg.channel, text=text, text_enc=text_enc,
             provider_message_id=msg.provider_message_id or None, payload=_payload(msg), status="received", now=self.now)
         if msg.media:
-            repo.add_attachments(self.session, contact=contact, message_id=inbound_id, channel=msg.channel,
+            repo.add_attachments(self.session, contact_id=contact.id, message_id=inbound_id, channel=msg.channel,
                                  media=[(m.url, m.content_type) for m in msg.media], now=self.now)
-        self._queue_replies(contact, conversation)
+        self._queue_replies(conversation)
         if self.filed_anonymously is not None:
             repo.forget_personal_texts(self.session, self.filed_anonymously)
-        self.session.flush()  # everything else this message changed, written at once
+        repo.save_conversations(self.session, self.changed.values(), self.now)
+        if self.contact != contact:
+            repo.update_contact(self.session, self.contact, self.now)
+        self.session.flush()  # the ORM's rows (a message's attachments), written at once
         return IntakeResult(
             duplicate=False,
             replies=tuple(r.text for r in self.replies),
@@ -190,7 +197,7 @@ class _Run:
 
     # ------------------------------------------------------------------ dialog
 
-    def _converse(self, contact: Contact, conversation: Conversation | None) -> Conversation | None:
+    def _converse(self, conversation: repo.ConversationRow | None) -> repo.ConversationRow | None:
         """Run the engine on the message and act on its turn; the conversation it leaves open."""
         state = self._state(conversation)
         script = self._pinned(conversation) if state is not None else None
@@ -204,22 +211,22 @@ class _Run:
         asked = script.steps.get(state.step_id or "") if alive and state is not None else None
         self.answering_personal = asked is not None and asked.id in script.personal
         turn = engine.receive(script, state, self._inbound(asked), Context(
-            live_script=live, language=contact.language, opted_out=contact.opted_out,
+            live_script=live, language=self.contact.language, opted_out=self.contact.opted_out,
             idle_timeout=self.settings.idle_timeout, resume_after=self.settings.resume_after))
         if turn.has(EventKind.EXPIRED) and conversation is not None:
             self._end(conversation, Status.EXPIRED)
             conversation = None
         if turn.has(EventKind.STARTED):
             script = live
-            conversation = repo.start_conversation(self.session, contact=contact, script_id=live.id,
+            conversation = repo.start_conversation(self.session, contact_id=self.contact.id, script_id=live.id,
                                                    script_version=live.version, state={}, now=self.now)
             self.conversation_events.append("started")
         self.personal = privacy.personal_values(script, state.answers if state else {},
                                                 turn.state.answers if turn.state else {})
-        self._apply(script, contact, conversation, turn)
+        conversation = self._apply(script, conversation, turn)
         return conversation if turn.state is not None else None
 
-    def _pinned(self, conversation: Conversation | None) -> Script | None:
+    def _pinned(self, conversation: repo.ConversationRow | None) -> Script | None:
         """The script version a conversation is pinned to; None (the conversation is closed,
         and a new one starts) when this version of lapor-intake cannot run it."""
         if conversation is None:
@@ -233,7 +240,7 @@ class _Run:
             self._end(conversation, Status.EXPIRED)
             return None
 
-    def _state(self, conversation: Conversation | None) -> DialogState | None:
+    def _state(self, conversation: repo.ConversationRow | None) -> DialogState | None:
         """The open conversation's state, unsealed; a damaged one is closed (the citizen starts
         afresh rather than fail at every message)."""
         if conversation is None:
@@ -261,45 +268,48 @@ class _Run:
             places_for(self.intake.places, asked, msg.text, location),
         )
 
-    def _apply(self, script: Script, contact: Contact, conversation: Conversation | None, turn: Turn) -> None:
-        """Act on the turn's events, fill its reply slots, and store its state."""
+    def _apply(self, script: Script, conversation: repo.ConversationRow | None,
+               turn: Turn) -> repo.ConversationRow | None:
+        """Act on the turn's events, fill its reply slots, and store its state; the conversation
+        as the turn leaves it."""
         state = turn.state
         language = state.language if state is not None else (
-            contact.language if contact.language in script.languages else script.default_language)
+            self.contact.language if self.contact.language in script.languages else script.default_language)
         for event in turn.events:
             if event.kind is EventKind.COMPLETED and conversation is not None:
-                self.tracking_number = self._file_complaint(script, contact, conversation, event.data["answers"],
+                self.tracking_number = self._file_complaint(script, conversation, event.data["answers"],
                                                             event.data["fields"], event.data["language"])
             elif event.kind is EventKind.OPT_OUT:
-                contact.opted_out = True
+                self.contact = replace(self.contact, opted_out=True)
             elif event.kind is EventKind.OPT_IN:
-                contact.opted_out = False
+                self.contact = replace(self.contact, opted_out=False)
             elif event.kind is EventKind.LANGUAGE:
-                contact.language = event.data["language"]
+                self.contact = replace(self.contact, language=event.data["language"])
         for reply in turn.replies:
             if reply.slot is Slot.STATUS:
-                reply = reply.fill(self._status_reply(script, contact, reply.argument, language))
+                reply = reply.fill(self._status_reply(script, reply.argument, language))
             elif reply.slot is Slot.REPORTS:
-                reply = reply.fill(self._reports_reply(script, contact, language))
+                reply = reply.fill(self._reports_reply(script, language))
             elif reply.slot is Slot.TRACKING_NUMBER and self.tracking_number:
                 reply = reply.fill(self.tracking_number)
             self.replies.append(reply)
         if state is None or conversation is None or turn.has(EventKind.IGNORED):
-            return
+            return conversation
         stored_state = state.to_json()
         if state.status is not Status.ACTIVE:  # an ended conversation keeps no personal answers
             stored_state["answers"] = privacy.without_personal(script, stored_state["answers"])
-        conversation.state = privacy.seal_state(self.intake.cipher, script, stored_state)
-        conversation.step_id = state.step_id or conversation.step_id  # an ended one keeps its last step (the funnel)
-        conversation.updated_at = self.now
+        conversation = replace(conversation, state=privacy.seal_state(self.intake.cipher, script, stored_state),
+                               step_id=state.step_id or conversation.step_id)  # an ended one keeps its last step
+        self.changed[conversation.id] = conversation
         if state.status is not Status.ACTIVE:
-            self._end(conversation, state.status)
+            conversation = self._end(conversation, state.status)
+        return conversation
 
-    def _status_reply(self, script: Script, contact: Contact, raw_number: str, lang: str) -> str:
+    def _status_reply(self, script: Script, raw_number: str, lang: str) -> str:
         number = normalize_tracking_number(raw_number)
         complaint = repo.complaint_by_tracking(self.session, number) if number else None
         shown = number or raw_number.upper()
-        if complaint is None or complaint.contact_id != contact.id:
+        if complaint is None or complaint.contact_id != self.contact.id:
             # Only the contact who filed it learns anything, not even whether it exists.
             return script.text("status_not_found", lang, tracking_number=shown)
         lines = [script.text("status_found", lang, tracking_number=complaint.tracking_number,
@@ -309,9 +319,9 @@ class _Run:
             lines.append(script.text("status_note", lang, note=complaint.status_note))
         return "\n".join(lines)
 
-    def _reports_reply(self, script: Script, contact: Contact, lang: str) -> str:
+    def _reports_reply(self, script: Script, lang: str) -> str:
         """The contact's recent reports, one line each (number, title, status), newest first."""
-        complaints = repo.recent_complaints(self.session, contact.id, limit=RECENT_REPORTS)
+        complaints = repo.recent_complaints(self.session, self.contact.id, limit=RECENT_REPORTS)
         if not complaints:
             return script.text("status_none", lang)
         lines = [script.text("status_list", lang)]
@@ -321,29 +331,30 @@ class _Run:
         lines.append(script.text("status_list_more", lang))
         return "\n".join(lines)
 
-    def _file_complaint(self, script: Script, contact: Contact, conversation: Conversation, answers: dict[str, Any],
+    def _file_complaint(self, script: Script, conversation: repo.ConversationRow, answers: dict[str, Any],
                         filled: dict[str, Any], language: str) -> str:
         fields = complaint_fields(filled, self.settings)
         if fields.anonymous:
             self.filed_anonymously = conversation.id
         complaint = repo.add_complaint(
-            self.session, contact=contact, conversation=conversation, channel=self.message.channel,
+            self.session, contact_id=self.contact.id, conversation_id=conversation.id, channel=self.message.channel,
             language=language, fields=fields, answers=privacy.without_personal(script, answers),
             reporter_name_enc=self.intake.cipher.encrypt(fields.reporter_name) if fields.reporter_name else None,
             now=self.now,
         )
         repo.add_outbox(self.session, kind="submission", payload={"tracking_number": complaint.tracking_number},
-                        complaint_id=complaint.id, contact_id=contact.id, now=self.now)
+                        complaint_id=complaint.id, contact_id=self.contact.id, now=self.now)
         log.info("complaint %s filed (conversation %s)", complaint.tracking_number, conversation.id)
         return complaint.tracking_number
 
-    def _end(self, conversation: Conversation, status: Status) -> None:
-        conversation.status = status.value
-        conversation.ended_at = self.now
-        repo.count_ended(self.session, conversation)  # the admin funnel's pre-aggregated counts
+    def _end(self, conversation: repo.ConversationRow, status: Status) -> repo.ConversationRow:
+        """The conversation ended with ``status`` (written at the message's end), counted in the funnel."""
+        ended = self.changed[conversation.id] = replace(conversation, status=status.value)
+        repo.count_ended(self.session, ended)  # the admin funnel's pre-aggregated counts
         self.conversation_events.append(cast(metrics.ConversationEvent, status.value))  # completed, cancelled, expired
+        return ended
 
-    def _queue_replies(self, contact: Contact, conversation: Conversation | None) -> None:
+    def _queue_replies(self, conversation: repo.ConversationRow | None) -> None:
         """The turn's replies as one text (one notification for the citizen, in order by
         construction), cut into the parts the channel carries: one message and one outbox row
         per part, with the question's buttons on the last."""
@@ -354,7 +365,8 @@ class _Run:
             parts = render_parts(channel, text)
             for index, part in enumerate(parts, start=1):
                 stored, stored_enc = privacy.stored(self.intake.cipher, part, self.personal)
-                repo.queue_reply(self.session, contact_id=contact.id, channel=channel, text=stored, text_enc=stored_enc,
+                repo.queue_reply(self.session, contact_id=self.contact.id, channel=channel, text=stored,
+                                 text_enc=stored_enc,
                                  conversation_id=conversation.id if conversation is not None else None,
                                  payload={"choices": choices if index == len(parts) else []}, now=self.now)
 

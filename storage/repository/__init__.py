@@ -61,6 +61,8 @@ from storage.repository.complaints import (
     recent_complaints,
 )
 from storage.repository.contacts import (
+    ContactRow,
+    ConversationRow,
     active_conversation,
     add_message,
     contact_sender,
@@ -69,7 +71,9 @@ from storage.repository.contacts import (
     insert_message,
     lock_contact,
     message_by_provider_id,
+    save_conversations,
     start_conversation,
+    update_contact,
     waiting_step,
 )
 from storage.repository.funnel import (
@@ -123,6 +127,8 @@ __all__ = [
     "Claimed",
     "ComplaintFields",
     "ComplaintPage",
+    "ContactRow",
+    "ConversationRow",
     "MIN_INDEXED_SEARCH",
     "FunnelCounts",
     "active_conversation_states",
@@ -206,11 +212,13 @@ __all__ = [
     "renew_leases",
     "requeue_outbox",
     "retry_outbox",
+    "save_conversations",
     "script_version",
     "script_versions",
     "start_conversation",
     "submission_complaints",
     "throttles",
     "unlock_admin_user",
+    "update_contact",
     "utcnow",
 ]

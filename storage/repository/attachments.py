@@ -20,17 +20,17 @@ __all__ = ["WAITING_FOR_FILES", "add_attachments", "attachments_of", "complaint_
 WAITING_FOR_FILES = "waiting_for_files_since"
 
 
-def add_attachments(session: Session, *, contact: Contact, message_id: int, channel: str,
+def add_attachments(session: Session, *, contact_id: int, message_id: int, channel: str,
                     media: Sequence[tuple[str, str]], now: datetime) -> list[Attachment]:
     """Record each (ref, declared type) of an inbound message as a "pending" attachment, each
     with a "download" outbox row; written with the next flush, in the caller's transaction."""
     rows = []
     for position, (ref, declared_type) in enumerate(media):
-        attachment = Attachment(contact_id=contact.id, message_id=message_id, position=position, channel=channel,
+        attachment = Attachment(contact_id=contact_id, message_id=message_id, position=position, channel=channel,
                                 ref=ref, declared_type=declared_type[:128], status="pending", created_at=now,
                                 updated_at=now)
         session.add(attachment)
-        download = add_outbox(session, kind="download", channel=channel, contact_id=contact.id, payload={}, now=now)
+        download = add_outbox(session, kind="download", channel=channel, contact_id=contact_id, payload={}, now=now)
         download.attachment = attachment
         rows.append(attachment)
     return rows

@@ -13,8 +13,6 @@ from sqlalchemy.orm import Session
 from storage import tracking
 from storage.models import (
     Complaint,
-    Contact,
-    Conversation,
 )
 from storage.repository.common import is_postgres
 
@@ -75,13 +73,12 @@ def new_tracking_number(session: Session) -> str:
             return number
 
 
-def add_complaint(session: Session, *, contact: Contact, conversation: Conversation | None, channel: str,
+def add_complaint(session: Session, *, contact_id: int, conversation_id: int | None, channel: str,
                   language: str, fields: ComplaintFields, answers: dict[str, Any],
                   reporter_name_enc: bytes | None, now: datetime) -> Complaint:
     """File a complaint with a new tracking number and status "queued" (not yet submitted)."""
     complaint = Complaint(
-        tracking_number=new_tracking_number(session), contact_id=contact.id,
-        conversation_id=conversation.id if conversation is not None else None,
+        tracking_number=new_tracking_number(session), contact_id=contact_id, conversation_id=conversation_id,
         channel=channel, language=language, type=fields.type, title=fields.title[:200],
         description=fields.description, category=fields.category, category_code=fields.category_code,
         agency=fields.agency, location_text=fields.location_text, latitude=fields.latitude,

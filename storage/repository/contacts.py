@@ -3,7 +3,8 @@
 Every function takes an open Session and none commits (see ``storage.repository``)."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import cache
 from typing import Any, cast
@@ -23,6 +24,8 @@ from storage.models import (
 from storage.repository.common import is_postgres
 
 __all__ = [
+    "ContactRow",
+    "ConversationRow",
     "active_conversation",
     "add_message",
     "contact_sender",
@@ -31,17 +34,29 @@ __all__ = [
     "insert_message",
     "lock_contact",
     "message_by_provider_id",
+    "save_conversations",
     "start_conversation",
+    "update_contact",
 ]
 
 
-def lock_contact(session: Session, cipher: DataCipher, channel: str, sender: str, now: datetime) -> Contact:
+@dataclass(frozen=True, slots=True)
+class ContactRow:
+    """A contact as intake reads it: plain values, no ORM instance (``update_contact`` writes a
+    change)."""
+
+    id: int
+    language: str
+    opted_out: bool
+
+
+def lock_contact(session: Session, cipher: DataCipher, channel: str, sender: str, now: datetime) -> ContactRow:
     """Get or create the contact for (channel, sender) and hold it locked until the transaction ends.
 
     Concurrent transactions for the same sender queue here, one after the other, and exactly
     one contact row is ever created: one ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``, whose
     update locks the row on PostgreSQL (on SQLite the transaction holds the database write lock
-    since its BEGIN IMMEDIATE, storage.db).
+    since its BEGIN IMMEDIATE, storage.db). A Core statement: no ORM instance is loaded.
     Sets ``last_inbound_at`` to ``now``.
 
     While a key rotation is under way (``cipher`` holds previous keys), a contact written with a
@@ -52,41 +67,57 @@ def lock_contact(session: Session, cipher: DataCipher, channel: str, sender: str
     if len(cipher.key_ids) > 1 and (moved := _rehashed_contact(session, cipher, channel, sender, now)) is not None:
         return moved
     # One round trip on either engine: the upsert's DO UPDATE locks the row (new or not) and returns it.
-    return session.scalars(_contact_upsert("postgresql" if is_postgres(session) else "sqlite"),
-                           {"channel": channel, "sender_hash": sender_hash, "sender_enc": cipher.encrypt(sender),
-                            "now": now}, execution_options={"populate_existing": True}).one()
+    row = session.connection().execute(
+        _contact_upsert("postgresql" if is_postgres(session) else "sqlite"),
+        {"channel": channel, "sender_hash": sender_hash, "sender_enc": cipher.encrypt(sender), "now": now}).one()
+    return ContactRow(row.id, row.language, row.opted_out)
+
+
+_CONTACTS = cast(Table, Contact.__table__)
 
 
 @cache
 def _contact_upsert(dialect: str) -> Any:
     """``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` for a contact, built once per engine."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    now = bindparam("now", type_=Contact.__table__.c.created_at.type)
-    statement = insert(Contact).values(
+    now = bindparam("now", type_=_CONTACTS.c.created_at.type)
+    statement = insert(_CONTACTS).values(
         channel=bindparam("channel"), sender_hash=bindparam("sender_hash"), sender_enc=bindparam("sender_enc"),
         language="id", opted_out=False, created_at=now, updated_at=now, last_inbound_at=now)
-    upsert = statement.on_conflict_do_update(
+    return statement.on_conflict_do_update(
         index_elements=["channel", "sender_hash"],
         set_={"last_inbound_at": statement.excluded.last_inbound_at, "updated_at": statement.excluded.updated_at},
-    ).returning(Contact)
-    return select(Contact).from_statement(upsert)
+    ).returning(_CONTACTS.c.id, _CONTACTS.c.language, _CONTACTS.c.opted_out)
 
 
-def _rehashed_contact(session: Session, cipher: DataCipher, channel: str, sender: str, now: datetime) -> Contact | None:
+def _rehashed_contact(session: Session, cipher: DataCipher, channel: str, sender: str,
+                      now: datetime) -> ContactRow | None:
     """The contact for (channel, sender) under any of our keys' hashes, locked and moved to the
     current key's hash and encryption; None when there is none yet."""
     hashes = cipher.lookup_hashes(sender)
-    query = select(Contact).where(Contact.channel == channel, Contact.sender_hash.in_(hashes)).limit(1)
+    c = _CONTACTS.c
+    query = select(c.id, c.sender_hash, c.language, c.opted_out).where(
+        c.channel == channel, c.sender_hash.in_(hashes)).limit(1)
     if is_postgres(session):
         query = query.with_for_update()
-    contact = session.scalars(query.execution_options(populate_existing=True)).first()
-    if contact is None:
+    found = session.connection().execute(query).first()
+    if found is None:
         return None
-    if contact.sender_hash != hashes[0]:
-        contact.sender_hash, contact.sender_enc = hashes[0], cipher.encrypt(sender)
-    contact.last_inbound_at = contact.updated_at = now
-    session.flush()
-    return contact
+    moved = {"sender_hash": hashes[0], "sender_enc": cipher.encrypt(sender)} if found.sender_hash != hashes[0] else {}
+    session.connection().execute(update(_CONTACTS).where(c.id == found.id).values(
+        **moved, last_inbound_at=now, updated_at=now))
+    return ContactRow(found.id, found.language, found.opted_out)
+
+
+def update_contact(session: Session, contact: ContactRow, now: datetime) -> None:
+    """Write a contact's language and opt-out as ``contact`` holds them: one Core UPDATE."""
+    session.connection().execute(_UPDATE_CONTACT, {"contact_id": contact.id, "language": contact.language,
+                                                   "opted_out": contact.opted_out, "now": now})
+
+
+_UPDATE_CONTACT = update(_CONTACTS).where(_CONTACTS.c.id == bindparam("contact_id")).values(
+    language=bindparam("language"), opted_out=bindparam("opted_out"),
+    updated_at=bindparam("now", type_=_CONTACTS.c.updated_at.type))
 
 
 def contact_sender(cipher: DataCipher, contact: Contact) -> str:
@@ -166,23 +197,62 @@ def waiting_step(session: Session, cipher: DataCipher, channel: str, sender: str
     return (row[0], row[1], row[2]) if row is not None and row[2] else None
 
 
-def active_conversation(session: Session, contact_id: int) -> Conversation | None:
-    """The contact's newest conversation with status "active", if any."""
-    return session.scalars(_ACTIVE_CONVERSATION, {"contact_id": contact_id}).first()
+@dataclass(frozen=True, slots=True)
+class ConversationRow:
+    """A conversation as intake reads and writes it: plain values, no ORM instance
+    (``save_conversations`` writes a changed one)."""
+
+    id: int
+    contact_id: int
+    script_id: str
+    script_version: int
+    status: str
+    step_id: str | None
+    state: dict[str, Any]
 
 
-_ACTIVE_CONVERSATION = (select(Conversation)
-                        .where(Conversation.contact_id == bindparam("contact_id"), Conversation.status == "active")
-                        .order_by(Conversation.id.desc()).limit(1))
+_CONVERSATIONS = cast(Table, Conversation.__table__)
+_ROW_COLUMNS = tuple(_CONVERSATIONS.c[field.name] for field in fields(ConversationRow))
 
 
-def start_conversation(session: Session, *, contact: Contact, script_id: str, script_version: int,
-                       state: dict[str, Any], now: datetime) -> Conversation:
-    """A new active conversation on a pinned script version (``step_id`` is the caller's to set)."""
-    conversation = Conversation(contact=contact, script_id=script_id, script_version=script_version,
-                                status="active", state=state, started_at=now, updated_at=now)
-    session.add(conversation)
-    return conversation
+def active_conversation(session: Session, contact_id: int) -> ConversationRow | None:
+    """The contact's newest conversation with status "active", if any: one indexed Core SELECT."""
+    row = session.connection().execute(_ACTIVE_CONVERSATION, {"contact_id": contact_id}).first()
+    return ConversationRow(**row._mapping) if row is not None else None
+
+
+_ACTIVE_CONVERSATION = (select(*_ROW_COLUMNS)
+                        .where(_CONVERSATIONS.c.contact_id == bindparam("contact_id"),
+                               _CONVERSATIONS.c.status == "active")
+                        .order_by(_CONVERSATIONS.c.id.desc()).limit(1))
+
+
+def start_conversation(session: Session, *, contact_id: int, script_id: str, script_version: int,
+                       state: dict[str, Any], now: datetime) -> ConversationRow:
+    """A new active conversation on a pinned script version, written at once (one Core INSERT;
+    ``step_id`` is the caller's to set, with ``save_conversations``)."""
+    conversation_id: int = session.connection().execute(_INSERT_CONVERSATION, {
+        "contact_id": contact_id, "script_id": script_id, "script_version": script_version, "status": "active",
+        "state": state, "started_at": now, "updated_at": now}).scalar_one()
+    return ConversationRow(conversation_id, contact_id, script_id, script_version, "active", None, state)
+
+
+_INSERT_CONVERSATION = insert(_CONVERSATIONS).returning(_CONVERSATIONS.c.id)
+
+
+def save_conversations(session: Session, conversations: Iterable[ConversationRow], now: datetime) -> None:
+    """Write each conversation's status, step and state as its row holds them, updated ``now``
+    (and ended ``now`` when its status is no longer "active"): one Core UPDATE for them all."""
+    rows = [{"conversation_id": c.id, "status": c.status, "step_id": c.step_id, "state": c.state,
+             "ended_at": None if c.status == "active" else now, "now": now} for c in conversations]
+    if rows:
+        session.connection().execute(_SAVE_CONVERSATION, rows)
+
+
+_SAVE_CONVERSATION = update(_CONVERSATIONS).where(_CONVERSATIONS.c.id == bindparam("conversation_id")).values(
+    status=bindparam("status"), step_id=bindparam("step_id"), state=bindparam("state"),
+    ended_at=bindparam("ended_at", type_=_CONVERSATIONS.c.ended_at.type),
+    updated_at=bindparam("now", type_=_CONVERSATIONS.c.updated_at.type))
 
 
 def message_by_provider_id(session: Session, channels: Sequence[str], provider_message_id: str) -> Message | None:

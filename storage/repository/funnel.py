@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from storage.models import FUNNEL_SHARDS, Conversation, FunnelCount
 from storage.repository.common import is_postgres
+from storage.repository.contacts import ConversationRow
 
 __all__ = [
     "ABANDONED_STATUSES",
@@ -68,12 +69,10 @@ def conversation_part(status: str, step_id: str | None, state: Mapping[str, Any]
     return part
 
 
-def count_ended(session: Session, conversation: Conversation) -> None:
+def count_ended(session: Session, conversation: ConversationRow) -> None:
     """Add a conversation that has just ended (its status, step and state final) to the funnel
     counts: one prebuilt upsert for its few rows, in the caller's transaction. The rows go in step order,
     the same in every transaction, so two endings never deadlock on them."""
-    if conversation.id is None:
-        session.flush()
     shard = conversation.id % FUNNEL_SHARDS
     part = conversation_part(conversation.status, conversation.step_id, conversation.state or {})
     rows = [{"script_id": conversation.script_id, "step_id": step, "shard": shard, "reached": counts.reached,

@@ -54,7 +54,8 @@ def add_conversations(db: Database, cipher, rows: list[dict[str, Any]], *, count
             s.add(conversation)
             s.flush()
             if count and row["status"] != "active":
-                repo.count_ended(s, conversation)
+                repo.count_ended(s, repo.ConversationRow(conversation.id, contact_id, conversation.script_id, 1,
+                                                         conversation.status, conversation.step_id, conversation.state))
 
 
 def full(db: Database, script_id: str) -> Any:

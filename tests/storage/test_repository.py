@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -74,15 +74,26 @@ def test_lock_contact_gets_or_creates_one_encrypted_contact(db: Database, cipher
         first = repo.lock_contact(session, cipher, "sms", PHONE, T0)
     with db.transaction() as session:
         again = repo.lock_contact(session, cipher, "sms", PHONE, T0 + timedelta(minutes=5))
-        assert again.id == first.id
-        assert again.last_inbound_at == T0 + timedelta(minutes=5) and again.created_at == T0
-        assert (again.language, again.opted_out, again.name_enc) == ("id", False, None)
-        assert repo.contact_sender(cipher, again) == PHONE
-        assert PHONE.encode() not in again.sender_enc and again.sender_hash == cipher.lookup_hash(PHONE)
+        assert again == repo.ContactRow(first.id, "id", False)
+        stored = session.get(Contact, again.id)
+        assert stored.last_inbound_at == T0 + timedelta(minutes=5) and stored.created_at == T0
+        assert stored.name_enc is None and repo.contact_sender(cipher, stored) == PHONE
+        assert PHONE.encode() not in stored.sender_enc and stored.sender_hash == cipher.lookup_hash(PHONE)
         other_channel = repo.lock_contact(session, cipher, "whatsapp", PHONE, T0)
         assert other_channel.id != first.id
-        assert PHONE not in repr(again)
+        assert PHONE not in repr(stored)
     assert count(db, Contact) == 2
+
+
+def test_update_contact_writes_the_language_and_the_opt_out(db: Database, cipher: DataCipher) -> None:
+    with db.transaction() as session:
+        contact = repo.lock_contact(session, cipher, "sms", PHONE, T0)
+        repo.update_contact(session, replace(contact, language="en", opted_out=True), T0 + timedelta(minutes=1))
+    with db.transaction() as session:
+        assert repo.lock_contact(session, cipher, "sms", PHONE, T0 + timedelta(minutes=2)) == repo.ContactRow(
+            contact.id, "en", True)
+        stored = session.get(Contact, contact.id)
+        assert (stored.sender_hash, stored.created_at) == (cipher.lookup_hash(PHONE), T0)
 
 
 @pytest.mark.parametrize("known", [False, True], ids=["new-sender", "known-sender"])
@@ -101,11 +112,12 @@ def test_lock_contact_serialises_concurrent_transactions_of_one_sender(db: Datab
             contact = repo.lock_contact(session, cipher, "whatsapp", PHONE, repo.utcnow())
             entered = time.monotonic()
             conversation = repo.active_conversation(session, contact.id) or repo.start_conversation(
-                session, contact=contact, script_id="complaint", script_version=1, state={"count": 0}, now=T0)
-            on_contact, on_conversation = int.from_bytes(contact.name_enc or b"\0", "big"), conversation.state["count"]
+                session, contact_id=contact.id, script_id="complaint", script_version=1, state={"count": 0}, now=T0)
+            stored = session.get(Contact, contact.id)
+            on_contact, on_conversation = int.from_bytes(stored.name_enc or b"\0", "big"), conversation.state["count"]
             time.sleep(0.02)  # widen the window a lost update would need
-            contact.name_enc = (on_contact + 1).to_bytes(1, "big")
-            conversation.state = {"count": on_conversation + 1}
+            stored.name_enc = (on_contact + 1).to_bytes(1, "big")
+            repo.save_conversations(session, [replace(conversation, state={"count": on_conversation + 1})], T0)
             session.flush()
             spans.append((entered, time.monotonic()))
 
@@ -122,7 +134,7 @@ def test_lock_contact_serialises_concurrent_transactions_of_one_sender(db: Datab
 
 def test_messages_are_found_by_provider_id_and_duplicates_are_refused(db: Database, cipher: DataCipher) -> None:
     with db.transaction() as session:
-        contact = repo.lock_contact(session, cipher, "sms", PHONE, T0)
+        contact = session.get_one(Contact, repo.lock_contact(session, cipher, "sms", PHONE, T0).id)
         inbound = repo.add_message(session, contact=contact, conversation=None, direction="in", channel="sms",
                                    text="halo", provider_message_id="SM1", status="received", now=T0)
         session.flush()  # written with the transaction's next flush
@@ -136,7 +148,7 @@ def test_messages_are_found_by_provider_id_and_duplicates_are_refused(db: Databa
         assert repo.inbound_message_id(session, "sms", "SM1") == inbound.id
         assert repo.inbound_message_id(session, "sms", "SM2") is None
     with pytest.raises(IntegrityError), db.transaction() as session:
-        contact = repo.lock_contact(session, cipher, "sms", PHONE, T0)
+        contact = session.get_one(Contact, repo.lock_contact(session, cipher, "sms", PHONE, T0).id)
         repo.add_message(session, contact=contact, conversation=None, direction="in", channel="sms",
                          text="halo lagi", provider_message_id="SM1", status="received")
     assert count(db, Contact) == 1
@@ -146,19 +158,34 @@ def test_active_conversation_is_the_newest_active_one(db: Database, cipher: Data
     with db.transaction() as session:
         contact = repo.lock_contact(session, cipher, "sms", PHONE, T0)
         assert repo.active_conversation(session, contact.id) is None
-        older = repo.start_conversation(session, contact=contact, script_id="complaint", script_version=1,
+        older = repo.start_conversation(session, contact_id=contact.id, script_id="complaint", script_version=1,
                                         state={"step_id": "type"}, now=T0)
-        newer = repo.start_conversation(session, contact=contact, script_id="complaint", script_version=2,
+        newer = repo.start_conversation(session, contact_id=contact.id, script_id="complaint", script_version=2,
                                         state={}, now=T0 + timedelta(hours=1))
-        assert repo.active_conversation(session, contact.id).id == newer.id
-        newer.status = "completed"
-        assert repo.active_conversation(session, contact.id).id == older.id
-        older.status = "expired"
+        assert repo.active_conversation(session, contact.id) == newer
+        assert newer == repo.ConversationRow(newer.id, contact.id, "complaint", 2, "active", None, {})
+        repo.save_conversations(session, [replace(newer, status="completed")], T0)
+        assert repo.active_conversation(session, contact.id) == older
+        repo.save_conversations(session, [replace(older, status="expired")], T0)
         assert repo.active_conversation(session, contact.id) is None
-        message = repo.add_message(session, contact=contact, conversation=older, direction="in", channel="sms",
-                                   text="x", status="received")
-        session.flush()
-        assert message.conversation_id == older.id
+
+
+def test_save_conversations_writes_status_step_and_state_and_ends_what_is_no_longer_active(
+        db: Database, cipher: DataCipher) -> None:
+    with db.transaction() as session:
+        contact = repo.lock_contact(session, cipher, "sms", PHONE, T0)
+        going, ending = (repo.start_conversation(session, contact_id=contact.id, script_id="complaint",
+                                                 script_version=1, state={}, now=T0) for _ in range(2))
+        later = T0 + timedelta(minutes=3)
+        repo.save_conversations(session, [replace(going, step_id="title", state={"answers": {"type": "complaint"}}),
+                                          replace(ending, status="cancelled", step_id="type")], later)
+        repo.save_conversations(session, [], later)  # nothing to write: no statement
+    with db.transaction() as session:
+        rows = {c.id: c for c in session.scalars(select(Conversation))}
+        assert (rows[going.id].status, rows[going.id].step_id, rows[going.id].state) == (
+            "active", "title", {"answers": {"type": "complaint"}})
+        assert (rows[going.id].started_at, rows[going.id].updated_at, rows[going.id].ended_at) == (T0, later, None)
+        assert (rows[ending.id].status, rows[ending.id].step_id, rows[ending.id].ended_at) == ("cancelled", "type", later)
 
 
 # ---------------------------------------------------------------------- complaints
@@ -166,10 +193,11 @@ def test_active_conversation_is_the_newest_active_one(db: Database, cipher: Data
 def test_complaints_get_unique_tracking_numbers_and_are_found_by_them(db: Database, cipher: DataCipher) -> None:
     with db.transaction() as session:
         contact = repo.lock_contact(session, cipher, "sms", PHONE, T0)
-        conversation = repo.start_conversation(session, contact=contact, script_id="complaint", script_version=1,
-                                               state={}, now=T0)
+        conversation = repo.start_conversation(session, contact_id=contact.id, script_id="complaint",
+                                               script_version=1, state={}, now=T0)
         filed = [
-            repo.add_complaint(session, contact=contact, conversation=conversation, channel="sms", language="id",
+            repo.add_complaint(session, contact_id=contact.id, conversation_id=conversation.id, channel="sms",
+                               language="id",
                                fields=Fields(attachments=[{"url": "https://x.invalid/1.jpg", "content_type": "image/jpeg"}]),
                                answers={"title": "Jalan rusak"}, reporter_name_enc=cipher.encrypt("Budi"), now=T0)
             for _ in range(3)
@@ -191,7 +219,7 @@ def test_new_tracking_number_draws_again_on_a_clash(db: Database, cipher: DataCi
     with db.transaction() as session:
         contact = repo.lock_contact(session, cipher, "sms", PHONE, T0)
         monkeypatch.setattr(tracking, "random_tracking_number", lambda: "LAP-AAAAAA")
-        repo.add_complaint(session, contact=contact, conversation=None, channel="sms", language="id",
+        repo.add_complaint(session, contact_id=contact.id, conversation_id=None, channel="sms", language="id",
                            fields=Fields(), answers={}, reporter_name_enc=None, now=T0)
         draws = iter(["LAP-AAAAAA", "LAP-AAAAAA", "LAP-BBBBBB"])
         monkeypatch.setattr(tracking, "random_tracking_number", lambda: next(draws))
