@@ -6,4 +6,4 @@ import sys
 # comes with Flask and pygments with pytest, so every service process loaded both for a tool it
 # never runs (some 2 MB of each process's memory). A None entry makes that import fail as it
 # does where they are missing; nothing else in httpx depends on it.
-sys.modules.setdefault("httpx._main", None)
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]  # None: "not installed"
