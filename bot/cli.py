@@ -15,12 +15,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.memory import limit_arenas
 from bot.settings import ConfigError, Settings, cores, load_settings
 
 log = logging.getLogger("lapor")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    limit_arenas()  # before any thread starts (bot.memory)
     parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)

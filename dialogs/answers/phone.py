@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-import phonenumbers
-
 from dialogs.answers.context import ParseContext
 from dialogs.model import Parsed
 
@@ -34,6 +32,8 @@ def to_e164(text: str) -> str | None:
         text = "+" + text[2:]
     elif text.startswith("62") or text.startswith("8"):
         text = ("+" if text.startswith("62") else "+62") + text
+    import phonenumbers  # here, not at the top: its metadata (1.3 MB) only where a script asks for a phone
+
     try:
         number = phonenumbers.parse(text, REGION)
     except phonenumbers.NumberParseException:
