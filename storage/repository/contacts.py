@@ -241,18 +241,27 @@ _INSERT_CONVERSATION = insert(_CONVERSATIONS).returning(_CONVERSATIONS.c.id)
 
 
 def save_conversations(session: Session, conversations: Iterable[ConversationRow], now: datetime) -> None:
-    """Write each conversation's status, step and state as its row holds them, updated ``now``
-    (and ended ``now`` when its status is no longer "active"): one Core UPDATE for them all."""
-    rows = [{"conversation_id": c.id, "status": c.status, "step_id": c.step_id, "state": c.state,
-             "ended_at": None if c.status == "active" else now, "now": now} for c in conversations]
-    if rows:
-        session.connection().execute(_SAVE_CONVERSATION, rows)
+    """Write each conversation's step and state as its row holds them, updated ``now``; one whose
+    status is no longer "active" also gets that status and ends ``now``. One Core UPDATE for
+    those that go on and one for those that ended: an UPDATE that names the status rewrites the
+    two indexes on it on SQLite, even to the same value, so only an ending names it."""
+    going: list[dict[str, Any]] = []
+    ended: list[dict[str, Any]] = []
+    for c in conversations:
+        row = {"conversation_id": c.id, "step_id": c.step_id, "state": c.state, "now": now}
+        if c.status == "active":
+            going.append(row)
+        else:
+            ended.append(row | {"status": c.status})
+    for statement, rows in ((_SAVE_GOING, going), (_SAVE_ENDED, ended)):
+        if rows:
+            session.connection().execute(statement, rows)
 
 
-_SAVE_CONVERSATION = update(_CONVERSATIONS).where(_CONVERSATIONS.c.id == bindparam("conversation_id")).values(
-    status=bindparam("status"), step_id=bindparam("step_id"), state=bindparam("state"),
-    ended_at=bindparam("ended_at", type_=_CONVERSATIONS.c.ended_at.type),
-    updated_at=bindparam("now", type_=_CONVERSATIONS.c.updated_at.type))
+_NOW = bindparam("now", type_=_CONVERSATIONS.c.updated_at.type)
+_SAVE_GOING = update(_CONVERSATIONS).where(_CONVERSATIONS.c.id == bindparam("conversation_id")).values(
+    step_id=bindparam("step_id"), state=bindparam("state"), updated_at=_NOW)
+_SAVE_ENDED = _SAVE_GOING.values(status=bindparam("status"), ended_at=_NOW)
 
 
 def message_by_provider_id(session: Session, channels: Sequence[str], provider_message_id: str) -> Message | None:

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
 from storage import repository as repo
@@ -186,6 +186,25 @@ def test_save_conversations_writes_status_step_and_state_and_ends_what_is_no_lon
             "active", "title", {"answers": {"type": "complaint"}})
         assert (rows[going.id].started_at, rows[going.id].updated_at, rows[going.id].ended_at) == (T0, later, None)
         assert (rows[ending.id].status, rows[ending.id].step_id, rows[ending.id].ended_at) == ("cancelled", "type", later)
+
+
+def test_a_conversation_that_goes_on_is_saved_without_naming_its_status(db: Database, cipher: DataCipher) -> None:
+    """Reproduced: every message's UPDATE set the status to the same value, and SQLite rewrote
+    both indexes on the status for it (EXPLAIN: two IdxDelete); only an ending names it now."""
+    with db.transaction() as session:
+        contact = repo.lock_contact(session, cipher, "sms", PHONE, T0)
+        conversation = repo.start_conversation(session, contact_id=contact.id, script_id="complaint",
+                                               script_version=1, state={}, now=T0)
+        sent: list[str] = []
+        event.listen(db.engine, "before_cursor_execute", record := lambda *args: sent.append(args[2]))
+        try:
+            repo.save_conversations(session, [replace(conversation, step_id="title")], T0)
+            repo.save_conversations(session, [replace(conversation, status="completed")], T0)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+    going, ended = (statement.split(" WHERE ")[0] for statement in sent)
+    assert "status" not in going and "ended_at" not in going and "step_id" in going
+    assert "status" in ended and "ended_at" in ended
 
 
 # ---------------------------------------------------------------------- complaints
