@@ -187,7 +187,7 @@ class _Run:
         repo.save_conversations(self.session, self.changed.values(), self.now)
         if self.contact != contact:
             repo.update_contact(self.session, self.contact, self.now)
-        self.session.flush()  # the ORM's rows (a message's attachments), written at once
+        self.session.flush()  # the ORM's rows (attachments and their downloads, a submission), written at once
         return IntakeResult(
             duplicate=False,
             replies=tuple(r.text for r in self.replies),
